@@ -1,0 +1,1 @@
+"""Grades student submissions of the convolutional-networks assignment, outside the students' processes."""

@@ -1,0 +1,84 @@
+"""Result records of grading: small dataclasses that every reporter reads.
+
+A failing check is recorded here, never raised: one broken test must not stop the others.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Literal
+
+Visibility = Literal["visible", "hidden", "after_due_date", "after_published"]
+
+
+@dataclass
+class TestResult:
+    """The outcome of one check of one graded item.
+
+    name: starts with the graded item's name, then what was checked,
+        e.g. "conv_backward_naive: stride 2, pad 1, 3x5 filter".
+    item: the graded item's name (autograder.spec.GradedItem.name).
+    score, max_score: points earned and available.
+    passed: True when score == max_score.
+    expected, got: short human-readable descriptions (shapes, dtypes, error sizes), never hidden data.
+    message: why it scored what it scored, for the student.
+    hint: what to look at next (may be empty).
+    visibility: Gradescope visibility; hidden tests describe what they checked without their data.
+    """
+
+    name: str
+    item: str
+    score: float
+    max_score: float
+    message: str = ""
+    expected: str = ""
+    got: str = ""
+    hint: str = ""
+    visibility: Visibility = "visible"
+
+    @property
+    def passed(self) -> bool:
+        return self.score >= self.max_score
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class SubmissionResult:
+    """Everything graded for one student's notebook.
+
+    problems: submission-level issues (unreadable file, tampered cells, ...) shown at the top of the feedback.
+    """
+
+    student: str
+    assignment: str
+    tests: list[TestResult] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def score(self) -> float:
+        return sum(t.score for t in self.tests)
+
+    @property
+    def max_score(self) -> float:
+        return sum(t.max_score for t in self.tests)
+
+    def item_scores(self) -> dict[str, tuple[float, float]]:
+        """Graded item name -> (score, max score), in test order."""
+        totals: dict[str, tuple[float, float]] = {}
+        for t in self.tests:
+            got, top = totals.get(t.item, (0.0, 0.0))
+            totals[t.item] = (got + t.score, top + t.max_score)
+        return totals
+
+    def to_dict(self) -> dict:
+        return {
+            "student": self.student,
+            "assignment": self.assignment,
+            "score": self.score,
+            "max_score": self.max_score,
+            "seconds": self.seconds,
+            "problems": list(self.problems),
+            "tests": [t.to_dict() for t in self.tests],
+        }
