@@ -1,0 +1,311 @@
+"""Comparisons done in the grader's own process, on float64 copies of what a worker wrote.
+
+Every check returns a ``Verdict`` (never raises for anything a student produced) with short human-readable
+``expected``/``got`` descriptions, a message and a hint; when shapes agree but values do not, ``localise``
+says where the error sits (only at the padded border, one channel, a constant factor, transposed, ...).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+AXES_4D = ("sample", "channel", "row", "column")
+
+
+def rel_error(x, y) -> float:
+    """Largest elementwise relative error, as in the assignment: max |x-y| / max(1e-8, |x|+|y|)."""
+    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    if x.size == 0:
+        return 0.0
+    return float(np.max(np.abs(x - y) / np.maximum(1e-8, np.abs(x) + np.abs(y))))
+
+
+def scaled_error(got, expected) -> float:
+    """Largest absolute difference relative to the largest expected magnitude (robust near zero)."""
+    got, expected = np.asarray(got, dtype=np.float64), np.asarray(expected, dtype=np.float64)
+    if expected.size == 0:
+        return 0.0
+    return float(np.max(np.abs(got - expected)) / max(float(np.max(np.abs(expected))), 1e-12))
+
+
+@dataclass
+class Output:
+    """One value a worker returned: the loaded float64 array (None when unusable) and its metadata."""
+
+    array: np.ndarray | None
+    meta: dict = field(default_factory=dict)
+
+
+@dataclass
+class Verdict:
+    ok: bool
+    label: str
+    expected: str = ""
+    got: str = ""
+    message: str = ""
+    hint: str = ""
+
+
+def _shape(shape) -> str:
+    return "(" + ", ".join(str(int(n)) for n in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+def describe(output: Output | None) -> str:
+    if output is None:
+        return "nothing"
+    meta = output.meta
+    if output.array is None:
+        return meta.get("type", "nothing")
+    kind = "scalar" if meta.get("scalar") else "array"
+    return f"{kind} of shape {_shape(output.array.shape)}, dtype {meta.get('dtype', '?')}"
+
+
+def usable(output: Output | None, label: str) -> Verdict | None:
+    """A failing verdict when the output cannot be compared at all (missing, wrong type, NaN/Inf)."""
+    if output is None:
+        return Verdict(False, label, got="nothing", message=f"{label}: no value was returned (the call failed "
+                                                            "before producing it)")
+    meta = output.meta
+    if meta.get("error"):
+        return Verdict(False, label, got=meta.get("type", "?"), message=f"{label}: {meta['error']}",
+                       hint="return numpy arrays (np.ndarray), as the docstring says")
+    if meta.get("subclass"):
+        return Verdict(False, label, expected="numpy.ndarray", got=meta.get("type", "?"),
+                       message=f"{label}: returned a {meta.get('type')} (an ndarray subclass), not a plain "
+                               "numpy.ndarray", hint="return a plain np.ndarray")
+    if output.array is None:
+        return Verdict(False, label, got="nothing", message=f"{label}: the value could not be read")
+    if not np.all(np.isfinite(output.array)):
+        bad = int(np.size(output.array) - np.count_nonzero(np.isfinite(output.array)))
+        return Verdict(False, label, got=f"{bad} NaN/Inf entries", message=f"{label}: contains NaN or Inf "
+                       f"({bad} of {output.array.size} entries)", hint="look for divisions by zero, log(0) "
+                       "or uninitialised arrays (np.empty)")
+    return None
+
+
+def localise(got: np.ndarray, expected: np.ndarray, tol: float, axes: tuple[str, ...] = AXES_4D,
+             pad: int = 0) -> str:
+    """Where a same-shaped wrong answer differs from the expected one, in a few words."""
+    if expected.size == 0 or got.shape != expected.shape:
+        return ""
+    scale = max(float(np.max(np.abs(expected))), 1e-12)
+    close = lambda a, b: float(np.max(np.abs(a - b))) <= max(tol, 1e-9) * scale  # noqa: E731
+    if close(got, -expected):
+        return "the sign is flipped everywhere"
+    if np.any(expected):
+        factor = float(np.sum(got * expected) / np.sum(expected * expected))
+        if abs(factor - 1) > 1e-3 and close(got, factor * expected):
+            return f"every entry is off by the same factor (about {factor:.4g})"
+    offset = float(np.mean(got - expected))
+    if abs(offset) > tol * scale and close(got - offset, expected):
+        return f"every entry is off by the same constant (about {offset:.4g})"
+    if got.ndim >= 2 and got.shape[-1] == got.shape[-2] and close(got, np.swapaxes(expected, -1, -2)):
+        return "rows and columns are swapped (transposed)"
+    wrong = np.abs(got - expected) > tol * scale
+    count = int(np.count_nonzero(wrong))
+    notes = [f"{count} of {got.size} entries differ"]
+    if pad and got.ndim == 4:
+        border = np.ones(got.shape[-2:], dtype=bool)
+        border[pad:-pad or None, pad:-pad or None] = False
+        if count and not np.any(wrong[..., ~border]):
+            notes.append(f"only within {pad} pixel(s) of the border, where the padding is")
+    for axis in range(min(got.ndim, len(axes)) if got.ndim >= 2 else 0):
+        bad = np.flatnonzero(np.any(np.moveaxis(wrong, axis, 0).reshape(got.shape[axis], -1), axis=1))
+        if 0 < bad.size < got.shape[axis] and axes[axis] in ("sample", "channel", "filter"):
+            which = ", ".join(str(i) for i in bad[:5]) + (", ..." if bad.size > 5 else "")
+            notes.append(f"only {axes[axis]}(s) {which}")
+    return "; ".join(notes)
+
+
+@dataclass
+class ArrayCheck:
+    """Compare one output with an expected array (shape, optional dtype, error below ``tol``).
+
+    mode: "rel" uses the assignment's rel_error; "scaled" divides by the largest expected magnitude.
+    """
+
+    output: str
+    expected: np.ndarray
+    label: str
+    tol: float
+    mode: str = "rel"
+    dtype: str | None = None
+    hint: str = ""
+    axes: tuple[str, ...] = AXES_4D
+    pad: int = 0
+
+    def evaluate(self, outputs: dict[str, Output]) -> Verdict:
+        found = outputs.get(self.output)
+        problem = usable(found, self.label)
+        if problem:
+            return problem
+        got, expected = found.array, np.asarray(self.expected, dtype=np.float64)
+        want = f"shape {_shape(expected.shape)}" + (f", dtype {self.dtype}" if self.dtype else "")
+        if got.shape != expected.shape:
+            return Verdict(False, self.label, want, describe(found),
+                           f"{self.label}: shape {_shape(got.shape)} instead of {_shape(expected.shape)}",
+                           "check the output-size formula in the docstring" if got.ndim == expected.ndim
+                           else "check the number of dimensions you return")
+        if self.dtype and found.meta.get("dtype") != self.dtype:
+            return Verdict(False, self.label, want, describe(found),
+                           f"{self.label}: dtype {found.meta.get('dtype')} instead of {self.dtype}",
+                           "allocate outputs with the input's dtype (e.g. np.zeros_like(x) or dtype=x.dtype)")
+        error = rel_error(got, expected) if self.mode == "rel" else scaled_error(got, expected)
+        if error <= self.tol:
+            return Verdict(True, self.label, want, f"{describe(found)}, error {error:.2e}",
+                           f"{self.label}: matches (error {error:.2e} <= {self.tol:.0e})")
+        where = localise(got, expected, self.tol, self.axes, self.pad)
+        return Verdict(False, self.label, f"{want}, error <= {self.tol:.0e}", f"{describe(found)}, error {error:.2e}",
+                       f"{self.label}: wrong values (error {error:.2e} > {self.tol:.0e})" + (f"; {where}" if where
+                                                                                               else ""),
+                       self.hint)
+
+
+@dataclass
+class UnchangedCheck:
+    """An input the function must not modify still holds its original values after the call."""
+
+    output: str
+    original: np.ndarray
+    label: str
+
+    def evaluate(self, outputs: dict[str, Output]) -> Verdict:
+        found = outputs.get(self.output)
+        problem = usable(found, self.label)
+        if problem:
+            return problem
+        if found.array.shape == self.original.shape and np.array_equal(found.array, self.original):
+            return Verdict(True, self.label, "unchanged", "unchanged", f"{self.label}: left unmodified")
+        return Verdict(False, self.label, "unchanged", "modified", f"{self.label}: was modified in place by the call",
+                       "work on a copy (np.pad returns a new array; x = x + 1 rebinds, x += 1 writes into the caller's "
+                       "array)")
+
+
+@dataclass
+class NumericGradientCheck:
+    """An analytic gradient agrees with centred differences of the SUBMITTED forward pass.
+
+    The worker evaluated the student's forward at x +/- h e_i for the sampled flat ``indices`` (outputs
+    ``<perturb>_plus`` and ``<perturb>_minus``, stacked); here the differences are formed and contracted with
+    ``dout``. When the student's forward itself is wrong on this input (``forward_output`` vs
+    ``forward_expected``), its numeric gradient proves nothing about the backward pass, so the check is
+    reported as not applicable and passes.
+    """
+
+    analytic: str
+    perturb: str
+    indices: list[int]
+    dout: np.ndarray
+    h: float
+    label: str
+    tol: float
+    forward_output: str
+    forward_expected: np.ndarray
+    forward_tol: float = 1e-6
+
+    def evaluate(self, outputs: dict[str, Output]) -> Verdict:
+        forward = outputs.get(self.forward_output)
+        if usable(forward, self.label) or forward.array.shape != self.forward_expected.shape or \
+                rel_error(forward.array, self.forward_expected) > self.forward_tol:
+            return Verdict(True, self.label, message=f"{self.label}: not applicable (your forward pass is wrong on "
+                                                     "this input, so its numeric gradient proves nothing)")
+        analytic = outputs.get(self.analytic)
+        plus, minus = outputs.get(self.perturb + "_plus"), outputs.get(self.perturb + "_minus")
+        for found, what in ((analytic, self.label), (plus, f"{self.label} (forward at x+h)"),
+                            (minus, f"{self.label} (forward at x-h)")):
+            problem = usable(found, what)
+            if problem:
+                return problem
+        stacked_shape = (len(self.indices), *self.dout.shape)
+        if plus.array.shape != stacked_shape or minus.array.shape != stacked_shape:
+            return Verdict(False, self.label, message=f"{self.label}: the perturbed forward passes returned "
+                                                      "inconsistent shapes")
+        if analytic.array.size <= max(self.indices):
+            return Verdict(False, self.label, message=f"{self.label}: gradient of shape "
+                                                      f"{_shape(analytic.array.shape)} is too small")
+        numeric = np.sum((plus.array - minus.array) * self.dout, axis=tuple(range(1, plus.array.ndim))) / (2 * self.h)
+        sampled = analytic.array.reshape(-1)[self.indices]
+        error = scaled_error(sampled, numeric)
+        if error <= self.tol:
+            return Verdict(True, self.label, f"error <= {self.tol:.0e}", f"error {error:.2e}",
+                           f"{self.label}: agrees with the numeric gradient of your forward pass ({error:.2e})")
+        return Verdict(False, self.label, f"error <= {self.tol:.0e}", f"error {error:.2e}",
+                       f"{self.label}: disagrees with the numeric gradient of your own forward pass "
+                       f"(error {error:.2e} at {len(self.indices)} sampled entries)",
+                       "differentiate exactly what your forward pass computes; check each term of the chain rule")
+
+
+@dataclass
+class KeysCheck:
+    """A dict-valued output has exactly the expected keys (the worker records them as metadata)."""
+
+    output: str
+    expected: list[str]
+    label: str
+
+    def evaluate(self, outputs: dict[str, Output]) -> Verdict:
+        found = outputs.get(self.output)
+        keys = sorted(found.meta.get("keys", [])) if found and isinstance(found.meta.get("keys"), list) else None
+        want = ", ".join(sorted(self.expected))
+        if keys is None:
+            return Verdict(False, self.label, want, "no dict", f"{self.label}: self.params is not a dict")
+        if keys == sorted(self.expected):
+            return Verdict(True, self.label, want, ", ".join(keys), f"{self.label}: {want}")
+        missing, extra = sorted(set(self.expected) - set(keys)), sorted(set(keys) - set(self.expected))
+        return Verdict(False, self.label, want, ", ".join(map(str, keys))[:200],
+                       f"{self.label}: " + "; ".join(p for p in (f"missing {missing}" if missing else "",
+                                                                 f"unexpected {extra}" if extra else "") if p),
+                       "name the parameters W1, b1, W2, b2, W3, b3 as the docstring says")
+
+
+@dataclass
+class DtypeCheck:
+    """An output has the expected dtype and shape (values are not compared)."""
+
+    output: str
+    dtype: str
+    shape: tuple[int, ...]
+    label: str
+
+    def evaluate(self, outputs: dict[str, Output]) -> Verdict:
+        found = outputs.get(self.output)
+        problem = usable(found, self.label)
+        if problem:
+            return problem
+        want = f"shape {_shape(self.shape)}, dtype {self.dtype}"
+        if found.array.shape != tuple(self.shape):
+            return Verdict(False, self.label, want, describe(found),
+                           f"{self.label}: shape {_shape(found.array.shape)} instead of {_shape(self.shape)}",
+                           "derive every shape from input_dim, num_filters, filter_size, hidden_dim, num_classes")
+        if found.meta.get("dtype") != self.dtype:
+            return Verdict(False, self.label, want, describe(found),
+                           f"{self.label}: dtype {found.meta.get('dtype')} instead of {self.dtype}",
+                           "cast every parameter to the dtype argument")
+        return Verdict(True, self.label, want, describe(found), f"{self.label}: {want}")
+
+
+@dataclass
+class FunctionCheck:
+    """A property computed from the outputs by an independent formula (e.g. per-channel means)."""
+
+    label: str
+    outputs: list[str]
+    test: Callable[..., tuple[bool, str, str]]  # arrays -> (ok, expected, got)
+    hint: str = ""
+
+    def evaluate(self, outputs: dict[str, Output]) -> Verdict:
+        arrays = []
+        for name in self.outputs:
+            problem = usable(outputs.get(name), self.label)
+            if problem:
+                return problem
+            arrays.append(outputs[name].array)
+        try:
+            ok, expected, got = self.test(*arrays)
+        except (ValueError, IndexError, TypeError) as error:
+            return Verdict(False, self.label, message=f"{self.label}: unexpected output ({error})", hint=self.hint)
+        return Verdict(bool(ok), self.label, expected, got, f"{self.label}: " + ("as expected" if ok else
+                                                                                  f"expected {expected}, got {got}"),
+                       "" if ok else self.hint)

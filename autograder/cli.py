@@ -1,0 +1,110 @@
+"""Command line: `python -m autograder grade ...` and `python -m autograder demo-class`.
+
+    python -m autograder grade [--student ID] [--jobs N] [--course-dir DIR] [--assignment convnets] [--force]
+    python -m autograder demo-class [--dest DIR] [--jobs N]
+
+`grade` with no submissions under <course-dir>/submitted/ grades the built-in demo class instead, so that a
+fresh clone shows the whole pipeline at work.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import sys
+from pathlib import Path
+from typing import Any, Sequence
+
+from . import spec
+from .course_layout import check_student_id, find_submissions
+from .pipeline import grade_course
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number of processes, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"--jobs must be at least 1, got {value}")
+    return value
+
+
+def _student_id(text: str) -> str:
+    try:
+        return check_student_id(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of `python -m autograder`."""
+    parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    grade = commands.add_parser("grade", help="grade submitted/<student>/<assignment>/ of a course directory")
+    grade.add_argument("--student", type=_student_id, help="regrade this student only")
+    grade.add_argument("--course-dir", type=Path, default=Path.cwd(), help="nbgrader course root (default: .)")
+    grade.add_argument("--assignment", default=spec.ASSIGNMENT, help=f"assignment id (default: {spec.ASSIGNMENT})")
+    grade.add_argument("--force", action="store_true", help="regrade everyone, ignoring cached results")
+    demo = commands.add_parser("demo-class", help="build and grade the built-in demo class")
+    demo.add_argument("--dest", type=Path, default=None, help="demo course directory (default: out/demo_class)")
+    for sub in (grade, demo):
+        sub.add_argument("--jobs", type=_positive_int, default=os.cpu_count() or 1,
+                         help="submissions graded in parallel (default: all cores)")
+        sub.add_argument("--no-progress", action="store_true", help="no progress bar")
+    return parser
+
+
+def load_settings(course_dir: Path, assignment: str) -> Any:
+    """The engine's GradingSettings, pointed at `course_dir`'s instructor notebook when it has one."""
+    from .settings import GradingSettings
+    settings = GradingSettings()
+    instructor = Path(course_dir) / "source" / assignment / spec.NOTEBOOK
+    names = {f.name for f in dataclasses.fields(settings)}
+    if "source_notebook" in names and instructor.is_file():
+        settings = dataclasses.replace(settings, source_notebook=instructor.resolve())
+    return settings
+
+
+def run_demo(dest: Path | None, jobs: int, progress: bool) -> int:
+    """Build the demo class, grade it, and say where to look."""
+    from .demo_class import build_demo_class
+    try:
+        course = build_demo_class(REPO_ROOT, dest)
+    except (FileNotFoundError, RuntimeError) as error:
+        print(f"cannot build the demo class: {error}", file=sys.stderr)
+        return 2
+    print(f"Demo class in {course}: a reference solution, a half-done notebook, a buggy max-pool backward, a "
+          f"broken file and a wrongly named notebook.")
+    run = grade_course(course, load_settings(course, spec.ASSIGNMENT), jobs=jobs, progress=progress)
+    print(f"Open {course / 'grades' / 'demo_buggy_pool_backward' / 'feedback.html'} to see a student's feedback.")
+    return 1 if run.errors else 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the process exit status (0 ok, 1 grader errors, 2 usage or setup errors)."""
+    args = build_parser().parse_args(argv)
+    # nbgrader's gradebook shells out to `alembic`, installed next to this interpreter.
+    bin_dir = str(Path(sys.executable).parent)
+    if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"
+    progress = not args.no_progress
+    if args.command == "demo-class":
+        return run_demo(args.dest, args.jobs, progress)
+    course = args.course_dir.resolve()
+    if not find_submissions(course, args.assignment):
+        if args.student:
+            print(f"no submissions under {course / 'submitted'}; nothing to regrade for {args.student}",
+                  file=sys.stderr)
+            return 2
+        print(f"No submissions under {course / 'submitted'}: grading the built-in demo class instead.")
+        return run_demo(None, args.jobs, progress)
+    try:
+        run = grade_course(course, load_settings(course, args.assignment), args.assignment, jobs=args.jobs,
+                           student=args.student, force=args.force, progress=progress)
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    return 1 if run.errors else 0

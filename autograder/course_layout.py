@@ -1,0 +1,121 @@
+"""Find the submissions in an nbgrader course directory and say clearly what is wrong with a bad one.
+
+Layout (what `nbgrader collect` and `nbgrader zip_collect` produce):
+``<course>/submitted/<student>/<assignment>/<notebook>.ipynb``, optionally with the experiment's parameters
+file and nbgrader's ``timestamp.txt`` beside it. Nothing else in a submission folder is ever used: a submitted
+``numpy.py`` or compiled extension stays where it is.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import spec
+from .results import SubmissionResult, TestResult
+
+SUBMITTED_DIR = "submitted"
+TIMESTAMP_FILE = "timestamp.txt"
+# nbgrader writes one ISO timestamp line; anything longer is not a timestamp.
+_MAX_TIMESTAMP_BYTES = 200
+
+
+@dataclass(frozen=True)
+class Submission:
+    """One student's folder, as found on disk.
+
+    student: the folder name under submitted/ (nbgrader's student id).
+    notebook: the notebook to grade, or None when the layout is wrong (then `problem` says why).
+    experiment: the experiment's parameters file beside the notebook, if submitted.
+    timestamp: the content of nbgrader's timestamp.txt, if any (used only for the gradebook).
+    """
+
+    student: str
+    notebook: Path | None
+    experiment: Path | None = None
+    timestamp: str | None = None
+    problem: str | None = None
+
+
+def check_student_id(student: str) -> str:
+    """Return `student` if it can name a folder under submitted/, else raise ValueError saying why."""
+    if not student or student in {".", ".."} or "/" in student or "\\" in student or student.startswith("."):
+        raise ValueError(f"invalid student id {student!r}: it must be a plain folder name under submitted/")
+    return student
+
+
+def _regular_file(path: Path) -> bool:
+    # A symbolic link could point the grader at the instructor's own files; only real files count.
+    return path.is_file() and not path.is_symlink()
+
+
+def _read_timestamp(folder: Path) -> str | None:
+    path = folder / TIMESTAMP_FILE
+    if not _regular_file(path) or path.stat().st_size > _MAX_TIMESTAMP_BYTES:
+        return None
+    text = path.read_text(encoding="utf-8", errors="replace").strip()
+    return text or None
+
+
+def inspect_submission(course_dir: Path, student: str, assignment: str = spec.ASSIGNMENT,
+                       notebook_name: str = spec.NOTEBOOK) -> Submission:
+    """Look at one student's folder and return what can be graded from it.
+
+    Parameters
+    ----------
+    course_dir : Path
+        The nbgrader course root (holding submitted/).
+    student : str
+        Folder name under submitted/.
+    assignment, notebook_name : str
+        Expected assignment folder and notebook file name.
+
+    Returns
+    -------
+    Submission
+        With `notebook` set, or with `notebook` None and `problem` a message for the student.
+    """
+    student_dir = Path(course_dir) / SUBMITTED_DIR / check_student_id(student)
+    if not student_dir.is_dir():
+        return Submission(student, None, problem=f"no folder {SUBMITTED_DIR}/{student}/ in the course directory")
+    folder = student_dir / assignment
+    if not folder.is_dir() or folder.is_symlink():
+        found = sorted(p.name for p in student_dir.iterdir() if not p.name.startswith("."))
+        return Submission(student, None, problem=(
+            f"no assignment folder '{assignment}/' in the submission; found: {', '.join(found) or 'nothing'}. "
+            f"The notebook must be submitted as {assignment}/{notebook_name}."))
+    timestamp = _read_timestamp(folder)
+    notebook = folder / notebook_name
+    if notebook.is_symlink():
+        return Submission(student, None, timestamp=timestamp, problem=(
+            f"{assignment}/{notebook_name} is a symbolic link, not a file; submit the notebook itself."))
+    if not notebook.is_file():
+        others = sorted(p.name for p in folder.glob("*.ipynb"))
+        if others:
+            problem = (f"wrongly named notebook: found {', '.join(repr(n) for n in others)} but the assignment "
+                       f"expects '{notebook_name}'. Rename the file and submit again.")
+        else:
+            problem = f"no notebook in {assignment}/: expected '{notebook_name}'."
+        return Submission(student, None, timestamp=timestamp, problem=problem)
+    experiment = folder / spec.EXPERIMENT_FILE
+    return Submission(student, notebook, experiment if _regular_file(experiment) else None, timestamp)
+
+
+def find_submissions(course_dir: Path, assignment: str = spec.ASSIGNMENT,
+                     notebook_name: str = spec.NOTEBOOK) -> list[Submission]:
+    """Every student folder under ``<course_dir>/submitted/``, sorted by student id (empty if none)."""
+    root = Path(course_dir) / SUBMITTED_DIR
+    if not root.is_dir():
+        return []
+    students = sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+    return [inspect_submission(course_dir, s, assignment, notebook_name) for s in students]
+
+
+def ungraded_result(student: str, assignment: str, problem: str) -> SubmissionResult:
+    """A zero for every graded item, each carrying `problem` as its message, for a folder that can't be graded.
+
+    One record per item keeps the CSV columns and the gradebook identical for every student.
+    """
+    tests = [TestResult(name=f"{item.name}: not graded", item=item.name, score=0.0, max_score=float(item.points),
+                        message=problem, hint="Fix the submission as described above and submit again.")
+             for item in spec.GRADED_ITEMS]
+    return SubmissionResult(student=student, assignment=assignment, tests=tests, problems=[problem])

@@ -1,0 +1,361 @@
+"""Grade one submitted notebook: ``grade_submission`` is the whole public interface.
+
+For each graded function or class, one worker process (see ``sandbox`` and ``worker``) runs the
+instructor's setup cell and the student's code, then every case of that item's battery; the parent loads the
+outputs as plain float64 arrays and judges them with ``checks``. A worker that dies takes only its own item
+with it (and is restarted past the cell or case that killed it). The experiment is scored here, in the parent,
+from the saved ``.npz`` file. Nothing a student does makes this function raise.
+"""
+from __future__ import annotations
+
+import ast
+import functools
+import json
+import os
+import shutil
+import stat
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from . import battery, spec
+from .checks import FunctionCheck, Output, Verdict
+from .notebook_reader import (InstructorNotebook, NotebookError, Submission, neutralise_magics,
+                              read_instructor_notebook, read_submission)
+from .results import SubmissionResult, TestResult
+from .sandbox import WorkerLimits, WorkerRun, run_worker
+from .settings import COURSE_ROOT, GradingSettings
+
+WORKER_SCRIPT = "grader_worker.py"
+MAX_STATUS_BYTES = 5 * 1024 * 1024
+MAX_ATTEMPTS = 3
+# Items that must be written with loops: the provided fast layers are replaced by tripwires for them.
+NAIVE_ITEMS = ("conv_forward_naive", "conv_backward_naive", "max_pool_forward_naive", "max_pool_backward_naive")
+TRIPWIRED_MODULES = ("fast_layers", "im2col")
+
+
+def grade_submission(notebook_path: Path, student: str, settings: GradingSettings,
+                     experiment_path: Path | None = None) -> SubmissionResult:
+    """Grade one student's notebook (and saved experiment model) against the instructor's battery.
+
+    Parameters
+    ----------
+    notebook_path : Path
+        The submitted notebook. Only this file (and ``experiment_path``) is read from the submission.
+    student : str
+        Student id, copied into the result.
+    settings : GradingSettings
+        Limits, instructor notebook, held-out data, feedback options.
+    experiment_path : Path or None
+        The submitted ``experiment_model.npz`` (default: next to the notebook).
+
+    Returns
+    -------
+    SubmissionResult
+        One TestResult per battery case (plus the experiment's), problems found in the file, timing and a log
+        recording the isolation level and the hidden seed.
+    """
+    started = time.monotonic()
+    result = SubmissionResult(student=student, assignment=spec.ASSIGNMENT)
+    seed = settings.hidden_seed if settings.hidden_seed is not None else int.from_bytes(os.urandom(4), "little")
+    result.log.append(f"hidden cases drawn with seed {seed}")
+    notebook_path = Path(notebook_path)
+    experiment_path = Path(experiment_path) if experiment_path else notebook_path.parent / spec.EXPERIMENT_FILE
+    instructor = _instructor(settings.source_notebook, settings.source_notebook.stat().st_mtime_ns)
+    try:
+        submission = read_submission(notebook_path, instructor)
+    except NotebookError as error:
+        result.problems.append(str(error))
+        submission = None
+    result.problems.extend(submission.problems if submission else [])
+    isolation_noted = False
+    for graded in spec.GRADED_ITEMS:
+        if graded.kind == "experiment":
+            from .experiment import grade_experiment  # needs the held-out data only when there is a file
+            result.tests.extend(grade_experiment(experiment_path, graded, settings) if submission else
+                                _all_zero_experiment(graded))
+            continue
+        cases = battery.cases_for(graded.name)
+        if submission is None:
+            result.tests.extend(_zero(case, "the notebook could not be read (see the problems above)") for case in cases)
+            continue
+        tests, isolation = _grade_item(graded.name, cases, submission, instructor, settings, seed)
+        result.tests.extend(tests)
+        if isolation and not isolation_noted:
+            isolation_noted = True
+            result.log.append(f"student code ran with isolation level {isolation}")
+            if isolation == "reduced":
+                result.log.append("WARNING: Linux namespaces were unavailable; student code could read files the "
+                                  "grader's user can read")
+    result.seconds = time.monotonic() - started
+    return result
+
+
+@functools.lru_cache(maxsize=4)
+def _instructor(path: Path, mtime_ns: int) -> InstructorNotebook:
+    return read_instructor_notebook(path)
+
+
+def _zero(case: battery.Case, message: str) -> TestResult:
+    return TestResult(case.name, case.item, 0.0, case.points, message=message,
+                      visibility="visible" if case.visibility == "visible" else "hidden")
+
+
+def _all_zero_experiment(graded) -> list[TestResult]:
+    from .experiment import experiment_cases
+    return [TestResult(name, graded.name, 0.0, points, message="the notebook could not be read")
+            for name, points in experiment_cases(graded)]
+
+
+# ----------------------------------------------------------------------------------------------- workers
+
+def _convkit_files() -> dict[str, bytes]:
+    """The support package as the students received it (from source/, else built from reference_impl)."""
+    shipped = COURSE_ROOT / "source" / spec.ASSIGNMENT / "convkit"
+    if shipped.is_dir():
+        return {f"convkit/{p.relative_to(shipped)}": p.read_bytes() for p in shipped.rglob("*")
+                if p.is_file() and p.suffix in (".py", ".pyx")}
+    return dict(_built_convkit())
+
+
+@functools.lru_cache(maxsize=1)
+def _built_convkit() -> tuple[tuple[str, bytes], ...]:
+    from notebook_builder.support import shipped_files
+    return tuple((k, v) for k, v in shipped_files(COURSE_ROOT).items() if k.startswith("convkit/"))
+
+
+def _tripwire_module(module: str, source: bytes, item: str) -> bytes:
+    """A stand-in module: every name of the real one raises, saying naive code must not call it."""
+    names = [node.name for node in ast.parse(source).body if isinstance(node, (ast.FunctionDef, ast.ClassDef))]
+    message = (f"convkit.{module}.{{name}} is disabled while grading {item}: a naive implementation must "
+               "compute its result with its own loops, not call the provided fast layers or im2col")
+    lines = [f'"""Tripwires standing in for convkit.{module} while {item} is graded."""', "",
+             "def _tripwire(name):", "    def disabled(*args, **kwargs):",
+             f"        raise RuntimeError({message!r}.format(name=name))", "    return disabled", "",
+             "def __getattr__(name):", "    return _tripwire(name)", ""]
+    lines += [f"{name} = _tripwire({name!r})" for name in names]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def _support_files(item: str) -> dict[str, bytes]:
+    files = _convkit_files()
+    if item in NAIVE_ITEMS:
+        for module in TRIPWIRED_MODULES:
+            key = f"convkit/{module}.py"
+            if key in files:
+                files[key] = _tripwire_module(module, files[key], item)
+        files = {k: v for k, v in files.items() if "im2col_cython" not in k}
+    return files
+
+
+def _with_npy_paths(ops, case_id: str):
+    """Map the builders' bare input names to the files written for this case."""
+    if isinstance(ops, list):
+        return [_with_npy_paths(op, case_id) for op in ops]
+    if isinstance(ops, dict):
+        return {k: (f"in/{case_id}/{v}.npy" if k == "npy" else _with_npy_paths(v, case_id)) for k, v in ops.items()}
+    return ops
+
+
+@dataclass
+class _CaseOutcome:
+    ok: bool
+    error: str
+    outputs: dict[str, Output]
+
+
+def _grade_item(item: str, cases: list[battery.Case], submission: Submission, instructor: InstructorNotebook,
+                settings: GradingSettings, seed: int) -> tuple[list[TestResult], str]:
+    prepared = {}
+    for case in cases:
+        prepared[case.case_id] = battery.prepare(case, seed)
+    own_labels = {cell.label for cell in submission.cells if cell.grade_id == item}
+    cells = [{"label": c.label, "source": c.source} for c in submission.cells]
+    outcomes: dict[str, _CaseOutcome] = {}
+    cell_errors: dict[str, str] = {}
+    skip_cells: list[str] = []
+    isolation = ""
+    for attempt in range(MAX_ATTEMPTS):
+        remaining = [c for c in cases if c.case_id not in outcomes]
+        if not remaining:
+            break
+        run, status, outputs_of = _run_once(item, remaining, prepared, cells, skip_cells, instructor, settings)
+        isolation = run.isolation
+        for record in status.get("cells", []):
+            if isinstance(record, dict) and not record.get("ok") and str(record.get("label")) in own_labels:
+                cell_errors[str(record["label"])] = str(record.get("error", ""))[-1500:]
+        for case in remaining:
+            record = status.get("cases", {}).get(case.case_id)
+            if isinstance(record, dict):
+                outcomes[case.case_id] = _CaseOutcome(bool(record.get("ok")), str(record.get("error", ""))[-3000:],
+                                                      outputs_of(case.case_id, record.get("outputs")))
+        if status.get("finished"):
+            break
+        running = str(status.get("running") or "")
+        death = _describe_death(run, settings)
+        if running.startswith("cell:") and running[5:] not in own_labels and attempt + 1 < MAX_ATTEMPTS:
+            skip_cells.append(running[5:])  # another cell killed the process: rerun without it
+            continue
+        if running.startswith("case:"):
+            outcomes[running[5:]] = _CaseOutcome(False, f"this test ended the grading process: {death}", {})
+            continue
+        for case in cases:
+            outcomes.setdefault(case.case_id, _CaseOutcome(False, f"the grading process failed before this test "
+                                                                  f"ran: {death}", {}))
+        break
+    tests = []
+    for case in cases:
+        outcome = outcomes.get(case.case_id) or _CaseOutcome(False, "not run: the grading process kept failing", {})
+        tests.append(_judge(case, prepared[case.case_id], outcome, cell_errors, settings))
+    return tests, isolation
+
+
+def _describe_death(run: WorkerRun, settings: GradingSettings) -> str:
+    if run.timed_out:
+        return "it ran past the time limit (an infinite loop, or code far too slow)"
+    if run.returncode is None:
+        return run.stderr.strip() or "it could not be started"
+    if run.returncode < 0:
+        return (f"it was killed by signal {-run.returncode} (a crash, or the {settings.memory_mb} MiB memory / "
+                f"{settings.cpu_seconds:.0f} s CPU limit)")
+    return f"it exited with status {run.returncode} (sys.exit or os._exit in student code?)"
+
+
+def _run_once(item, cases, prepared, cells, skip_cells, instructor, settings):
+    workdir = Path(tempfile.mkdtemp(prefix="grader-worker-"))
+    try:
+        shutil.copyfile(Path(__file__).with_name("worker.py"), workdir / WORKER_SCRIPT)
+        for relative, content in _support_files(item).items():
+            target = workdir / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(content)
+        job_cases = []
+        for case in cases:
+            case_dir = workdir / "in" / case.case_id
+            case_dir.mkdir(parents=True)
+            for name, array in prepared[case.case_id].inputs.items():
+                np.save(case_dir / f"{name}.npy", np.asarray(array), allow_pickle=False)
+            job_cases.append({"id": case.case_id, "ops": _with_npy_paths(prepared[case.case_id].ops, case.case_id)})
+        job = {"setup_code": neutralise_magics(instructor.setup_code) or "", "cells": cells, "skip_cells": skip_cells,
+               "cell_seconds": settings.cell_seconds, "test_seconds": settings.test_seconds, "cases": job_cases}
+        (workdir / "job.json").write_text(json.dumps(job))
+        limits = WorkerLimits(settings.worker_wall_seconds(len(cells) + 1, len(cases)), settings.cpu_seconds,
+                              settings.memory_mb, settings.output_bytes, settings.file_mb)
+        run = run_worker(workdir, WORKER_SCRIPT, ["job.json"], limits, settings.hidden_paths, settings.isolation)
+        status = _read_status(workdir / "status.json")
+        loaded = {case.case_id: _load_outputs(workdir / "out" / case.case_id,
+                                              (status.get("cases", {}).get(case.case_id) or {}).get("outputs"),
+                                              settings.file_mb) for case in cases}
+        return run, status, lambda case_id, _meta: loaded.get(case_id, {})
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _read_untrusted(path: Path, cap: int) -> bytes | None:
+    """Read a regular file the worker wrote, refusing symlinks, devices and anything over ``cap`` bytes."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError:
+        return None
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(handle.fileno())
+        if not stat.S_ISREG(info.st_mode) or info.st_size > cap:
+            return None
+        return handle.read(cap + 1)[:cap]
+
+
+def _read_status(path: Path) -> dict:
+    data = _read_untrusted(path, MAX_STATUS_BYTES)
+    try:
+        status = json.loads(data) if data else {}
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return {}
+    if not isinstance(status, dict):
+        return {}
+    if not isinstance(status.get("cases"), dict):
+        status["cases"] = {}
+    if not isinstance(status.get("cells"), list):
+        status["cells"] = []
+    return status
+
+
+def _load_outputs(folder: Path, metadata, file_mb: int) -> dict[str, Output]:
+    """Outputs of one case as plain float64 arrays: np.load(allow_pickle=False), size-capped, no symlinks."""
+    import io
+
+    outputs: dict[str, Output] = {}
+    if not isinstance(metadata, dict):
+        return outputs
+    for name, meta in list(metadata.items())[:200]:
+        if not isinstance(name, str) or not isinstance(meta, dict):
+            continue
+        meta = {k: v for k, v in meta.items() if isinstance(k, str) and isinstance(v, (str, int, float, bool, list))}
+        array = None
+        if not meta.get("error") and "keys" not in meta and "/" not in name and not name.startswith("."):
+            data = _read_untrusted(folder / f"{name}.npy", file_mb * 1024 * 1024)
+            if data is not None:
+                try:
+                    loaded = np.load(io.BytesIO(data), allow_pickle=False)
+                    if type(loaded) is np.ndarray and loaded.dtype.kind in "fiub":
+                        array = np.array(loaded, dtype=np.float64, copy=True)
+                except (ValueError, OSError, EOFError):
+                    array = None
+        outputs[name] = Output(array, meta)
+    return outputs
+
+
+def _judge(case: battery.Case, prepared: battery.Prepared, outcome: _CaseOutcome, cell_errors: dict[str, str],
+           settings: GradingSettings) -> TestResult:
+    hidden = case.visibility == "hidden"
+    result = TestResult(case.name, case.item, 0.0, case.points, visibility="hidden" if hidden else "visible")
+    if not outcome.ok:
+        own = "; ".join(f"{label} failed: {_last_line(error)}" for label, error in cell_errors.items())
+        result.message = f"the call failed: {_last_line(outcome.error) or 'no result'}" + (
+            f" (note: your {own})" if own else "")
+        result.got = _last_line(outcome.error)
+        result.hint = _hint_for_error(outcome.error, case.item)
+        return result
+    verdicts: list[Verdict] = []
+    for check in prepared.checks:
+        try:
+            verdict = check.evaluate(outcome.outputs)
+        except Exception as error:  # a malformed output must not stop grading
+            verdict = Verdict(False, getattr(check, "label", "check"), message=f"could not check: {error}")
+        if hidden and not settings.reveal_hidden and isinstance(check, FunctionCheck) and not verdict.ok:
+            verdict = Verdict(False, verdict.label, message=f"{verdict.label}: not as expected", hint=verdict.hint)
+        verdicts.append(verdict)
+    failed = [v for v in verdicts if not v.ok]
+    if not failed:
+        result.score = case.points
+        result.message = "passed: " + "; ".join(v.message for v in verdicts)
+        result.expected = "; ".join(v.expected for v in verdicts if v.expected)
+        result.got = "; ".join(v.got for v in verdicts if v.got)
+        return result
+    result.message = "; ".join(v.message for v in failed[:3]) + (f"; and {len(failed) - 3} more" if len(failed) > 3
+                                                                 else "")
+    result.expected, result.got, result.hint = failed[0].expected, failed[0].got, failed[0].hint
+    return result
+
+
+def _last_line(text: str) -> str:
+    lines = [line for line in str(text).strip().splitlines() if line.strip()]
+    return lines[-1].strip()[:500] if lines else ""
+
+
+def _hint_for_error(error: str, item: str) -> str:
+    if "NotImplementedError" in error:
+        return f"{item} is not implemented yet"
+    if "is disabled while grading" in error:
+        return "write the loops yourself; the fast layers are only for the later parts of the notebook"
+    if "timed out" in error or "time limit" in error:
+        return "look for a loop that never ends, or one far larger than the input"
+    if "MemoryError" in error:
+        return "an array far larger than the input was allocated"
+    if "is not defined" in error:
+        return "make sure the cell that defines it runs without errors, from a fresh kernel"
+    if "SystemExit" in error:
+        return "do not call sys.exit() or exit() in your code"
+    return "read the error above; run the notebook's own test cell to reproduce it"

@@ -1,0 +1,286 @@
+"""Grade a whole class: submissions in parallel, a result cache per student, then every report.
+
+The cache makes runs idempotent and resumable: a student's result is stored (atomically) as soon as it is
+graded, under a key that hashes the submitted notebook, the experiment file and the grader itself (its source
+code and settings). A re-run reuses every entry whose key still matches, so a run killed half-way finishes
+where it stopped, an unchanged class is not graded twice, and any change to a submission or to the grader
+regrades exactly what it affects.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import sys
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, TextIO
+
+from tqdm import tqdm
+
+from . import spec
+from .atomicio import atomic_write_json
+from .course_layout import Submission, find_submissions, inspect_submission, ungraded_result
+from .results import SubmissionResult, TestResult
+
+# The engine's entry point: (notebook_path, student, settings, experiment_path) -> SubmissionResult.
+Grader = Callable[..., SubmissionResult]
+GRADES_DIR = "grades"
+CACHE_DIR = ".cache"
+_PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+# Code whose change must invalidate every cached result.
+_GRADER_SOURCES = ("autograder/*.py", "reference_impl/*.py", "reference_impl/*.pyx")
+
+
+def default_grader(notebook_path: Path, student: str, settings: Any,
+                   experiment_path: Path | None = None) -> SubmissionResult:
+    """The production grader, imported lazily so that the pipeline loads without the engine."""
+    from .engine import grade_submission
+    return grade_submission(notebook_path, student, settings, experiment_path)
+
+
+def grader_fingerprint(settings: Any) -> str:
+    """Hash of the grader's source files, its settings, and any file a settings field points to."""
+    digest = hashlib.sha256()
+    for pattern in _GRADER_SOURCES:
+        for path in sorted(_PACKAGE_ROOT.glob(pattern)):
+            digest.update(path.relative_to(_PACKAGE_ROOT).as_posix().encode() + b"\0" + path.read_bytes())
+    digest.update(repr(settings).encode())
+    if dataclasses.is_dataclass(settings):
+        for value in (getattr(settings, f.name) for f in dataclasses.fields(settings)):
+            if isinstance(value, (str, Path)) and Path(value).is_file():
+                # e.g. the instructor's source notebook: new tests or points must regrade everyone.
+                digest.update(Path(value).read_bytes())
+    return digest.hexdigest()
+
+
+def submission_key(submission: Submission, fingerprint: str) -> str:
+    """Cache key of one submission: its notebook bytes, experiment bytes and the grader fingerprint."""
+    digest = hashlib.sha256(fingerprint.encode())
+    for path in (submission.notebook, submission.experiment):
+        digest.update(b"\0" if path is None else hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def result_from_dict(document: dict) -> SubmissionResult:
+    """Rebuild a SubmissionResult from `SubmissionResult.to_dict()` output (the cache format)."""
+    names = {f.name for f in dataclasses.fields(TestResult)}
+    tests = [TestResult(**{k: v for k, v in t.items() if k in names}) for t in document["tests"]]
+    return SubmissionResult(student=document["student"], assignment=document["assignment"], tests=tests,
+                            problems=list(document.get("problems", [])), seconds=float(document.get("seconds", 0)))
+
+
+def _cache_path(cache_dir: Path, student: str) -> Path:
+    return cache_dir / f"{student}.json"
+
+
+def load_cached(cache_dir: Path, student: str, key: str) -> SubmissionResult | None:
+    """The cached result of `student` if its key matches `key`, else None (missing, stale or unreadable)."""
+    try:
+        document = json.loads(_cache_path(cache_dir, student).read_text(encoding="utf-8"))
+        if document.get("key") != key:
+            return None
+        return result_from_dict(document["result"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _grade_and_cache(grader: Grader, submission: Submission, settings: Any, key: str,
+                     cache_dir: Path) -> dict:
+    """Worker-process task: grade one submission and store it in the cache before reporting back."""
+    result = grader(submission.notebook, submission.student, settings, submission.experiment)
+    document = result.to_dict()
+    atomic_write_json(_cache_path(cache_dir, submission.student), {"key": key, "result": document})
+    return document
+
+
+@dataclass
+class GradingRun:
+    """What one run produced.
+
+    results: one result per student that has one (fresh or cached), sorted by student id.
+    graded: students graded in this run; cached: students whose cached result was reused.
+    errors: student -> internal grader error (a bug in the grader, not the student's fault; nothing recorded).
+    """
+
+    results: list[SubmissionResult] = field(default_factory=list)
+    graded: list[str] = field(default_factory=list)
+    cached: list[str] = field(default_factory=list)
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+def _run_pool(tasks: list[tuple[Submission, str]], grader: Grader, settings: Any, cache_dir: Path, jobs: int,
+              bar: tqdm, done: dict[str, SubmissionResult], errors: dict[str, str]) -> list[tuple[Submission, str]]:
+    """Grade `tasks` on `jobs` processes; return the tasks lost to a crashed worker process."""
+    lost = []
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        futures = {pool.submit(_grade_and_cache, grader, sub, settings, key, cache_dir): (sub, key)
+                   for sub, key in tasks}
+        for future in as_completed(futures):
+            sub, key = futures[future]
+            try:
+                done[sub.student] = result_from_dict(future.result())
+                bar.update(1)
+            except BrokenProcessPool:
+                lost.append((sub, key))
+            except Exception as error:  # a grader bug: report it, never cache it
+                errors[sub.student] = f"{type(error).__name__}: {error}"
+                bar.update(1)
+    return lost
+
+
+def grade_submissions(submissions: list[Submission], settings: Any, cache_dir: Path, jobs: int | None = None,
+                      force: bool = False, grader: Grader = default_grader, progress: bool = True) -> GradingRun:
+    """Grade every submission that has no valid cached result, `jobs` at a time.
+
+    Parameters
+    ----------
+    submissions : list of Submission
+        From `find_submissions`; folders with a layout problem get a zero without running the grader.
+    settings : GradingSettings
+        Passed through to the grader (must be picklable) and hashed into the cache key.
+    cache_dir : Path
+        Where results are cached, one JSON file per student.
+    jobs : int, optional
+        Parallel grading processes; default `os.cpu_count()`. With 1, grading runs in this process.
+    force : bool
+        Ignore cached results (they are still overwritten with the new ones).
+    grader : callable
+        `grader(notebook_path, student, settings, experiment_path) -> SubmissionResult`; module-level, so that
+        it can be sent to worker processes.
+    progress : bool
+        Show a tqdm progress bar on stderr.
+
+    Returns
+    -------
+    GradingRun
+    """
+    jobs = (os.cpu_count() or 1) if jobs is None else jobs
+    if jobs < 1:
+        raise ValueError(f"jobs must be at least 1, got {jobs}")
+    run = GradingRun()
+    done: dict[str, SubmissionResult] = {}
+    fingerprint = grader_fingerprint(settings)
+    todo = []
+    for sub in submissions:
+        if sub.notebook is None:
+            done[sub.student] = ungraded_result(sub.student, spec.ASSIGNMENT, sub.problem or "nothing to grade")
+            continue
+        key = submission_key(sub, fingerprint)
+        cached = None if force else load_cached(cache_dir, sub.student, key)
+        if cached is not None:
+            done[sub.student] = cached
+            run.cached.append(sub.student)
+        else:
+            todo.append((sub, key))
+    with tqdm(total=len(todo), unit="submission", desc="grading", disable=not progress or not todo,
+              file=sys.stderr) as bar:
+        if jobs == 1 or len(todo) <= 1:
+            for sub, key in todo:
+                try:
+                    done[sub.student] = result_from_dict(_grade_and_cache(grader, sub, settings, key, cache_dir))
+                except Exception as error:
+                    run.errors[sub.student] = f"{type(error).__name__}: {error}"
+                bar.update(1)
+        else:
+            lost = _run_pool(todo, grader, settings, cache_dir, jobs, bar, done, run.errors)
+            # A dead worker process takes every pending task down with it: retry those one at a time, so
+            # that only the submission that really kills its process ends up without a result.
+            for task in lost:
+                if _run_pool([task], grader, settings, cache_dir, 1, bar, done, run.errors):
+                    run.errors[task[0].student] = "the grading process died (killed or crashed)"
+                    bar.update(1)
+    run.graded = sorted(sub.student for sub, _ in todo if sub.student in done)
+    run.results = [done[s] for s in sorted(done)]
+    return run
+
+
+def grade_course(course_dir: Path, settings: Any, assignment: str = spec.ASSIGNMENT, jobs: int | None = None,
+                 student: str | None = None, force: bool = False, grader: Grader | None = None,
+                 progress: bool = True, gradebook: bool = True, out: TextIO = sys.stdout) -> GradingRun:
+    """Grade a course directory and write every report; the body of `python -m autograder grade`.
+
+    Parameters
+    ----------
+    course_dir : Path
+        nbgrader course root with submitted/<student>/<assignment>/<notebook>.ipynb.
+    settings : GradingSettings
+        The engine's settings.
+    assignment : str
+        Assignment folder name.
+    jobs : int, optional
+        Parallel grading processes (default: all cores).
+    student : str, optional
+        Regrade this student only (ignoring the cache); the class-wide reports are rebuilt from the cache.
+    force : bool
+        Regrade everyone, ignoring the cache.
+    grader : callable, optional
+        The single-submission grader; default `default_grader` (the engine). Tests pass a stub.
+    progress : bool
+        Show the progress bar.
+    gradebook : bool
+        Also write the nbgrader gradebook and autograded/ notebooks.
+    out : text stream
+        Where the closing summary is printed.
+
+    Returns
+    -------
+    GradingRun
+
+    Writes (under ``<course_dir>/grades/``): ``<student>/results.json`` (Gradescope), ``<student>/feedback.html``,
+    ``grades.csv``, ``summary.txt``, ``score_histogram.png``; and the gradebook + ``autograded/``.
+    """
+    from . import gradebook as gradebook_writer
+    from .report_csv import write_grades_csv
+    from .report_gradescope import write_gradescope_results
+    from .report_html import write_feedback_page
+    from .report_summary import write_class_summary
+
+    grader = default_grader if grader is None else grader
+    course_dir = Path(course_dir).resolve()
+    grades_dir = course_dir / GRADES_DIR
+    cache_dir = grades_dir / CACHE_DIR
+    everyone = find_submissions(course_dir, assignment)
+    if student is not None:
+        if not (course_dir / "submitted" / student).is_dir():
+            known = ", ".join(s.student for s in everyone) or "none"
+            raise ValueError(f"no submission for student {student!r} under {course_dir / 'submitted'}; "
+                             f"students found: {known}")
+        chosen = [inspect_submission(course_dir, student, assignment)]
+        run = grade_submissions(chosen, settings, cache_dir, jobs, True, grader, progress)
+        # The class-wide reports need everyone else too: take their still-valid cached results.
+        others = [s for s in everyone if s.student != student]
+        rest = grade_submissions(others, settings, cache_dir, 1, False, _refuse_to_grade, False)
+        missing = sorted(rest.errors)
+        if missing:
+            print(f"note: {len(missing)} other student(s) have no up-to-date result yet and are left out of the "
+                  f"class reports: {', '.join(missing)}. Run `make grade` to grade them.", file=out)
+        run.results = sorted(run.results + rest.results, key=lambda r: r.student)
+    else:
+        run = grade_submissions(everyone, settings, cache_dir, jobs, force, grader, progress)
+
+    written = {r.student for r in run.results} if student is None else {student}
+    for result in run.results:
+        if result.student in written:
+            write_gradescope_results(result, grades_dir / result.student / "results.json")
+            write_feedback_page(result, grades_dir / result.student / "feedback.html")
+    write_grades_csv(run.results, grades_dir / "grades.csv")
+    if gradebook:
+        inputs = {s.student: s for s in everyone}
+        try:
+            for warning in gradebook_writer.write_gradebook(
+                    course_dir, assignment, [r for r in run.results if r.student in written], inputs):
+                print(f"gradebook: {warning}", file=out)
+        except gradebook_writer.GradebookUnavailable as problem:
+            print(f"gradebook not updated: {problem}", file=out)
+    write_class_summary(run, grades_dir, out)
+    return run
+
+
+def _refuse_to_grade(notebook_path: Path, student: str, settings: Any,
+                     experiment_path: Path | None = None) -> SubmissionResult:
+    """Stand-in grader for "use the cache only": a submission without a valid cache entry is reported."""
+    raise LookupError(f"{student} has no up-to-date cached result")

@@ -1,0 +1,93 @@
+"""What an instructor can tune about grading one submission, in one frozen record.
+
+The defaults suit a 2-core laptop: every hidden case is small enough that a correct pure-Python loop answer
+finishes in well under a second, so the limits only bite on runaway code.
+"""
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+COURSE_ROOT = Path(__file__).resolve().parent.parent
+
+Isolation = Literal["auto", "namespaces", "reduced"]
+
+
+def _default_hidden_paths() -> tuple[Path, ...]:
+    # The course (hidden tests, reference code, other students' work, the gradebook), the shared temporary
+    # directory (other workers' inputs) and home directories (the instructor's other files).
+    candidates = (COURSE_ROOT, Path(tempfile.gettempdir()), Path("/root"), Path("/home"))
+    return tuple(p for p in candidates if p.is_dir())
+
+
+@dataclass(frozen=True)
+class GradingSettings:
+    """Limits, paths and feedback options for grading one submission.
+
+    Parameters
+    ----------
+    test_seconds : float
+        Wall-clock limit per test case inside a worker (enforced with an alarm in the worker and, for the
+        whole worker, by the parent: ``startup_seconds + cell_seconds * cells + test_seconds * cases``).
+    cell_seconds : float
+        Wall-clock limit for running one student cell (definitions are instant; this stops stray training).
+    startup_seconds : float
+        Allowance for interpreter start-up and imports per worker.
+    cpu_seconds : float
+        CPU-time limit (RLIMIT_CPU) per worker process.
+    memory_mb : int
+        Address-space limit (RLIMIT_AS) per worker process, in MiB.
+    output_bytes : int
+        How much of a worker's stdout/stderr is kept (the rest is discarded).
+    file_mb : int
+        Largest file a worker may write (RLIMIT_FSIZE), in MiB; also the largest output the parent will load.
+    reveal_hidden : bool
+        Whether feedback shows the data of hidden cases (expected values, inputs); by default it names only
+        what the case checked.
+    source_notebook : Path
+        The instructor's source notebook: setup code, test cells and metadata come from it, never from the
+        submission.
+    heldout_dir : Path or None
+        Directory of the held-out CIFAR-10-format split used to score the experiment (``None``: the
+        experiment is scored 0 with a message saying the grader has no data).
+    isolation : {"auto", "namespaces", "reduced"}
+        "auto" uses Linux namespaces when ``unshare`` works and falls back otherwise; "namespaces" fails the
+        worker when they are unavailable; "reduced" never uses them (recorded in the result's problems).
+    hidden_paths : tuple of Path
+        Directories replaced by empty ones inside the worker's mount namespace.
+    hidden_seed : int or None
+        Seed of the hidden cases' random inputs; ``None`` draws a fresh one per run (recorded in the log).
+    """
+
+    test_seconds: float = 10.0
+    cell_seconds: float = 10.0
+    startup_seconds: float = 15.0
+    cpu_seconds: float = 120.0
+    memory_mb: int = 2048
+    output_bytes: int = 20_000
+    file_mb: int = 64
+    reveal_hidden: bool = False
+    source_notebook: Path = COURSE_ROOT / "source" / "convnets" / "ConvolutionalNetworks.ipynb"
+    heldout_dir: Path | None = None
+    isolation: Isolation = "auto"
+    hidden_paths: tuple[Path, ...] = field(default_factory=_default_hidden_paths)
+    hidden_seed: int | None = 0
+
+    def __post_init__(self) -> None:
+        for name in ("test_seconds", "cell_seconds", "startup_seconds", "cpu_seconds"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, float)) or value <= 0:
+                raise ValueError(f"GradingSettings.{name} must be a positive number of seconds; got {value!r}")
+        for name in ("memory_mb", "output_bytes", "file_mb"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value <= 0:
+                raise ValueError(f"GradingSettings.{name} must be a positive integer; got {value!r}")
+        if self.isolation not in ("auto", "namespaces", "reduced"):
+            raise ValueError(f"GradingSettings.isolation must be 'auto', 'namespaces' or 'reduced'; "
+                             f"got {self.isolation!r}")
+
+    def worker_wall_seconds(self, n_cells: int, n_cases: int) -> float:
+        """Wall-clock budget of one worker that runs ``n_cells`` cells and ``n_cases`` test cases."""
+        return self.startup_seconds + self.cell_seconds * n_cells + self.test_seconds * n_cases

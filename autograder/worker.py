@@ -1,0 +1,272 @@
+"""The untrusted side of grading: runs student cells and test calls, writes outputs as plain .npy files.
+
+Copied into the worker's empty directory and run as ``python -I worker.py job.json``. It imports only the
+standard library and NumPy, trusts nothing it produces, and never compares anything: the parent reads the
+``.npy`` files (``allow_pickle=False``) and does every check in its own process.
+
+Job (``job.json``, plain data written by the parent):
+    setup_code: the instructor's setup cell.
+    cells: [{"label", "source"}] student cells in notebook order (already stripped of magics).
+    skip_cells: labels not to run (they killed an earlier attempt of this worker).
+    cell_seconds, test_seconds: per-cell and per-case alarms.
+    cases: [{"id", "ops"}] with ops interpreted by ``run_ops`` (see there), skip_cases: ids not to run.
+Status (``status.json``, rewritten atomically after every cell and case): what ran, errors, output metadata,
+and ``running``: the cell or case in progress, so the parent can tell what killed the worker.
+"""
+import builtins
+import copy
+import json
+import os
+import signal
+import sys
+import time
+import traceback
+
+import numpy as np
+
+
+class GradingTimeout(BaseException):
+    """Raised by the alarm; a BaseException so a student's ``except Exception`` cannot swallow it."""
+
+
+def _on_alarm(signum, frame):
+    raise GradingTimeout("time limit exceeded")
+
+
+def _describe_error(error, limit=6):
+    """Last frames and the message of an exception, without the worker's own frames."""
+    lines = traceback.format_exception(type(error), error, error.__traceback__)
+    text = "".join(lines[-limit:])
+    return text[-3000:]
+
+
+class Status:
+    """The status file: rewritten atomically so the parent never reads half of it."""
+
+    def __init__(self, path):
+        self.path = path
+        self.data = {"cells": [], "cases": {}, "running": None}
+
+    def save(self):
+        temporary = self.path + ".tmp"
+        with open(temporary, "w") as handle:
+            json.dump(self.data, handle)
+        os.replace(temporary, self.path)
+
+    def start(self, what):
+        self.data["running"] = what
+        self.save()
+
+
+class _Quiet:
+    """Stands in for IPython's ``get_ipython()``: every attribute is a function that does nothing."""
+
+    def __getattr__(self, name):
+        return lambda *args, **kwargs: None
+
+
+def run_with_alarm(seconds, function, *args):
+    signal.signal(signal.SIGALRM, _on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        return function(*args)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+
+
+def run_cells(job, namespace, status):
+    cells = [{"label": "setup (instructor)", "source": job["setup_code"]}] + list(job["cells"])
+    for cell in cells:
+        if cell["label"] in job.get("skip_cells", []):
+            status.data["cells"].append({"label": cell["label"], "ok": False, "skipped": True,
+                                         "error": "skipped: this cell ended the grading process"})
+            continue
+        status.start("cell:" + cell["label"])
+        record = {"label": cell["label"], "ok": True, "error": ""}
+        try:
+            code = compile(cell["source"], "<" + cell["label"] + ">", "exec")
+            run_with_alarm(job["cell_seconds"], exec, code, namespace)
+        except BaseException as error:  # the cell's failure is recorded; the next cell still runs
+            record["ok"] = False
+            record["error"] = _describe_error(error)
+        status.data["cells"].append(record)
+        status.data["running"] = None
+        status.save()
+
+
+def export(value, path):
+    """Write ``value`` as a plain float64 .npy file; returns metadata describing what the student returned."""
+    kind = type(value)
+    info = {"type": kind.__module__ + "." + kind.__qualname__}
+    if kind is np.ndarray:
+        array = value
+    elif isinstance(value, np.ndarray):
+        info["subclass"] = True
+        try:
+            array = np.asarray(value).view(np.ndarray)
+        except BaseException as error:
+            info["error"] = "could not convert the returned %s: %s" % (info["type"], error)
+            return info
+    elif kind in (float, int) or isinstance(value, (np.floating, np.integer)):
+        info["scalar"] = True
+        array = np.asarray(value)
+    else:
+        info["error"] = "returned a %s, not a numpy.ndarray" % info["type"]
+        return info
+    info["dtype"] = str(array.dtype)
+    info["shape"] = [int(n) for n in array.shape]
+    if array.dtype.kind not in "fiub":
+        info["error"] = "returned an array of dtype %s, not of numbers" % array.dtype
+        return info
+    try:
+        plain = np.array(array, dtype=np.float64, copy=True)
+        np.save(path, plain, allow_pickle=False)
+    except BaseException as error:
+        info["error"] = "could not save the output: %s" % error
+    return info
+
+
+def resolve(spec, variables, iteration=None):
+    """Turn an argument spec into a Python value (a fresh copy of anything the parent supplied)."""
+    if "npy" in spec:
+        return np.load(spec["npy"], allow_pickle=False)
+    if "value" in spec:
+        return copy.deepcopy(spec["value"])
+    if "np_type" in spec:
+        return getattr(np, spec["np_type"])
+    if "tuple" in spec:
+        return tuple(resolve(sub, variables, iteration) for sub in spec["tuple"])
+    if "dict" in spec:
+        return {key: resolve(sub, variables, iteration) for key, sub in spec["dict"].items()}
+    if "var" in spec:
+        value = variables[spec["var"]]
+        if spec.get("iter"):
+            value = value[iteration]
+        for step in spec.get("path", []):
+            value = getattr(value, step[1:]) if isinstance(step, str) and step.startswith(".") else value[step]
+        if spec.get("copy"):
+            value = copy.deepcopy(value)
+        return value
+    raise ValueError("unknown argument spec %r" % (spec,))
+
+
+def run_ops(ops, namespace, variables, out_dir, outputs, iteration=None):
+    """Interpret the parent's small list of operations.
+
+    load {var, npy}; set {var, value: spec}; call {fn, args: [spec], kwargs: {name: spec}, result};
+    new {cls, kwargs, result}; method {obj, method, args, kwargs, result};
+    setitem {obj: spec, key, value: spec}; repeat {times, body}; output {name, value: spec};
+    perturb {fn, args, arg, indices, h, pick, name}: the forward at x +/- h e_i, stacked, for the parent's
+    centred differences.
+    """
+    for op in ops:
+        if op.get("optional"):
+            # A helper call (e.g. the student's forward pass inside a backward test) may fail without
+            # failing the case; the checks that need its result then see it missing.
+            try:
+                run_ops([dict(op, optional=False)], namespace, variables, out_dir, outputs, iteration)
+            except GradingTimeout:
+                raise
+            except BaseException as error:
+                outputs["note:" + op.get("result", op.get("name", op["op"]))] = {"error": _describe_error(error, 2)}
+            continue
+        kind = op["op"]
+        if kind == "load":
+            variables[op["var"]] = np.load(op["npy"], allow_pickle=False)
+        elif kind == "set":
+            variables[op["var"]] = resolve(op["value"], variables, iteration)
+        elif kind in ("call", "new", "method"):
+            if kind == "method":
+                target = getattr(variables[op["obj"]], op["method"])
+            else:
+                name = op["fn"] if kind == "call" else op["cls"]
+                if name not in namespace:
+                    raise NameError("%s is not defined (did its cell run without errors?)" % name)
+                target = namespace[name]
+            args = [resolve(s, variables, iteration) for s in op.get("args", [])]
+            kwargs = {k: resolve(s, variables, iteration) for k, s in op.get("kwargs", {}).items()}
+            variables[op["result"]] = target(*args, **kwargs)
+        elif kind == "setitem":
+            container = resolve(op["obj"], variables, iteration)
+            container[op["key"]] = resolve(op["value"], variables, iteration)
+        elif kind == "repeat":
+            for i in range(op["times"]):
+                run_ops(op["body"], namespace, variables, out_dir, outputs, iteration=i)
+        elif kind == "output":
+            try:
+                value = resolve(op["value"], variables, iteration)
+            except (IndexError, KeyError, TypeError, AttributeError) as error:
+                outputs[op["name"]] = {"error": "could not find this output in what was returned (%s: %s)"
+                                                % (type(error).__name__, error)}
+                continue
+            outputs[op["name"]] = export(value, os.path.join(out_dir, op["name"] + ".npy"))
+        elif kind == "keys":
+            value = resolve(op["value"], variables, iteration)
+            outputs[op["name"]] = ({"keys": [str(k) for k in value]} if isinstance(value, dict)
+                                   else {"error": "not a dict but a %s" % type(value).__name__})
+        elif kind == "perturb":
+            perturb(op, namespace, variables, out_dir, outputs)
+        else:
+            raise ValueError("unknown op %r" % kind)
+
+
+def perturb(op, namespace, variables, out_dir, outputs):
+    function = namespace[op["fn"]]
+    base = [resolve(s, variables) for s in op["args"]]
+    for sign, suffix in ((1.0, "_plus"), (-1.0, "_minus")):
+        results = []
+        for flat_index in op["indices"]:
+            args = copy.deepcopy(base)
+            shifted = np.array(args[op["arg"]], dtype=np.float64, copy=True)
+            shifted.flat[flat_index] += sign * op["h"]
+            args[op["arg"]] = shifted
+            value = function(*args)
+            value = value[op["pick"]] if op.get("pick") is not None else value
+            if type(value) is not np.ndarray:
+                raise TypeError("the forward pass returned %s, not a numpy.ndarray" % type(value).__name__)
+            results.append(np.array(value, dtype=np.float64, copy=True))
+        outputs[op["name"] + suffix] = export(np.stack(results), os.path.join(out_dir, op["name"] + suffix + ".npy"))
+
+
+def run_cases(job, namespace, status):
+    for case in job["cases"]:
+        if case["id"] in job.get("skip_cases", []):
+            continue
+        status.start("case:" + case["id"])
+        out_dir = os.path.join("out", case["id"])
+        os.makedirs(out_dir, exist_ok=True)
+        outputs = {}
+        record = {"ok": True, "error": "", "outputs": outputs}
+        started = time.monotonic()
+        try:
+            run_with_alarm(job["test_seconds"], run_ops, case["ops"], namespace, {}, out_dir, outputs)
+        except GradingTimeout:
+            record["ok"] = False
+            record["error"] = "timed out after %s s" % job["test_seconds"]
+        except BaseException as error:  # SystemExit and friends from student code end only this case
+            record["ok"] = False
+            record["error"] = _describe_error(error)
+        record["seconds"] = time.monotonic() - started
+        status.data["cases"][case["id"]] = record
+        status.data["running"] = None
+        status.save()
+
+
+def main():
+    with open(sys.argv[1]) as handle:
+        job = json.load(handle)
+    # The grader's directory must not shadow anything; the support package sits next to this script.
+    here = os.path.dirname(os.path.abspath(__file__))
+    sys.path[:] = [here] + [p for p in sys.path if p and os.path.abspath(p) != os.getcwd()]
+    status = Status("status.json")
+    status.save()
+    namespace = {"__name__": "__main__", "__builtins__": builtins, "get_ipython": _Quiet,
+                 "display": print}
+    run_cells(job, namespace, status)
+    run_cases(job, namespace, status)
+    status.data["finished"] = True
+    status.save()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,40 @@
+"""Command line: ``python -m notebook_builder source|release [--root DIR]``."""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from .errors import BuildError
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m notebook_builder", description=__doc__)
+    parser.add_argument("step", choices=("source", "release"),
+                        help="source: write source/convnets from the template and reference_impl; "
+                             "release: nbgrader generate_assignment + zip")
+    parser.add_argument("--root", type=Path, default=Path.cwd(), help="repository root (default: current directory)")
+    args = parser.parse_args(argv)
+    start = time.perf_counter()
+    if args.step == "source":
+        from .build import SOURCE_DIR, build_source
+        try:
+            changed = build_source(args.root)
+        except BuildError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 1
+        summary = f"{len(changed)} file(s) changed" if changed else "already up to date"
+        print(f"{SOURCE_DIR}: {summary} ({time.perf_counter() - start:.1f} s)")
+        for relative in changed:
+            print(f"  {relative}")
+    else:
+        from .release import build_release
+        zip_path = build_release(args.root)
+        print(f"release: wrote {zip_path.parent / zip_path.stem}/ and {zip_path} "
+              f"({time.perf_counter() - start:.1f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

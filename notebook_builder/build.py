@@ -1,0 +1,97 @@
+"""`make source`: render the whole ``source/convnets/`` folder in memory, then write it.
+
+Rendering in memory first means a build error leaves the previous folder untouched, and lets the tests compare a
+fresh build with the committed one byte for byte.
+"""
+from __future__ import annotations
+
+import fnmatch
+from pathlib import Path
+
+import nbformat
+
+from .assemble import assemble
+from .support import shipped_files
+from .template import read_template
+
+ASSIGNMENT = "convnets"
+TEMPLATE = Path("templates") / ASSIGNMENT / "ConvolutionalNetworks.py"
+SOURCE_DIR = Path("source") / ASSIGNMENT
+# Files a build, a compile or a run may leave in the folder; the builder neither writes nor deletes them.
+LOCAL_ARTEFACTS = ("__pycache__", "*.pyc", "*.so", "*.pyd", "*.c", "build", ".ipynb_checkpoints")
+
+
+def notebook_bytes(notebook: nbformat.NotebookNode) -> bytes:
+    """Serialise deterministically: nbformat sorts keys; one trailing newline like Jupyter writes."""
+    return (nbformat.writes(notebook, version=4).rstrip("\n") + "\n").encode()
+
+
+def render_source(repo_root: str | Path, graded_items=None, manual_items=None) -> dict[str, bytes]:
+    """Every file of the source assignment folder, keyed by relative path.
+
+    Parameters
+    ----------
+    repo_root : str or Path
+        The repository (holding ``templates/``, ``reference_impl/``, ``pyproject.toml``).
+    graded_items, manual_items : optional
+        Override ``autograder.spec``'s items (tests use small fakes).
+
+    Returns
+    -------
+    dict of str to bytes
+
+    Raises
+    ------
+    BuildError
+        Any template, marker or reference-module problem, located by file and line.
+    """
+    repo_root = Path(repo_root)
+    if graded_items is None or manual_items is None:
+        from autograder.spec import GRADED_ITEMS, MANUAL_ITEMS, NOTEBOOK
+        graded_items, manual_items = GRADED_ITEMS, MANUAL_ITEMS
+    else:
+        NOTEBOOK = TEMPLATE.with_suffix(".ipynb").name
+    template = repo_root / TEMPLATE
+    notebook = assemble(read_template(template), template, repo_root, graded_items, manual_items)
+    files = {NOTEBOOK: notebook_bytes(notebook)}
+    files.update(shipped_files(repo_root))
+    return dict(sorted(files.items()))
+
+
+def is_local_artefact(relative: Path) -> bool:
+    return any(fnmatch.fnmatch(part, pattern) for part in relative.parts for pattern in LOCAL_ARTEFACTS)
+
+
+def existing_files(folder: str | Path) -> dict[str, bytes]:
+    """The generated files currently in ``folder`` (local build artefacts excluded)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return {}
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file() and not is_local_artefact(p.relative_to(folder))}
+
+
+def write_tree(files: dict[str, bytes], folder: str | Path) -> list[str]:
+    """Make ``folder`` hold exactly ``files`` (plus local artefacts); return the paths that changed."""
+    folder = Path(folder)
+    changed = []
+    for stale in set(existing_files(folder)) - set(files):
+        (folder / stale).unlink()
+        changed.append(stale)
+    for relative, payload in files.items():
+        target = folder / relative
+        if target.is_file() and target.read_bytes() == payload:
+            continue  # keep mtimes of unchanged files, so make and editors stay quiet
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(payload)
+        changed.append(relative)
+    for directory in sorted((p for p in folder.rglob("*") if p.is_dir()), reverse=True):
+        if not any(directory.iterdir()):
+            directory.rmdir()
+    return sorted(changed)
+
+
+def build_source(repo_root: str | Path, out_dir: str | Path | None = None) -> list[str]:
+    """Render and write the source folder (default ``source/convnets`` under ``repo_root``)."""
+    repo_root = Path(repo_root)
+    return write_tree(render_source(repo_root), out_dir or repo_root / SOURCE_DIR)

@@ -1,0 +1,1 @@
+"""The instructor's reference implementation of the convolutional-networks assignment."""

@@ -1,0 +1,237 @@
+"""Fast convolution and max pooling with the same API as the naive layers.
+
+Convolution unfolds the receptive fields with im2col (compiled or NumPy, see ``im2col.BACKEND``) and does all
+its arithmetic in BLAS matrix products, one per image. Max pooling has two paths: a reshape into blocks when the windows tile the input
+exactly (stride == pool height == pool width, both dividing the input), and strided views otherwise (overlapping
+or non-tiling windows). Caches are opaque: pass them back to the matching backward function unchanged.
+"""
+import numpy as np
+
+from . import im2col as unfold
+
+
+def _check_int_params(params, keys, name):
+    values = {key: params.get(key) for key in keys}
+    if not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in values.values()):
+        raise TypeError(f"{name} values {list(keys)} must be integers; got {values}")
+    return [int(values[key]) for key in keys]
+
+
+def _check_dout(dout, expected):
+    if np.shape(dout) != expected:
+        raise ValueError(f"dout has shape {np.shape(dout)}; the forward output had shape {expected}")
+
+
+def conv_forward_fast(x, w, b, conv_param):
+    """Forward pass of a convolutional layer as im2col followed by one matrix product.
+
+    Parameters
+    ----------
+    x : ndarray, shape (N, C, H, W)
+        Input images. Never modified.
+    w : ndarray, shape (F, C, HH, WW)
+        Filter weights; HH and WW may differ.
+    b : ndarray, shape (F,)
+        One bias per filter.
+    conv_param : dict
+        'stride' (int > 0) and 'pad' (int >= 0): symmetric zero padding.
+
+    Returns
+    -------
+    out : ndarray, shape (N, F, H', W')
+        H' = 1 + (H + 2 * pad - HH) // stride and W' = 1 + (W + 2 * pad - WW) // stride (the division must be
+        exact, as for conv_forward_naive). Floating dtype of the inputs: float32 in, float32 out.
+    cache : object
+        Opaque; pass it to conv_backward_fast.
+
+    Raises
+    ------
+    ValueError
+        Wrong number of dimensions, channel or bias count mismatch, stride <= 0, pad < 0, a filter larger than
+        the padded input, or a stride that does not tile the padded input exactly.
+    TypeError
+        Non-integer stride or pad.
+    """
+    if np.ndim(x) != 4 or np.ndim(w) != 4 or np.ndim(b) != 1:
+        raise ValueError(f"expected x (N, C, H, W), w (F, C, HH, WW), b (F,); got shapes "
+                         f"{np.shape(x)}, {np.shape(w)}, {np.shape(b)}")
+    N, C, H, W = x.shape
+    F, C_w, HH, WW = w.shape
+    if C != C_w or b.shape[0] != F:
+        raise ValueError(f"x has {C} channels and w expects {C_w}; b has {b.shape[0]} entries for {F} filters")
+    stride, pad = _check_int_params(conv_param, ("stride", "pad"), "conv_param")
+    if stride <= 0 or pad < 0:
+        raise ValueError(f"need stride > 0 and pad >= 0; got stride={stride}, pad={pad}")
+    if HH > H + 2 * pad or WW > W + 2 * pad:
+        raise ValueError(f"filter {HH}x{WW} is larger than the padded input {H + 2 * pad}x{W + 2 * pad}")
+    if (H + 2 * pad - HH) % stride or (W + 2 * pad - WW) % stride:
+        raise ValueError(f"filter {HH}x{WW} with stride {stride} does not tile the padded input "
+                         f"{H + 2 * pad}x{W + 2 * pad}: (H + 2*pad - HH) = {H + 2 * pad - HH} and "
+                         f"(W + 2*pad - WW) = {W + 2 * pad - WW} must be multiples of the stride")
+    H_out, W_out = 1 + (H + 2 * pad - HH) // stride, 1 + (W + 2 * pad - WW) // stride
+
+    dtype = np.result_type(x, w, b, np.float32)  # integers become floats; float32 stays float32
+    cols = unfold.im2col(np.asarray(x, dtype=dtype), HH, WW, pad, stride)  # (N, C*HH*WW, H'*W')
+    w_rows = np.asarray(w, dtype=dtype).reshape(F, C * HH * WW)  # (F, C*HH*WW)
+    # One BLAS product per image, (F, C*HH*WW) @ (C*HH*WW, H'*W'), lands directly in (N, F, H'*W') order.
+    out = np.matmul(w_rows, cols)  # (N, F, H'*W')
+    out += np.asarray(b, dtype=dtype)[:, None]
+    cache = (x.shape, w_rows, w.shape, cols, stride, pad)
+    return out.reshape(N, F, H_out, W_out), cache
+
+
+def conv_backward_fast(dout, cache):
+    """Backward pass of a convolutional layer: two matrix products and col2im.
+
+    Parameters
+    ----------
+    dout : ndarray, shape (N, F, H', W')
+        Upstream gradient of the layer's output.
+    cache : object
+        As returned by conv_forward_fast.
+
+    Returns
+    -------
+    dx : ndarray, shape (N, C, H, W)
+    dw : ndarray, shape (F, C, HH, WW)
+    db : ndarray, shape (F,)
+        Gradients with respect to x, w and b, in the forward pass's floating dtype.
+
+    Raises
+    ------
+    ValueError
+        If dout's shape is not the forward output's shape.
+    """
+    x_shape, w_rows, w_shape, cols, stride, pad = cache
+    N, C, H, W = x_shape
+    F, _, HH, WW = w_shape
+    H_out, W_out = 1 + (H + 2 * pad - HH) // stride, 1 + (W + 2 * pad - WW) // stride
+    _check_dout(dout, (N, F, H_out, W_out))
+    dout_rows = np.asarray(dout, dtype=cols.dtype).reshape(N, F, H_out * W_out)  # (N, F, H'*W')
+    db = dout_rows.sum(axis=(0, 2))  # (F,)
+    # Per image (F, H'*W') @ (H'*W', C*HH*WW), summed over images; the transposed view of cols needs no copy.
+    dw = np.matmul(dout_rows, cols.transpose(0, 2, 1)).sum(axis=0).reshape(w_shape)  # (F, C, HH, WW)
+    dcols = np.matmul(w_rows.T, dout_rows)  # (N, C*HH*WW, H'*W')
+    dx = unfold.col2im(dcols, N, C, H, W, HH, WW, pad, stride)  # (N, C, H, W)
+    return dx, dw, db
+
+
+def _pool_geometry(x_shape, pool_param):
+    """Validated (pool_height, pool_width, stride, H', W') for an input of shape x_shape."""
+    pool_height, pool_width, stride = _check_int_params(pool_param, ("pool_height", "pool_width", "stride"),
+                                                        "pool_param")
+    if min(pool_height, pool_width, stride) <= 0:
+        raise ValueError(f"pool_param values must be > 0; got pool_height={pool_height}, "
+                         f"pool_width={pool_width}, stride={stride}")
+    H, W = x_shape[2], x_shape[3]
+    if pool_height > H or pool_width > W:
+        raise ValueError(f"pool window {pool_height}x{pool_width} is larger than the input {H}x{W}")
+    return pool_height, pool_width, stride, 1 + (H - pool_height) // stride, 1 + (W - pool_width) // stride
+
+
+def _window_views(array, pool_height, pool_width, stride, H_out, W_out, tiles):
+    """Yield, for each offset (i, j) inside the window in row-major order, the (N, C, H', W') view of ``array``
+    holding that offset of every window."""
+    if tiles:
+        N, C = array.shape[:2]
+        blocks = array.reshape(N, C, H_out, pool_height, W_out, pool_width)  # each window is one block
+        for i in range(pool_height):
+            for j in range(pool_width):
+                yield blocks[:, :, :, i, :, j]
+        return
+    for i in range(pool_height):
+        rows = slice(i, i + stride * (H_out - 1) + 1, stride)
+        for j in range(pool_width):
+            yield array[:, :, rows, slice(j, j + stride * (W_out - 1) + 1, stride)]
+
+
+def max_pool_forward_fast(x, pool_param):
+    """Forward pass of a max-pooling layer (no padding), vectorised.
+
+    Windows that tile the input (stride == pool_height == pool_width, both dividing H and W) are read through a
+    reshape of x into blocks; any other windows (overlapping, non-square, leaving rows or columns over) through
+    strided views. Either way the maximum is taken elementwise over the pool_height * pool_width offsets inside
+    the window, each pass covering every window at once (much faster in NumPy than reducing a length-2 axis).
+
+    Parameters
+    ----------
+    x : ndarray, shape (N, C, H, W)
+        Input. Never modified.
+    pool_param : dict
+        'pool_height', 'pool_width' and 'stride', all integers > 0.
+
+    Returns
+    -------
+    out : ndarray, shape (N, C, H', W')
+        H' = 1 + (H - pool_height) // stride and W' = 1 + (W - pool_width) // stride; same dtype as x.
+    cache : object
+        Opaque; pass it to max_pool_backward_fast.
+
+    Raises
+    ------
+    ValueError
+        x not 4-dimensional, a size <= 0, or a window larger than the input.
+    TypeError
+        A pool size or stride that is not an integer.
+    """
+    if np.ndim(x) != 4:
+        raise ValueError(f"expected x of shape (N, C, H, W); got shape {np.shape(x)}")
+    x = np.asarray(x)
+    H, W = x.shape[2:]
+    pool_height, pool_width, stride, H_out, W_out = _pool_geometry(x.shape, pool_param)
+    tiles = pool_height == pool_width == stride and H % stride == 0 and W % stride == 0
+    views = _window_views(x, pool_height, pool_width, stride, H_out, W_out, tiles)
+    out = next(views).copy()  # (N, C, H', W')
+    for view in views:
+        np.maximum(out, view, out=out)
+    cache = (x, out, pool_height, pool_width, stride, tiles)
+    return out, cache
+
+
+def max_pool_backward_fast(dout, cache):
+    """Backward pass of a max-pooling layer, vectorised.
+
+    Same convention as max_pool_backward_naive: each window's gradient goes to ONE input position, the first
+    maximum in row-major order within the window; where overlapping windows share that position their
+    gradients add up. Both forward paths (tiling and general) use the same rule.
+
+    Parameters
+    ----------
+    dout : ndarray, shape (N, C, H', W')
+        Upstream gradient of the layer's output.
+    cache : object
+        As returned by max_pool_forward_fast.
+
+    Returns
+    -------
+    dx : ndarray, shape (N, C, H, W)
+        Gradient with respect to x; zero where no window picked a position.
+
+    Raises
+    ------
+    ValueError
+        If dout's shape is not the forward output's shape.
+    """
+    x, out, pool_height, pool_width, stride, tiles = cache
+    _check_dout(dout, out.shape)
+    dout = np.asarray(dout)
+    dtype = np.result_type(x, dout)
+    # Tiling windows write every pixel of dx exactly once below, so only overlapping ones need zeros first.
+    dx = np.empty(x.shape, dtype=dtype) if tiles else np.zeros(x.shape, dtype=dtype)
+    geometry = (pool_height, pool_width, stride) + out.shape[2:]
+    unrouted = np.ones(out.shape, dtype=bool)  # windows whose gradient has not found its maximum yet
+    is_max = np.empty(out.shape, dtype=bool)
+    routed = None if tiles else np.empty(out.shape, dtype=dtype)
+    # Visiting the offsets in row-major order and routing each window once makes the first maximum win.
+    # Masks multiply rather than select (np.where is several times slower here); the price is that an
+    # infinite upstream gradient leaves NaN instead of 0 at the window's other positions.
+    for x_view, dx_view in zip(_window_views(x, *geometry, tiles), _window_views(dx, *geometry, tiles)):
+        np.equal(x_view, out, out=is_max)
+        is_max &= unrouted
+        if tiles:  # every input pixel lies in exactly one window: plain assignment
+            np.multiply(is_max, dout, out=dx_view)
+        else:  # overlapping windows may share a maximum; within one offset the targets are distinct pixels
+            np.multiply(is_max, dout, out=routed)
+            dx_view += routed
+        unrouted ^= is_max  # is_max is a subset of unrouted, so this clears exactly the windows just routed
+    return dx

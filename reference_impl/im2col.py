@@ -1,0 +1,148 @@
+"""im2col / col2im: unfold receptive fields into columns so that a convolution becomes one matrix product.
+
+Two interchangeable backends compute the same arrays:
+
+* ``"cython"``: the compiled extension ``reference_impl.im2col_cython`` (build it with
+  ``pip install -e .`` or ``python setup.py build_ext --inplace`` in the project root);
+* ``"numpy"``: the vectorised fallback below (``im2col_numpy`` / ``col2im_numpy``).
+
+The extension is used when it can be imported, unless the environment variable ``CONVKIT_NO_CYTHON=1`` was set
+before this module was imported. ``BACKEND`` names the one in use; ``im2col`` and ``col2im`` are its functions.
+
+Layout (both backends): one matrix per image, ``cols[n]`` of shape (C*HH*WW, H_out*W_out), with row
+``k = (c * HH + i) * WW + j`` and column ``q = oh * W_out + ow``, so
+``cols[n, k, q] = x_padded[n, c, oh * stride + i, ow * stride + j]``. With the image index outermost the
+convolution is a stack of matrix products whose results are already in (N, F, H', W') order: no transposes.
+"""
+import os
+import warnings
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+__all__ = ["BACKEND", "im2col", "col2im", "im2col_numpy", "col2im_numpy", "output_size"]
+
+
+def output_size(size, field, pad, stride):
+    """Number of positions of a window sliding over one padded dimension.
+
+    Parameters
+    ----------
+    size, field, pad, stride : int
+        Input size, window size, zero padding per side, step.
+
+    Returns
+    -------
+    int
+        ``1 + (size + 2 * pad - field) // stride``.
+
+    Raises
+    ------
+    ValueError
+        If stride < 1, pad < 0, field < 1, or the window is larger than the padded input.
+    """
+    if stride < 1 or pad < 0 or field < 1:
+        raise ValueError(f"need stride >= 1, pad >= 0, window >= 1; got stride={stride}, pad={pad}, "
+                         f"window={field}")
+    if field > size + 2 * pad:
+        raise ValueError(f"window of size {field} is larger than the padded input {size} + 2*{pad}")
+    return 1 + (size + 2 * pad - field) // stride
+
+
+def im2col_numpy(x, field_height, field_width, pad, stride):
+    """Unfold every receptive field of ``x`` into one column (NumPy fallback).
+
+    Parameters
+    ----------
+    x : ndarray, shape (N, C, H, W)
+    field_height, field_width : int
+        Window size HH, WW.
+    pad : int
+        Zero padding on every side.
+    stride : int
+
+    Returns
+    -------
+    cols : ndarray, shape (N, C*HH*WW, H_out*W_out), dtype of x,
+        with H_out = 1 + (H + 2*pad - HH) // stride and W_out = 1 + (W + 2*pad - WW) // stride.
+    """
+    N, C, H, W = x.shape
+    H_out = output_size(H, field_height, pad, stride)
+    W_out = output_size(W, field_width, pad, stride)
+    x_padded = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))  # (N, C, H + 2p, W + 2p)
+    windows = sliding_window_view(x_padded, (field_height, field_width), axis=(2, 3))
+    windows = windows[:, :, ::stride, ::stride][:, :, :H_out, :W_out]  # (N, C, H_out, W_out, HH, WW) view
+    # (N, C, HH, WW, H_out, W_out) -> (N, C*HH*WW, H_out*W_out): the one copy, in the documented order.
+    return windows.transpose(0, 1, 4, 5, 2, 3).reshape(N, C * field_height * field_width, H_out * W_out)
+
+
+def col2im_numpy(cols, N, C, H, W, field_height, field_width, pad, stride):
+    """Sum columns back into an image, the adjoint of ``im2col`` (NumPy fallback).
+
+    Parameters
+    ----------
+    cols : ndarray, shape (N, C*HH*WW, H_out*W_out)
+    N, C, H, W : int
+        Shape of the unpadded image the columns came from.
+    field_height, field_width, pad, stride : int
+        As given to ``im2col``.
+
+    Returns
+    -------
+    x : ndarray, shape (N, C, H, W), dtype of cols; overlapping windows accumulate, the padding is dropped.
+    """
+    H_out = output_size(H, field_height, pad, stride)
+    W_out = output_size(W, field_width, pad, stride)
+    expected = (N, C * field_height * field_width, H_out * W_out)
+    if cols.shape != expected:
+        raise ValueError(f"cols has shape {cols.shape}; (N, C*HH*WW, H_out*W_out) is {expected}")
+    blocks = cols.reshape(N, C, field_height, field_width, H_out, W_out)
+    x_padded = np.zeros((N, C, H + 2 * pad, W + 2 * pad), dtype=cols.dtype)
+    # One vectorised pass per window offset: within a pass the strided targets are distinct, so += is exact.
+    for i in range(field_height):
+        rows = slice(i, i + stride * (H_out - 1) + 1, stride)
+        for j in range(field_width):
+            columns = slice(j, j + stride * (W_out - 1) + 1, stride)
+            x_padded[:, :, rows, columns] += blocks[:, :, i, j]  # (N, C, H_out, W_out)
+    return x_padded[:, :, pad:pad + H, pad:pad + W]
+
+
+def _compiled_backend():
+    """The extension's functions, or None (with one warning) when it is not built."""
+    try:
+        from . import im2col_cython
+    except ImportError as error:
+        warnings.warn(
+            "reference_impl.im2col_cython is not built, so the fast layers use the slower NumPy im2col "
+            f"({error}). Build it from the project root with `pip install -e .` or "
+            "`python setup.py build_ext --inplace`; set CONVKIT_NO_CYTHON=1 to choose NumPy silently.",
+            RuntimeWarning, stacklevel=2)
+        return None
+
+    compiled_dtypes = (np.dtype(np.float32), np.dtype(np.float64))
+
+    # The extension is typed for float32/float64 only; other dtypes take the NumPy route instead of failing.
+    def im2col_compiled(x, field_height, field_width, pad, stride):
+        if x.dtype not in compiled_dtypes:
+            return im2col_numpy(x, field_height, field_width, pad, stride)
+        return im2col_cython.im2col(np.ascontiguousarray(x), field_height, field_width, pad, stride)
+
+    def col2im_compiled(cols, N, C, H, W, field_height, field_width, pad, stride):
+        if cols.dtype not in compiled_dtypes:
+            return col2im_numpy(cols, N, C, H, W, field_height, field_width, pad, stride)
+        return im2col_cython.col2im(np.ascontiguousarray(cols), N, C, H, W, field_height, field_width, pad,
+                                    stride)
+
+    im2col_compiled.__doc__ = im2col_numpy.__doc__.replace("NumPy fallback", "compiled extension")
+    col2im_compiled.__doc__ = col2im_numpy.__doc__.replace("NumPy fallback", "compiled extension")
+    return im2col_compiled, col2im_compiled
+
+
+_compiled = None if os.environ.get("CONVKIT_NO_CYTHON") == "1" else _compiled_backend()
+if _compiled is None:
+    BACKEND = "numpy"
+    im2col, col2im = im2col_numpy, col2im_numpy
+else:
+    BACKEND = "cython"
+    im2col, col2im = _compiled
+del _compiled

@@ -1,0 +1,202 @@
+"""Gradebook writing against real nbgrader: a small instructor notebook is released with
+`nbgrader generate_assignment`, our scores are written with nbgrader's API, and nbgrader's own
+`export` and `generate_feedback` must read them back."""
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbgrader.api import Gradebook
+
+from autograder import spec
+from autograder.course_layout import find_submissions, ungraded_result
+from autograder.gradebook import GradebookUnavailable, gradebook_location, write_gradebook
+from autograder.results import SubmissionResult
+from autograder.results import TestResult as Check
+
+MANUAL = "answer_naive_speed"
+
+
+def _nbgrader_cell(maker, source, **meta):
+    meta = {"grade": False, "solution": False, "locked": False, "schema_version": 3, **meta}
+    return maker(source, metadata={"nbgrader": meta})
+
+
+def _instructor_notebook() -> nbformat.NotebookNode:
+    cells = [_nbgrader_cell(nbformat.v4.new_code_cell, "import math", grade_id="setup", locked=True)]
+    for graded in spec.GRADED_ITEMS:
+        cells.append(_nbgrader_cell(nbformat.v4.new_code_cell,
+                                    f"def {graded.name}():\n    ### BEGIN SOLUTION\n    return 1\n"
+                                    "    ### END SOLUTION", grade_id=graded.name, solution=True))
+        cells.append(_nbgrader_cell(nbformat.v4.new_code_cell,
+                                    f"assert {graded.name}() == 1\n### BEGIN HIDDEN TESTS\nassert True\n"
+                                    "### END HIDDEN TESTS", grade_id=graded.test_cell_id, grade=True, locked=True,
+                                    points=graded.points))
+    cells.append(_nbgrader_cell(nbformat.v4.new_markdown_cell, "YOUR ANSWER HERE", grade_id=MANUAL, grade=True,
+                                solution=True, points=spec.MANUAL_ITEMS[MANUAL]))
+    return nbformat.v4.new_notebook(cells=cells)
+
+
+def _nbgrader(course: Path, *args: str) -> subprocess.CompletedProcess:
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    done = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course, env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done
+
+
+@pytest.fixture(scope="module")
+def released_course(tmp_path_factory) -> Path:
+    """A course whose gradebook knows the assignment, released once for the module."""
+    course = tmp_path_factory.mktemp("released")
+    (course / "nbgrader_config.py").write_text("c = get_config()\nc.CourseDirectory.db_url = 'sqlite:///gradebook.db'\n")
+    source = course / "source" / spec.ASSIGNMENT
+    source.mkdir(parents=True)
+    nbformat.write(_instructor_notebook(), str(source / spec.NOTEBOOK))
+    _nbgrader(course, "generate_assignment", spec.ASSIGNMENT)
+    return course
+
+
+@pytest.fixture
+def course(released_course, tmp_path) -> Path:
+    """A fresh copy of the released course for each test."""
+    copy = tmp_path / "course"
+    shutil.copytree(released_course, copy)
+    return copy
+
+
+def _submit(course: Path, student: str, notebook: nbformat.NotebookNode | str) -> None:
+    folder = course / "submitted" / student / spec.ASSIGNMENT
+    folder.mkdir(parents=True)
+    text = notebook if isinstance(notebook, str) else nbformat.writes(notebook)
+    (folder / spec.NOTEBOOK).write_text(text)
+    (folder / "timestamp.txt").write_text("2026-11-20 10:00:00.000000 UTC")
+
+
+def _released(course: Path) -> nbformat.NotebookNode:
+    return nbformat.read(str(course / "release" / spec.ASSIGNMENT / spec.NOTEBOOK), as_version=4)
+
+
+def _result(student: str, fraction: float) -> SubmissionResult:
+    """Every item earns `fraction` of its points, in two tests (so item scores must be summed)."""
+    tests = []
+    for graded in spec.GRADED_ITEMS:
+        half = graded.points / 2
+        tests += [Check(f"{graded.name}: public", graded.name, half * fraction, half, message="<b>bold</b>"),
+                  Check(f"{graded.name}: hidden", graded.name, half * fraction, half, visibility="hidden")]
+    return SubmissionResult(student, spec.ASSIGNMENT, tests)
+
+
+def _write(course: Path, results: list[SubmissionResult]) -> list[str]:
+    inputs = {s.student: s for s in find_submissions(course)}
+    return write_gradebook(course, spec.ASSIGNMENT, results, inputs)
+
+
+@pytest.mark.slow
+def test_scores_are_readable_by_nbgrader_export(course):
+    _submit(course, "alice", _released(course))
+    _submit(course, "bob", _released(course))
+    assert _write(course, [_result("alice", 1.0), _result("bob", 0.5)]) == []
+    _nbgrader(course, "export", "--to", "export.csv")
+    rows = {row["student_id"]: row for row in csv.DictReader((course / "export.csv").open())}
+    autograded, manual = spec.total_autograded_points(), sum(spec.MANUAL_ITEMS.values())
+    assert float(rows["alice"]["raw_score"]) == autograded
+    assert float(rows["bob"]["raw_score"]) == autograded / 2
+    assert float(rows["alice"]["max_score"]) == autograded + spec.MANUAL_ITEMS[MANUAL]
+    assert manual >= spec.MANUAL_ITEMS[MANUAL]
+    assert rows["alice"]["timestamp"].startswith("2026-11-20 10:00:00")
+
+
+@pytest.mark.slow
+def test_regrading_keeps_manual_grades_and_generate_feedback_works(course):
+    _submit(course, "alice", _released(course))
+    _write(course, [_result("alice", 0.5)])
+    db_url, _ = gradebook_location(course)
+    with Gradebook(db_url) as gb:
+        answer = gb.find_grade(MANUAL, Path(spec.NOTEBOOK).stem, spec.ASSIGNMENT, "alice")
+        assert answer.auto_score is None and answer.needs_manual_grade
+        answer.manual_score = 4
+        gb.db.commit()
+    _write(course, [_result("alice", 1.0)])
+    with Gradebook(db_url) as gb:
+        submission = gb.find_submission(spec.ASSIGNMENT, "alice")
+        assert submission.score == spec.total_autograded_points() + 4
+        conv = gb.find_grade("test_conv_forward_naive", Path(spec.NOTEBOOK).stem, spec.ASSIGNMENT, "alice")
+        assert conv.auto_score == 10 and not conv.needs_manual_grade
+    _nbgrader(course, "generate_feedback", spec.ASSIGNMENT)
+    page = (course / "feedback" / "alice" / spec.ASSIGNMENT / "ConvolutionalNetworks.html").read_text()
+    assert "Autograder (outside this notebook): conv_forward_naive" in page
+    assert "<b>bold</b>" not in page
+
+
+@pytest.mark.slow
+def test_autograded_copy_carries_the_instructors_cells_not_the_students_tampering(course):
+    notebook = _released(course)
+    by_id = {c.metadata["nbgrader"]["grade_id"]: c for c in notebook.cells if "nbgrader" in c.metadata}
+    by_id["test_conv_forward_naive"].metadata["nbgrader"]["points"] = 1000
+    by_id["test_conv_forward_naive"].source = "pass  # tests removed"
+    by_id["conv_forward_naive"].source = "def conv_forward_naive():\n    return 2"
+    notebook.cells.remove(by_id["test_max_pool_forward_naive"])
+    extra = nbformat.v4.new_code_cell("print('free points')", metadata={"nbgrader": {
+        "grade": True, "grade_id": "test_bonus", "points": 50, "locked": False, "solution": False}})
+    notebook.cells.append(extra)
+    notebook.cells.append(nbformat.from_dict(json.loads(json.dumps(by_id["test_relu"]))) if "test_relu" in by_id
+                          else nbformat.v4.new_markdown_cell("just text"))
+    _submit(course, "mallory", notebook)
+    _write(course, [_result("mallory", 0.0)])
+    graded = nbformat.read(str(course / "autograded" / "mallory" / spec.ASSIGNMENT / spec.NOTEBOOK), as_version=4)
+    nbformat.validate(graded)
+    cells = {c.metadata["nbgrader"]["grade_id"]: c for c in graded.cells if "nbgrader" in c.metadata}
+    assert "test_bonus" not in cells
+    assert cells["test_conv_forward_naive"].metadata["nbgrader"]["points"] == 10
+    assert cells["test_conv_forward_naive"].source.startswith("assert conv_forward_naive() == 1")
+    assert cells["conv_forward_naive"].source == "def conv_forward_naive():\n    return 2"  # the answer stays
+    assert "test_max_pool_forward_naive" in cells  # restored
+    ids = [c.id for c in graded.cells]
+    assert len(ids) == len(set(ids))
+    assert cells["test_conv_forward_naive"].outputs[0]["text"].startswith(
+        "Autograder (outside this notebook): conv_forward_naive\n[FAILED] conv_forward_naive: public: 0/5")
+
+
+@pytest.mark.slow
+def test_unreadable_or_missing_notebooks_still_get_a_gradebook_entry(course):
+    _submit(course, "broken", '{"cells": [')
+    (course / "submitted" / "absent").mkdir(parents=True)
+    results = [ungraded_result("broken", spec.ASSIGNMENT, "the notebook is not valid JSON"),
+               ungraded_result("absent", spec.ASSIGNMENT, "no assignment folder")]
+    _write(course, results)
+    _write(course, results)  # idempotent
+    graded = nbformat.read(str(course / "autograded" / "broken" / spec.ASSIGNMENT / spec.NOTEBOOK), as_version=4)
+    assert "the notebook is not valid JSON" in graded.cells[0].source
+    grade_ids = {c.metadata["nbgrader"]["grade_id"] for c in graded.cells if "nbgrader" in c.metadata}
+    assert {g.test_cell_id for g in spec.GRADED_ITEMS} <= grade_ids
+    with Gradebook(gradebook_location(course)[0]) as gb:
+        for student in ("broken", "absent"):
+            assert gb.find_submission(spec.ASSIGNMENT, student).score == 0
+
+
+def test_gradebook_location_follows_nbgrader_config(tmp_path):
+    # nbgrader's own defaults: the course root's gradebook.db and an empty course id.
+    assert gradebook_location(tmp_path) == (f"sqlite:///{tmp_path.resolve() / 'gradebook.db'}", "")
+    (tmp_path / "nbgrader_config.py").write_text(
+        "c = get_config()\nc.CourseDirectory.db_url = 'sqlite:///db/grades.sqlite'\n"
+        "c.CourseDirectory.course_id = 'cs231n'\n")
+    assert gradebook_location(tmp_path) == (f"sqlite:///{tmp_path.resolve() / 'db' / 'grades.sqlite'}", "cs231n")
+
+
+def test_a_missing_gradebook_or_assignment_says_to_release_first(tmp_path, monkeypatch):
+    # Creating a gradebook runs nbgrader's `alembic` from the virtual environment.
+    monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    with pytest.raises(GradebookUnavailable, match="no gradebook at .*Run `make release` first"):
+        write_gradebook(tmp_path, spec.ASSIGNMENT, [], {})
+    with Gradebook(gradebook_location(tmp_path)[0]) as gb:
+        gb.add_assignment("other")
+    with pytest.raises(GradebookUnavailable, match="no notebook 'ConvolutionalNetworks' in assignment 'convnets'"):
+        write_gradebook(tmp_path, spec.ASSIGNMENT, [], {})
