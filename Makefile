@@ -34,3 +34,18 @@ bench: $(STAMP)
 
 clean:
 	rm -rf build out reference_impl/*.so reference_impl/im2col_cython.c
+
+## grade: grade submitted/<student>/convnets/ (the built-in demo class when there are none);
+##        make grade STUDENT=id regrades one student, make grade JOBS=n sets the parallel processes
+.PHONY: grade
+grade: $(STAMP)
+	$(RUN) $(PY) -m autograder grade $(if $(STUDENT),--student $(STUDENT)) $(if $(JOBS),--jobs $(JOBS))
+
+## source: regenerate source/convnets/ (notebook + shipped convkit/) from templates/ and reference_impl/
+## release: nbgrader generate_assignment -> release/convnets/ and release/convnets.zip
+.PHONY: source release
+source: $(STAMP)
+	$(RUN) $(PY) -m notebook_builder source
+
+release: source
+	$(RUN) $(PY) -m notebook_builder release

@@ -68,11 +68,17 @@ class Case:
 
 @dataclass
 class Prepared:
-    """A case made concrete: worker inputs and program, and the parent's checks."""
+    """A case made concrete: worker inputs and program, and the parent's checks.
+
+    aux_ops: a second program whose outputs only support checks (the submitted forward pass evaluated for a
+    numeric gradient); the worker runs it after every main program, so if the forward pass crashes the
+    process, the backward pass has already been graded.
+    """
 
     inputs: dict[str, np.ndarray]
     ops: list[dict]
     checks: list
+    aux_ops: list[dict] = field(default_factory=list)
 
 
 def _case(item: str, what: str, points: float, hidden: bool = True, **config) -> Case:
@@ -104,7 +110,7 @@ def _battery() -> dict[str, list[Case]]:
             _case(f, "stride 1, pad 2, 5x3 filter", 1.5, **_conv(1, 2, 2, 5, 3, H=4, W=6)),
             _case(f, "stride 3, pad 1, 2x2 filter, 6x9 input", 1, **_conv(3, 1, 2, 2, 2, H=6, W=9)),
             _case(f, "batch 3, 4 channels, 5 filters, stride 1, pad 1", 1, **_conv(1, 1, 5, 3, 3, N=3, C=4)),
-            _case(f, "input left unmodified", 1, unmodified=True, **_conv(1, 1, 2, 3, 3)),
+            _case(f, "input left unmodified (stride 1, pad 0)", 1, unmodified=True, **_conv(1, 0, 2, 3, 3)),
             _case(f, "float32 in, float32 out", 1, dtype="float32", tolerance=FLOAT32_TOL,
                   **_conv(1, 1, 2, 3, 3)),
         ],

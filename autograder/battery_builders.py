@@ -120,14 +120,14 @@ def conv_backward(case: Case, rng: np.random.Generator) -> Prepared:
     out, cache = conv_forward_naive(*(a.astype(np.float64) for a in (x, w, b)), param)
     dx, dw, db = conv_backward_naive(dout.astype(np.float64), cache)
     inputs = {"x": x, "w": w, "b": b, "dout": dout}
-    ops = load_all(inputs)
-    checks = []
+    ops, aux, checks = load_all(inputs), [], []
     if _dtype(case) == "float64" and not c.get("unmodified"):
         fwd_args = [var("x", copy=True), var("w", copy=True), var("b", copy=True), value(param)]
-        ops += [call("conv_forward_naive", fwd_args, "f", optional=True), output("fwd", var("f", 0))]
+        aux = load_all(inputs) + [call("conv_forward_naive", fwd_args, "f", optional=True),
+                                  output("fwd", var("f", 0))]
         num_ops, checks = _numeric("conv_forward_naive", fwd_args, [x, w, b], dout, rng, out,
                                    {0: "dx", 1: "dw", 2: "db"})
-        ops += num_ops
+        aux += num_ops
     # The cache layout (x, w, b, conv_param) is fixed by the template, so the backward pass is tested on
     # its own, whatever the submitted forward pass does.
     cache_spec = {"tuple": [var("x"), var("w"), var("b"), value(param)]}
@@ -140,7 +140,7 @@ def conv_backward(case: Case, rng: np.random.Generator) -> Prepared:
     if c.get("unmodified"):
         more_ops, more_checks = _unchanged(["x", "w", "b", "dout"], inputs)
         ops, checks = ops + more_ops, checks + more_checks
-    return Prepared(inputs, ops, checks)
+    return Prepared(inputs, ops, checks, aux)
 
 
 def _tie_free(rng, shape):
@@ -180,13 +180,13 @@ def pool_backward(case: Case, rng: np.random.Generator) -> Prepared:
     out, cache = max_pool_forward_naive(x.astype(np.float64), param)
     dx = max_pool_backward_naive(dout.astype(np.float64), cache)
     inputs = {"x": x, "dout": dout}
-    ops = load_all(inputs)
-    checks = []
+    ops, aux, checks = load_all(inputs), [], []
     if _dtype(case) == "float64" and not c.get("unmodified"):
         fwd_args = [var("x", copy=True), value(param)]
-        ops += [call("max_pool_forward_naive", fwd_args, "f", optional=True), output("fwd", var("f", 0))]
+        aux = load_all(inputs) + [call("max_pool_forward_naive", fwd_args, "f", optional=True),
+                                  output("fwd", var("f", 0))]
         num_ops, checks = _numeric("max_pool_forward_naive", fwd_args, [x], dout, rng, out, {0: "dx"})
-        ops += num_ops
+        aux += num_ops
     ops += [call("max_pool_backward_naive", [var("dout"), {"tuple": [var("x"), value(param)]}], "r"),
             output("dx", var("r"))]
     checks = [_array_check(case, "dx", dx, "dx", "route each window's gradient to its max and ADD (+=): "
@@ -194,7 +194,7 @@ def pool_backward(case: Case, rng: np.random.Generator) -> Prepared:
     if c.get("unmodified"):
         more_ops, more_checks = _unchanged(["x", "dout"], inputs)
         ops, checks = ops + more_ops, checks + more_checks
-    return Prepared(inputs, ops, checks)
+    return Prepared(inputs, ops, checks, aux)
 
 
 def _norm_inputs(case, rng, channels_shape):
@@ -280,14 +280,13 @@ def _norm_backward(case, rng, fn_forward, fn_backward, reference_forward, refere
     dx, dgamma, dbeta = reference_backward(dout.astype(np.float64), cache)
     inputs = {"x": x, "gamma": gamma, "beta": beta, "dout": dout}
     extra_specs = [value(a) for a in extra_args]
-    ops = load_all(inputs)
-    checks = []
+    ops, aux, checks = load_all(inputs), [], []
     if _dtype(case) == "float64" and not case.config.get("unmodified"):
         fwd_args = [var("x", copy=True), var("gamma", copy=True), var("beta", copy=True), *extra_specs,
                     value(fresh_param())]
         num_ops, checks = _numeric(fn_forward, fwd_args, [x, gamma, beta], dout, rng, out,
                                    {0: "dx", 1: "dgamma", 2: "dbeta"})
-        ops += num_ops
+        aux = load_all(inputs) + num_ops
     # The cache's layout is the student's own choice, so it must come from the submitted forward pass.
     ops += [call(fn_forward, [var("x"), var("gamma"), var("beta"), *extra_specs, value(fresh_param())], "f"),
             output("fwd", var("f", 0)),
@@ -300,7 +299,7 @@ def _norm_backward(case, rng, fn_forward, fn_backward, reference_forward, refere
     if case.config.get("unmodified"):
         more_ops, more_checks = _unchanged(["x", "gamma", "beta", "dout"], inputs)
         ops, checks = ops + more_ops, checks + more_checks
-    return Prepared(inputs, ops, checks)
+    return Prepared(inputs, ops, checks, aux)
 
 
 def batchnorm_backward(case: Case, rng: np.random.Generator) -> Prepared:

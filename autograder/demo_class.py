@@ -18,6 +18,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Callable
 
 import nbformat
 
@@ -66,17 +67,26 @@ def _solutions(source: nbformat.NotebookNode) -> dict[str, str]:
     return found
 
 
+def _assign_instead_of_accumulate(code: str) -> str:
+    """The classic max-pool backward bug: the first `+=` on a code line (not a comment) becomes `=`."""
+    lines = code.splitlines()
+    for number, line in enumerate(lines):
+        if "+=" in line.split("#", 1)[0]:
+            lines[number] = line.replace("+=", "=", 1)
+            return "\n".join(lines)
+    raise RuntimeError("the reference max_pool_backward_naive has no '+=' line to turn into the demo's bug")
+
+
 def _filled(release: nbformat.NotebookNode, solutions: dict[str, str], only: tuple[str, ...] | None = None,
-            edits: dict[str, tuple[str, str]] | None = None) -> str:
+            bugs: dict[str, Callable[[str], str]] | None = None) -> str:
     """The release notebook with solution cells filled in (all, or those in `only`), as JSON text."""
     notebook = nbformat.from_dict(release)
     for cell in notebook.cells:
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
         if grade_id in solutions and (only is None or grade_id in only):
             cell.source = solutions[grade_id]
-            if edits and grade_id in edits:
-                old, new = edits[grade_id]
-                cell.source = cell.source.replace(old, new, 1)
+            if bugs and grade_id in bugs:
+                cell.source = bugs[grade_id](cell.source)
     return nbformat.writes(notebook)
 
 
@@ -127,13 +137,11 @@ def build_demo_class(repo_root: Path, dest: Path | None = None) -> Path:
     release = nbformat.read(str(release_notebook), as_version=4)
     solutions = _solutions(source)
     reference = _filled(release, solutions)
-    bug = {"max_pool_backward_naive": ("+=", "=")}
-    if "+=" not in solutions.get("max_pool_backward_naive", ""):
-        raise RuntimeError("the reference max_pool_backward_naive has no '+=' to turn into the demo's bug")
+    bug = {"max_pool_backward_naive": _assign_instead_of_accumulate}
     students = {
         ("demo_reference", spec.NOTEBOOK): reference,
         ("demo_half_done", spec.NOTEBOOK): _filled(release, solutions, only=HALF_DONE_ITEMS),
-        ("demo_buggy_pool_backward", spec.NOTEBOOK): _filled(release, solutions, edits=bug),
+        ("demo_buggy_pool_backward", spec.NOTEBOOK): _filled(release, solutions, bugs=bug),
         ("demo_broken_file", spec.NOTEBOOK): reference[: len(reference) // 3],
         ("demo_wrong_name", "ConvolutionalNetworks (1).ipynb"): reference,
     }

@@ -167,37 +167,51 @@ class _CaseOutcome:
     outputs: dict[str, Output]
 
 
+AUX = "~aux"
+
+
 def _grade_item(item: str, cases: list[battery.Case], submission: Submission, instructor: InstructorNotebook,
                 settings: GradingSettings, seed: int) -> tuple[list[TestResult], str]:
-    prepared = {}
-    for case in cases:
-        prepared[case.case_id] = battery.prepare(case, seed)
+    prepared = {case.case_id: battery.prepare(case, seed) for case in cases}
     own_labels = {cell.label for cell in submission.cells if cell.grade_id == item}
     cells = [{"label": c.label, "source": c.source} for c in submission.cells]
     outcomes: dict[str, _CaseOutcome] = {}
+    aux_outputs: dict[str, dict[str, Output]] = {}
     cell_errors: dict[str, str] = {}
     skip_cells: list[str] = []
     isolation = ""
     for attempt in range(MAX_ATTEMPTS):
-        remaining = [c for c in cases if c.case_id not in outcomes]
-        if not remaining:
+        jobs = [(c.case_id, c.case_id) for c in cases if c.case_id not in outcomes]
+        jobs += [(c.case_id + AUX, c.case_id) for c in cases
+                 if prepared[c.case_id].aux_ops and c.case_id not in aux_outputs]
+        if not jobs:
             break
-        run, status, outputs_of = _run_once(item, remaining, prepared, cells, skip_cells, instructor, settings)
+        run, status, outputs = _run_once(item, jobs, prepared, cells, skip_cells, instructor, settings)
         isolation = run.isolation
         for record in status.get("cells", []):
             if isinstance(record, dict) and not record.get("ok") and str(record.get("label")) in own_labels:
                 cell_errors[str(record["label"])] = str(record.get("error", ""))[-1500:]
-        for case in remaining:
-            record = status.get("cases", {}).get(case.case_id)
-            if isinstance(record, dict):
-                outcomes[case.case_id] = _CaseOutcome(bool(record.get("ok")), str(record.get("error", ""))[-3000:],
-                                                      outputs_of(case.case_id, record.get("outputs")))
+        for job_id, case_id in jobs:
+            record = status["cases"].get(job_id)
+            if not isinstance(record, dict):
+                continue
+            if job_id.endswith(AUX):
+                aux_outputs[case_id] = outputs.get(job_id, {})
+            else:
+                outcomes[case_id] = _CaseOutcome(bool(record.get("ok")), str(record.get("error", ""))[-3000:],
+                                                 outputs.get(job_id, {}))
         if status.get("finished"):
             break
         running = str(status.get("running") or "")
         death = _describe_death(run, settings)
         if running.startswith("cell:") and running[5:] not in own_labels and attempt + 1 < MAX_ATTEMPTS:
             skip_cells.append(running[5:])  # another cell killed the process: rerun without it
+            continue
+        if running.startswith("case:") and running.endswith(AUX):
+            # The submitted forward pass, called only for numeric-gradient support, killed the process:
+            # those checks become "not applicable"; the main tests already ran.
+            for job_id, case_id in jobs:
+                aux_outputs.setdefault(case_id, {})
             continue
         if running.startswith("case:"):
             outcomes[running[5:]] = _CaseOutcome(False, f"this test ended the grading process: {death}", {})
@@ -208,7 +222,9 @@ def _grade_item(item: str, cases: list[battery.Case], submission: Submission, in
         break
     tests = []
     for case in cases:
-        outcome = outcomes.get(case.case_id) or _CaseOutcome(False, "not run: the grading process kept failing", {})
+        outcome = outcomes.get(case.case_id) or _CaseOutcome(False, "not run: earlier tests of this function kept ending the "
+                                                           "grading process", {})
+        outcome.outputs = {**aux_outputs.get(case.case_id, {}), **outcome.outputs}
         tests.append(_judge(case, prepared[case.case_id], outcome, cell_errors, settings))
     return tests, isolation
 
@@ -224,7 +240,8 @@ def _describe_death(run: WorkerRun, settings: GradingSettings) -> str:
     return f"it exited with status {run.returncode} (sys.exit or os._exit in student code?)"
 
 
-def _run_once(item, cases, prepared, cells, skip_cells, instructor, settings):
+def _run_once(item, jobs, prepared, cells, skip_cells, instructor, settings):
+    """One worker run over ``jobs`` [(job id, case id)]: returns (WorkerRun, status, outputs by job id)."""
     workdir = Path(tempfile.mkdtemp(prefix="grader-worker-"))
     try:
         shutil.copyfile(Path(__file__).with_name("worker.py"), workdir / WORKER_SCRIPT)
@@ -233,23 +250,25 @@ def _run_once(item, cases, prepared, cells, skip_cells, instructor, settings):
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(content)
         job_cases = []
-        for case in cases:
-            case_dir = workdir / "in" / case.case_id
-            case_dir.mkdir(parents=True)
-            for name, array in prepared[case.case_id].inputs.items():
-                np.save(case_dir / f"{name}.npy", np.asarray(array), allow_pickle=False)
-            job_cases.append({"id": case.case_id, "ops": _with_npy_paths(prepared[case.case_id].ops, case.case_id)})
+        for job_id, case_id in jobs:
+            case_dir = workdir / "in" / case_id
+            if not case_dir.exists():
+                case_dir.mkdir(parents=True)
+                for name, array in prepared[case_id].inputs.items():
+                    np.save(case_dir / f"{name}.npy", np.asarray(array), allow_pickle=False)
+            ops = prepared[case_id].aux_ops if job_id.endswith(AUX) else prepared[case_id].ops
+            job_cases.append({"id": job_id, "ops": _with_npy_paths(ops, case_id)})
         job = {"setup_code": neutralise_magics(instructor.setup_code) or "", "cells": cells, "skip_cells": skip_cells,
                "cell_seconds": settings.cell_seconds, "test_seconds": settings.test_seconds, "cases": job_cases}
         (workdir / "job.json").write_text(json.dumps(job))
-        limits = WorkerLimits(settings.worker_wall_seconds(len(cells) + 1, len(cases)), settings.cpu_seconds,
+        limits = WorkerLimits(settings.worker_wall_seconds(len(cells) + 1, len(jobs)), settings.cpu_seconds,
                               settings.memory_mb, settings.output_bytes, settings.file_mb)
         run = run_worker(workdir, WORKER_SCRIPT, ["job.json"], limits, settings.hidden_paths, settings.isolation)
         status = _read_status(workdir / "status.json")
-        loaded = {case.case_id: _load_outputs(workdir / "out" / case.case_id,
-                                              (status.get("cases", {}).get(case.case_id) or {}).get("outputs"),
-                                              settings.file_mb) for case in cases}
-        return run, status, lambda case_id, _meta: loaded.get(case_id, {})
+        outputs = {job_id: _load_outputs(workdir / "out" / job_id,
+                                         (status["cases"].get(job_id) or {}).get("outputs"), settings.file_mb)
+                   for job_id, _ in jobs}
+        return run, status, outputs
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
@@ -346,6 +365,8 @@ def _last_line(text: str) -> str:
 
 
 def _hint_for_error(error: str, item: str) -> str:
+    if "ended the grading process" in error or "kept failing" in error:
+        return "the process running your code ended: look for os._exit, sys.exit, a crash or runaway memory use"
     if "NotImplementedError" in error:
         return f"{item} is not implemented yet"
     if "is disabled while grading" in error:

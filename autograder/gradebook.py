@@ -16,13 +16,16 @@ explains what to run instead of inventing cells.
 from __future__ import annotations
 
 import re
+import warnings
 from pathlib import Path
 from typing import Iterable
 
 import nbformat
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.coursedir import CourseDirectory
+from nbgrader.preprocessors import ClearHiddenTests
 from nbgrader.utils import parse_utc
+from sqlalchemy.exc import SAWarning
 from traitlets.config.loader import PyFileConfigLoader
 
 from . import spec
@@ -112,7 +115,8 @@ def _read_submitted(path: Path | None, result: SubmissionResult) -> nbformat.Not
     return notebook
 
 
-def autograded_notebook(submitted: Path | None, result: SubmissionResult, db_notebook) -> nbformat.NotebookNode:
+def autograded_notebook(submitted: Path | None, result: SubmissionResult, db_notebook,
+                        keep_hidden_tests: bool = False) -> nbformat.NotebookNode:
     """The notebook to store under autograded/: the submission with the instructor's cells and metadata.
 
     Parameters
@@ -123,6 +127,9 @@ def autograded_notebook(submitted: Path | None, result: SubmissionResult, db_not
         Our grading of it; written as the output of each test cell.
     db_notebook : nbgrader.api.Notebook
         The assignment's notebook in the gradebook (source, grade and solution cells).
+    keep_hidden_tests : bool
+        Keep the hidden-test regions of the restored test cells. By default they are removed (as in the
+        release), because `nbgrader generate_feedback` shows this notebook to the student.
 
     Returns
     -------
@@ -168,10 +175,13 @@ def autograded_notebook(submitted: Path | None, result: SubmissionResult, db_not
         seen_cells.add(name)
     # The explanation of an unreadable file stays the first thing a grader sees.
     kept.sort(key=lambda c: c.id != _NOTE_ID)
-    for cell in kept:
+    hidden_tests = ClearHiddenTests()
+    for index, cell in enumerate(kept):
         if cell.cell_type != "code":
             continue
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id", "")
+        if not keep_hidden_tests and cell.metadata.get("nbgrader", {}).get("grade"):
+            hidden_tests.preprocess_cell(cell, {}, index)
         if grade_id.startswith("test_") and grade_id[len("test_"):] in result.item_scores():
             cell.outputs = [nbformat.v4.new_output("stream", name="stdout",
                                                    text=_item_report(result, grade_id[len("test_"):]))]
@@ -189,7 +199,8 @@ def _grade_scores(result: SubmissionResult) -> dict[str, float]:
 
 
 def write_gradebook(course_dir: Path, assignment: str, results: Iterable[SubmissionResult],
-                    submissions: dict[str, Submission], notebook_name: str = spec.NOTEBOOK) -> list[str]:
+                    submissions: dict[str, Submission], notebook_name: str = spec.NOTEBOOK,
+                    keep_hidden_tests: bool = False) -> list[str]:
     """Record `results` in the gradebook and write the autograded notebooks.
 
     Parameters
@@ -204,6 +215,8 @@ def write_gradebook(course_dir: Path, assignment: str, results: Iterable[Submiss
         Student id -> Submission (notebook path and timestamp), from `find_submissions`.
     notebook_name : str
         File name of the assignment's notebook.
+    keep_hidden_tests : bool
+        Leave hidden tests in the autograded notebooks (shown by generate_feedback); see autograded_notebook.
 
     Returns
     -------
@@ -222,7 +235,17 @@ def write_gradebook(course_dir: Path, assignment: str, results: Iterable[Submiss
             f"no gradebook at {db_url[len('sqlite:///'):]}. Run `make release` first: `nbgrader generate_assignment`"
             f" records the assignment's cells there. Grades were still written to grades/.")
     notebook_id = Path(notebook_name).stem
-    warnings = []
+    with warnings.catch_warnings():
+        # nbgrader's own add_submission trips SQLAlchemy 2's autoflush warnings; they are harmless noise.
+        warnings.simplefilter("ignore", SAWarning)
+        return _write_gradebook(course_dir, db_url, course_id, assignment, notebook_id, notebook_name, results,
+                                submissions, keep_hidden_tests)
+
+
+def _write_gradebook(course_dir: Path, db_url: str, course_id: str, assignment: str, notebook_id: str,
+                     notebook_name: str, results: Iterable[SubmissionResult], submissions: dict[str, Submission],
+                     keep_hidden_tests: bool) -> list[str]:
+    notes = []
     with Gradebook(db_url, course_id) as gb:
         try:
             db_notebook = gb.find_notebook(notebook_id, assignment)
@@ -234,7 +257,7 @@ def write_gradebook(course_dir: Path, assignment: str, results: Iterable[Submiss
         cells = {c.name: c for c in db_notebook.grade_cells}
         missing = [i.test_cell_id for i in spec.GRADED_ITEMS if i.test_cell_id not in cells]
         if missing:
-            warnings.append(f"the gradebook has no grade cell for {', '.join(missing)}; those scores are only in "
+            notes.append(f"the gradebook has no grade cell for {', '.join(missing)}; those scores are only in "
                             f"grades/")
         for result in results:
             submission = submissions.get(result.student)
@@ -243,7 +266,7 @@ def write_gradebook(course_dir: Path, assignment: str, results: Iterable[Submiss
                 try:
                     timestamp = parse_utc(submission.timestamp)
                 except (ValueError, OverflowError):
-                    warnings.append(f"{result.student}: unreadable {TIMESTAMP_FILE} ignored")
+                    notes.append(f"{result.student}: unreadable {TIMESTAMP_FILE} ignored")
             gb.update_or_create_student(result.student)
             gb.update_or_create_submission(assignment, result.student,
                                            **({"timestamp": timestamp} if timestamp else {}))
@@ -254,9 +277,10 @@ def write_gradebook(course_dir: Path, assignment: str, results: Iterable[Submiss
                     # As nbgrader does: a manual score already given must be reviewed again.
                     grade.needs_manual_grade = grade.manual_score is not None
             gb.db.commit()
-            notebook = autograded_notebook(submission.notebook if submission else None, result, db_notebook)
+            notebook = autograded_notebook(submission.notebook if submission else None, result, db_notebook,
+                                           keep_hidden_tests)
             destination = course_dir / AUTOGRADED_DIR / result.student / assignment
             atomic_write_text(destination / notebook_name, nbformat.writes(notebook))
             if timestamp is not None:
                 atomic_write_text(destination / TIMESTAMP_FILE, submission.timestamp + "\n")
-    return warnings
+    return notes

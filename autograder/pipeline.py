@@ -31,8 +31,11 @@ Grader = Callable[..., SubmissionResult]
 GRADES_DIR = "grades"
 CACHE_DIR = ".cache"
 _PACKAGE_ROOT = Path(__file__).resolve().parent.parent
-# Code whose change must invalidate every cached result.
+# Code whose change must invalidate every cached result: the engine and the reference it compares with.
 _GRADER_SOURCES = ("autograder/*.py", "reference_impl/*.py", "reference_impl/*.pyx")
+# Modules that only orchestrate or report: they never change a result, so editing them regrades nobody.
+_NOT_GRADING = {"__main__.py", "atomicio.py", "cli.py", "course_layout.py", "demo_class.py", "gradebook.py",
+                "pipeline.py", "report_csv.py", "report_gradescope.py", "report_html.py", "report_summary.py"}
 
 
 def default_grader(notebook_path: Path, student: str, settings: Any,
@@ -47,6 +50,8 @@ def grader_fingerprint(settings: Any) -> str:
     digest = hashlib.sha256()
     for pattern in _GRADER_SOURCES:
         for path in sorted(_PACKAGE_ROOT.glob(pattern)):
+            if pattern.startswith("autograder/") and path.name in _NOT_GRADING:
+                continue
             digest.update(path.relative_to(_PACKAGE_ROOT).as_posix().encode() + b"\0" + path.read_bytes())
     digest.update(repr(settings).encode())
     if dataclasses.is_dataclass(settings):
@@ -200,7 +205,7 @@ def grade_submissions(submissions: list[Submission], settings: Any, cache_dir: P
 
 def grade_course(course_dir: Path, settings: Any, assignment: str = spec.ASSIGNMENT, jobs: int | None = None,
                  student: str | None = None, force: bool = False, grader: Grader | None = None,
-                 progress: bool = True, gradebook: bool = True, out: TextIO = sys.stdout) -> GradingRun:
+                 progress: bool = True, gradebook: bool = True, out: TextIO | None = None) -> GradingRun:
     """Grade a course directory and write every report; the body of `python -m autograder grade`.
 
     Parameters
@@ -223,8 +228,8 @@ def grade_course(course_dir: Path, settings: Any, assignment: str = spec.ASSIGNM
         Show the progress bar.
     gradebook : bool
         Also write the nbgrader gradebook and autograded/ notebooks.
-    out : text stream
-        Where the closing summary is printed.
+    out : text stream, optional
+        Where the closing summary is printed (default: standard output).
 
     Returns
     -------
@@ -240,6 +245,7 @@ def grade_course(course_dir: Path, settings: Any, assignment: str = spec.ASSIGNM
     from .report_summary import write_class_summary
 
     grader = default_grader if grader is None else grader
+    out = sys.stdout if out is None else out
     course_dir = Path(course_dir).resolve()
     grades_dir = course_dir / GRADES_DIR
     cache_dir = grades_dir / CACHE_DIR
@@ -272,7 +278,8 @@ def grade_course(course_dir: Path, settings: Any, assignment: str = spec.ASSIGNM
         inputs = {s.student: s for s in everyone}
         try:
             for warning in gradebook_writer.write_gradebook(
-                    course_dir, assignment, [r for r in run.results if r.student in written], inputs):
+                    course_dir, assignment, [r for r in run.results if r.student in written], inputs,
+                    keep_hidden_tests=bool(getattr(settings, "reveal_hidden", False))):
                 print(f"gradebook: {warning}", file=out)
         except gradebook_writer.GradebookUnavailable as problem:
             print(f"gradebook not updated: {problem}", file=out)

@@ -48,6 +48,7 @@ class SubmissionResult:
     """Everything graded for one student's notebook.
 
     problems: submission-level issues (unreadable file, tampered cells, ...) shown at the top of the feedback.
+    log: notes for the instructor (isolation level used, hidden-test seed); not student feedback.
     """
 
     student: str
@@ -55,6 +56,7 @@ class SubmissionResult:
     tests: list[TestResult] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    log: list[str] = field(default_factory=list)
 
     @property
     def score(self) -> float:
@@ -80,5 +82,6 @@ class SubmissionResult:
             "max_score": self.max_score,
             "seconds": self.seconds,
             "problems": list(self.problems),
+            "log": list(self.log),
             "tests": [t.to_dict() for t in self.tests],
         }

@@ -112,16 +112,30 @@ def _keep_paths(workdir: Path) -> list[tuple[Path, bool]]:
     return keep
 
 
+def _untraversable_ancestor(path: Path) -> Path | None:
+    """The highest ancestor of ``path`` that other users cannot enter (e.g. a mode-700 /root), if any."""
+    for ancestor in reversed(path.parents):
+        if ancestor != Path("/") and not os.stat(ancestor).st_mode & 0o001:
+            return ancestor
+    return None
+
+
 def _mount_script(workdir: Path, hidden: tuple[Path, ...], command: list[str], isolation: str) -> str:
     """Shell script run as root of the new namespaces: cover the hidden paths, then drop privileges."""
     keep = _keep_paths(workdir)
+    hidden = set(hidden) | {Path("/", workdir.parts[1])}  # the worker's own scratch area (usually /tmp)
+    if isolation == "namespaces+nobody":
+        # Covering a directory `nobody` cannot enter and binding the kept path back makes it reachable.
+        hidden |= {a for a in (_untraversable_ancestor(p) for p, _ in keep) if a is not None}
     lines = ["set -e"]
     # Open every kept directory first: once its parent is covered it can only be reached through the fd.
     for fd, (path, _) in enumerate(keep, start=3):
         lines.append(f"exec {fd}<{shlex.quote(str(path))}")
+    covered: list[Path] = []
     for hidden_dir in sorted({p.resolve() for p in hidden}, key=lambda p: len(p.parts)):
-        if not hidden_dir.is_dir():
-            continue
+        if not hidden_dir.is_dir() or any(c in hidden_dir.parents for c in covered):
+            continue  # missing, or already inside a covered directory
+        covered.append(hidden_dir)
         lines.append(f"mount -t tmpfs -o size=256k,mode=755 grader-hidden {shlex.quote(str(hidden_dir))}")
         for fd, (path, writable) in enumerate(keep, start=3):
             if path == hidden_dir or hidden_dir in path.parents:

@@ -50,8 +50,11 @@ class GradingSettings:
         The instructor's source notebook: setup code, test cells and metadata come from it, never from the
         submission.
     heldout_dir : Path or None
-        Directory of the held-out CIFAR-10-format split used to score the experiment (``None``: the
-        experiment is scored 0 with a message saying the grader has no data).
+        Directory of the CIFAR-10-format batches used to score the experiment (``None``: the experiment is
+        scored 0 with a message saying the grader has no data).
+    heldout_num_training, heldout_num_validation : int
+        The split the notebook uses (``get_CIFAR10_data``): the training part only provides the mean image
+        that is subtracted; accuracy is measured on the validation part.
     isolation : {"auto", "namespaces", "reduced"}
         "auto" uses Linux namespaces when ``unshare`` works and falls back otherwise; "namespaces" fails the
         worker when they are unavailable; "reduced" never uses them (recorded in the result's problems).
@@ -61,7 +64,7 @@ class GradingSettings:
         Seed of the hidden cases' random inputs; ``None`` draws a fresh one per run (recorded in the log).
     """
 
-    test_seconds: float = 10.0
+    test_seconds: float = 5.0
     cell_seconds: float = 10.0
     startup_seconds: float = 15.0
     cpu_seconds: float = 120.0
@@ -71,6 +74,8 @@ class GradingSettings:
     reveal_hidden: bool = False
     source_notebook: Path = COURSE_ROOT / "source" / "convnets" / "ConvolutionalNetworks.ipynb"
     heldout_dir: Path | None = None
+    heldout_num_training: int = 49000
+    heldout_num_validation: int = 1000
     isolation: Isolation = "auto"
     hidden_paths: tuple[Path, ...] = field(default_factory=_default_hidden_paths)
     hidden_seed: int | None = 0

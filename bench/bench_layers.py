@@ -13,6 +13,7 @@ import functools
 import os
 import platform
 import sys
+import time
 import timeit
 from pathlib import Path
 
@@ -43,11 +44,19 @@ POOL_CASES = [
 ]
 
 
+TIMERS = {"wall": timeit.default_timer, "cpu": time.process_time}
+timer = TIMERS["wall"]  # set once by main() from --timer
+
+
 def median_seconds(step, repeat, target=0.05):
     """Median time of one call of ``step``, each of ``repeat`` samples looping long enough (~target s)."""
-    once = min(timeit.repeat(step, number=1, repeat=2))
+    once = min(timeit.repeat(step, number=1, repeat=2, timer=timer))
     number = max(1, int(target / max(once, 1e-9)))
-    return float(np.median(timeit.repeat(step, number=number, repeat=repeat))) / number
+    return float(np.median(timeit.repeat(step, number=number, repeat=repeat, timer=timer))) / number
+
+
+def best_of_two(step):
+    return min(timeit.repeat(step, number=1, repeat=2, timer=timer))
 
 
 @contextlib.contextmanager
@@ -119,7 +128,7 @@ def run(threads, repeat, with_naive):
             if im2col.BACKEND == "cython":
                 with numpy_im2col():
                     numpy_time = median_seconds(fast, repeat)
-            naive_time = min(timeit.repeat(naive, number=1, repeat=2)) if with_naive else None
+            naive_time = best_of_two(naive) if with_naive else None
             step = None if torch is None else torch_step(
                 functools.partial(torch.nn.functional.conv2d, stride=conv_param["stride"],
                                   padding=conv_param["pad"]), (x, w, b), dout)
@@ -128,7 +137,7 @@ def run(threads, repeat, with_naive):
             x = rng.standard_normal(x_shape).astype(dtype)
             fast, naive, dout = pool_steps(x, pool_param)
             fast_time = median_seconds(fast, repeat)
-            naive_time = min(timeit.repeat(naive, number=1, repeat=2)) if with_naive else None
+            naive_time = best_of_two(naive) if with_naive else None
             step = None if torch is None else torch_step(
                 functools.partial(torch.nn.functional.max_pool2d, kernel_size=(
                     pool_param["pool_height"], pool_param["pool_width"]), stride=pool_param["stride"]), (x,), dout)
@@ -149,7 +158,12 @@ def main():
                         help="BLAS and PyTorch threads (default: all %(default)s cores)")
     parser.add_argument("--repeat", type=int, default=7, help="timing samples per measurement")
     parser.add_argument("--no-naive", action="store_true", help="skip the slow naive layers")
+    parser.add_argument("--timer", choices=sorted(TIMERS), default="wall",
+                        help="wall clock, or process CPU time (steadier on a busy machine; with several threads it "
+                             "adds up the threads' time, so it measures work rather than latency)")
     args = parser.parse_args()
+    global timer
+    timer = TIMERS[args.timer]
 
     limits = contextlib.nullcontext()
     if threadpool_limits is not None:
@@ -163,7 +177,7 @@ def main():
     print(f"Python {platform.python_version()}, NumPy {np.__version__} ({blas}), "
           f"PyTorch {torch.__version__ if torch else 'not installed'}")
     print(f"threads: {args.threads} (BLAS and PyTorch), im2col backend: {im2col.BACKEND}, "
-          f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}, repeat {args.repeat}")
+          f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}, {args.timer} timer, repeat {args.repeat}")
     with limits:
         rows = run(args.threads, args.repeat, not args.no_naive)
 

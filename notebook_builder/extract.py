@@ -84,7 +84,15 @@ def extract_definition(qualname: str, repo_root: str | Path, template: str | Pat
                          f"(it defines: {', '.join(defined) or 'nothing'})", template, template_line)
     node = found[-1]  # Python keeps the last definition of a name
     first = min([node.lineno] + [d.lineno for d in node.decorator_list])
-    body = lines[first - 1:node.end_lineno]
+    last = node.end_lineno
+    # ast ends a definition at its last statement; indented comments after it (such as a closing
+    # '### END SOLUTION') still belong to it.
+    while last < len(lines) and (not lines[last].strip() or
+                                 (lines[last][:1].isspace() and lines[last].strip().startswith("#"))):
+        last += 1
+    while not lines[last - 1].strip():
+        last -= 1
+    body = lines[first - 1:last]
     regions = find_regions(body, SOLUTION, path, first_line=first)
     if not regions:
         raise BuildError(f"{name!r} has no '### BEGIN SOLUTION' region: nothing would be left for students to write",

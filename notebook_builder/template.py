@@ -27,6 +27,8 @@ DIRECTIVES = {
     "answer": ("markdown", "grade id of a written answer graded by hand"),
 }
 _HEADER = re.compile(r"^# %%")
+# Keys Jupytext itself adds to record the file's layout; they are not directives.
+_JUPYTEXT_LAYOUT_KEYS = frozenset({"lines_to_next_cell", "lines_to_end_of_cell_marker", "cell_marker"})
 
 
 @dataclass(frozen=True)
@@ -102,7 +104,7 @@ def read_template(path: str | Path) -> list[TemplateCell]:
 
 
 def _directive(metadata: dict, cell_type: str, path: Path, line: int) -> tuple[str | None, str]:
-    keys = sorted(metadata)
+    keys = sorted(k for k in metadata if k not in _JUPYTEXT_LAYOUT_KEYS)
     unknown = [k for k in keys if k not in DIRECTIVES]
     if unknown:
         raise BuildError(f"unknown directive {unknown[0]!r}; known: {', '.join(sorted(DIRECTIVES))}", path, line)

@@ -76,22 +76,36 @@ def _fetch(url, target, expected_md5, opener):
         Path(tmp).unlink(missing_ok=True)
 
 
-def _extract(archive, dest):
-    """Unpack only ``cifar-10-batches-py/`` from the archive into ``dest``, refusing unsafe members."""
-    staging = Path(tempfile.mkdtemp(dir=dest, prefix=".extract-"))
-    try:
-        with tarfile.open(archive, "r:gz") as tar:
-            members = tar.getmembers()
-            for member in members:
-                if Path(member.name).parts[:1] != (FOLDER,) or ".." in Path(member.name).parts:
-                    raise DownloadError(f"{archive}: unexpected member {member.name!r} (only {FOLDER}/... "
-                                        "is allowed); refusing to extract")
+def _unpack_members(archive, staging):
+    """Extract the archive into ``staging``, refusing anything outside ``cifar-10-batches-py/``."""
+    with tarfile.open(archive, "r:gz") as tar:
+        members = tar.getmembers()
+        for member in members:
+            if Path(member.name).parts[:1] != (FOLDER,) or ".." in Path(member.name).parts:
+                raise DownloadError(f"{archive}: unexpected member {member.name!r} (only {FOLDER}/... "
+                                    "is allowed); refusing to extract")
+        if hasattr(tarfile, "data_filter"):
             # The "data" filter also rejects absolute paths, links out of the tree and device files.
             tar.extractall(staging, members=members, filter="data")
+        else:  # Python before 3.10.12 / 3.11.4 has no filters: allow plain files and folders only
+            unusual = [m.name for m in members if not (m.isfile() or m.isdir())]
+            if unusual:
+                raise DownloadError(f"{archive}: links or special files {unusual[:3]}; refusing to extract")
+            tar.extractall(staging, members=members)
+
+
+def _extract(archive, dest):
+    """Unpack ``cifar-10-batches-py/`` into ``dest`` through a staging folder renamed only when complete."""
+    staging = Path(tempfile.mkdtemp(dir=dest, prefix=".extract-"))
+    try:
+        try:
+            _unpack_members(archive, staging)
+        except tarfile.TarError as exc:  # corrupt archive, or a member the "data" filter refused
+            raise DownloadError(f"{archive}: corrupt or unsafe archive ({exc}); refusing to extract") from exc
         if not _is_complete(staging / FOLDER):
             raise DownloadError(f"{archive} does not contain all CIFAR-10 batch files")
         final = dest / FOLDER
-        if final.exists():  # an incomplete earlier copy: move it aside first, a rename cannot replace it
+        if final.exists():  # an incomplete earlier copy: a rename cannot replace a non-empty folder
             shutil.rmtree(final)
         os.replace(staging / FOLDER, final)
         return final

@@ -1,13 +1,25 @@
 """Fast convolution and max pooling with the same API as the naive layers.
 
 Convolution unfolds the receptive fields with im2col (compiled or NumPy, see ``im2col.BACKEND``) and does all
-its arithmetic in BLAS matrix products, one per image. Max pooling has two paths: a reshape into blocks when the windows tile the input
-exactly (stride == pool height == pool width, both dividing the input), and strided views otherwise (overlapping
-or non-tiling windows). Caches are opaque: pass them back to the matching backward function unchanged.
+its arithmetic in BLAS matrix products, one per image, working through the batch in cache-sized chunks.
+Max pooling has two paths: a reshape into blocks when the windows tile the input exactly (stride == pool
+height == pool width, both dividing the input), and strided views otherwise (overlapping or non-tiling windows).
+Caches are opaque: pass them back to the matching backward function unchanged.
 """
 import numpy as np
 
 from . import im2col as unfold
+
+
+# Images per im2col chunk are chosen so one chunk's columns take about this many bytes: small enough to stay
+# in cache between im2col and the matrix products that read them.
+_CHUNK_BYTES = 512 * 1024
+
+
+def _image_chunks(num_images, bytes_per_image):
+    """Consecutive slices of the batch, each of about _CHUNK_BYTES of im2col columns (at least one image)."""
+    step = max(1, _CHUNK_BYTES // max(bytes_per_image, 1))
+    return [slice(start, min(start + step, num_images)) for start in range(0, num_images, step)]
 
 
 def _check_int_params(params, keys, name):
@@ -23,7 +35,7 @@ def _check_dout(dout, expected):
 
 
 def conv_forward_fast(x, w, b, conv_param):
-    """Forward pass of a convolutional layer as im2col followed by one matrix product.
+    """Forward pass of a convolutional layer as im2col followed by a matrix product, chunk by chunk of images.
 
     Parameters
     ----------
@@ -55,6 +67,7 @@ def conv_forward_fast(x, w, b, conv_param):
     if np.ndim(x) != 4 or np.ndim(w) != 4 or np.ndim(b) != 1:
         raise ValueError(f"expected x (N, C, H, W), w (F, C, HH, WW), b (F,); got shapes "
                          f"{np.shape(x)}, {np.shape(w)}, {np.shape(b)}")
+    x, w, b = np.asarray(x), np.asarray(w), np.asarray(b)
     N, C, H, W = x.shape
     F, C_w, HH, WW = w.shape
     if C != C_w or b.shape[0] != F:
@@ -71,17 +84,20 @@ def conv_forward_fast(x, w, b, conv_param):
     H_out, W_out = 1 + (H + 2 * pad - HH) // stride, 1 + (W + 2 * pad - WW) // stride
 
     dtype = np.result_type(x, w, b, np.float32)  # integers become floats; float32 stays float32
-    cols = unfold.im2col(np.asarray(x, dtype=dtype), HH, WW, pad, stride)  # (N, C*HH*WW, H'*W')
+    x_float = np.ascontiguousarray(x, dtype=dtype)  # x itself when it already is
     w_rows = np.asarray(w, dtype=dtype).reshape(F, C * HH * WW)  # (F, C*HH*WW)
-    # One BLAS product per image, (F, C*HH*WW) @ (C*HH*WW, H'*W'), lands directly in (N, F, H'*W') order.
-    out = np.matmul(w_rows, cols)  # (N, F, H'*W')
+    out = np.empty((N, F, H_out * W_out), dtype=dtype)
+    for part in _image_chunks(N, C * HH * WW * H_out * W_out * out.itemsize):
+        cols = unfold.im2col(x_float[part], HH, WW, pad, stride)  # (n, C*HH*WW, H'*W')
+        # One BLAS product per image, (F, C*HH*WW) @ (C*HH*WW, H'*W'), landing directly in (n, F, H'*W').
+        np.matmul(w_rows, cols, out=out[part])
     out += np.asarray(b, dtype=dtype)[:, None]
-    cache = (x.shape, w_rows, w.shape, cols, stride, pad)
+    cache = (x_float, w_rows, w.shape, stride, pad)
     return out.reshape(N, F, H_out, W_out), cache
 
 
 def conv_backward_fast(dout, cache):
-    """Backward pass of a convolutional layer: two matrix products and col2im.
+    """Backward pass of a convolutional layer: per chunk of images, im2col, two matrix products and col2im.
 
     Parameters
     ----------
@@ -102,18 +118,23 @@ def conv_backward_fast(dout, cache):
     ValueError
         If dout's shape is not the forward output's shape.
     """
-    x_shape, w_rows, w_shape, cols, stride, pad = cache
-    N, C, H, W = x_shape
+    x, w_rows, w_shape, stride, pad = cache
+    N, C, H, W = x.shape
     F, _, HH, WW = w_shape
     H_out, W_out = 1 + (H + 2 * pad - HH) // stride, 1 + (W + 2 * pad - WW) // stride
     _check_dout(dout, (N, F, H_out, W_out))
-    dout_rows = np.asarray(dout, dtype=cols.dtype).reshape(N, F, H_out * W_out)  # (N, F, H'*W')
+    dout_rows = np.asarray(dout, dtype=x.dtype).reshape(N, F, H_out * W_out)  # (N, F, H'*W')
     db = dout_rows.sum(axis=(0, 2))  # (F,)
-    # Per image (F, H'*W') @ (H'*W', C*HH*WW), summed over images; the transposed view of cols needs no copy.
-    dw = np.matmul(dout_rows, cols.transpose(0, 2, 1)).sum(axis=0).reshape(w_shape)  # (F, C, HH, WW)
-    dcols = np.matmul(w_rows.T, dout_rows)  # (N, C*HH*WW, H'*W')
-    dx = unfold.col2im(dcols, N, C, H, W, HH, WW, pad, stride)  # (N, C, H, W)
-    return dx, dw, db
+    dw_rows = np.zeros(w_rows.shape, dtype=x.dtype)  # (F, C*HH*WW)
+    dx = np.empty(x.shape, dtype=x.dtype)
+    for part in _image_chunks(N, C * HH * WW * H_out * W_out * x.itemsize):
+        # Unfolding again is cheaper than caching all of cols, which is HH*WW times the size of x.
+        cols = unfold.im2col(x[part], HH, WW, pad, stride)  # (n, C*HH*WW, H'*W')
+        # Per image (F, H'*W') @ (H'*W', C*HH*WW), summed; the transposed view of cols needs no copy.
+        dw_rows += np.matmul(dout_rows[part], cols.transpose(0, 2, 1)).sum(axis=0)
+        dcols = np.matmul(w_rows.T, dout_rows[part])  # (n, C*HH*WW, H'*W')
+        dx[part] = unfold.col2im(dcols, dcols.shape[0], C, H, W, HH, WW, pad, stride)  # (n, C, H, W)
+    return dx, dw_rows.reshape(w_shape), db
 
 
 def _pool_geometry(x_shape, pool_param):
@@ -221,17 +242,18 @@ def max_pool_backward_fast(dout, cache):
     geometry = (pool_height, pool_width, stride) + out.shape[2:]
     unrouted = np.ones(out.shape, dtype=bool)  # windows whose gradient has not found its maximum yet
     is_max = np.empty(out.shape, dtype=bool)
-    routed = None if tiles else np.empty(out.shape, dtype=dtype)
+    routed = np.empty(out.shape, dtype=dtype)
     # Visiting the offsets in row-major order and routing each window once makes the first maximum win.
     # Masks multiply rather than select (np.where is several times slower here); the price is that an
-    # infinite upstream gradient leaves NaN instead of 0 at the window's other positions.
+    # infinite upstream gradient leaves NaN instead of 0 at the window's other positions. The product goes to
+    # a contiguous buffer first: a mixed bool*float ufunc writing to a strided view is slower than both steps.
     for x_view, dx_view in zip(_window_views(x, *geometry, tiles), _window_views(dx, *geometry, tiles)):
         np.equal(x_view, out, out=is_max)
         is_max &= unrouted
+        np.multiply(is_max, dout, out=routed)
         if tiles:  # every input pixel lies in exactly one window: plain assignment
-            np.multiply(is_max, dout, out=dx_view)
+            np.copyto(dx_view, routed)
         else:  # overlapping windows may share a maximum; within one offset the targets are distinct pixels
-            np.multiply(is_max, dout, out=routed)
             dx_view += routed
         unrouted ^= is_max  # is_max is a subset of unrouted, so this clears exactly the windows just routed
     return dx

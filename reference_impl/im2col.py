@@ -66,6 +66,7 @@ def im2col_numpy(x, field_height, field_width, pad, stride):
     cols : ndarray, shape (N, C*HH*WW, H_out*W_out), dtype of x,
         with H_out = 1 + (H + 2*pad - HH) // stride and W_out = 1 + (W + 2*pad - WW) // stride.
     """
+    x = np.asarray(x)
     N, C, H, W = x.shape
     H_out = output_size(H, field_height, pad, stride)
     W_out = output_size(W, field_width, pad, stride)
@@ -91,6 +92,7 @@ def col2im_numpy(cols, N, C, H, W, field_height, field_width, pad, stride):
     -------
     x : ndarray, shape (N, C, H, W), dtype of cols; overlapping windows accumulate, the padding is dropped.
     """
+    cols = np.asarray(cols)
     H_out = output_size(H, field_height, pad, stride)
     W_out = output_size(W, field_width, pad, stride)
     expected = (N, C * field_height * field_width, H_out * W_out)
@@ -113,7 +115,7 @@ def _compiled_backend():
         from . import im2col_cython
     except ImportError as error:
         warnings.warn(
-            "reference_impl.im2col_cython is not built, so the fast layers use the slower NumPy im2col "
+            f"{__package__}.im2col_cython is not built, so the fast layers use the slower NumPy im2col "
             f"({error}). Build it from the project root with `pip install -e .` or "
             "`python setup.py build_ext --inplace`; set CONVKIT_NO_CYTHON=1 to choose NumPy silently.",
             RuntimeWarning, stacklevel=2)
@@ -123,11 +125,13 @@ def _compiled_backend():
 
     # The extension is typed for float32/float64 only; other dtypes take the NumPy route instead of failing.
     def im2col_compiled(x, field_height, field_width, pad, stride):
+        x = np.asarray(x)
         if x.dtype not in compiled_dtypes:
             return im2col_numpy(x, field_height, field_width, pad, stride)
         return im2col_cython.im2col(np.ascontiguousarray(x), field_height, field_width, pad, stride)
 
     def col2im_compiled(cols, N, C, H, W, field_height, field_width, pad, stride):
+        cols = np.asarray(cols)
         if cols.dtype not in compiled_dtypes:
             return col2im_numpy(cols, N, C, H, W, field_height, field_width, pad, stride)
         return im2col_cython.col2im(np.ascontiguousarray(cols), N, C, H, W, field_height, field_width, pad,

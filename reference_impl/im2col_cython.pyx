@@ -61,8 +61,12 @@ cdef void _im2col(const floating[:, :, :, ::1] x, floating[:, :, ::1] cols,
                             row = oh * stride + i - pad
                             for ow in range(ow_lo):
                                 cols[n, k, q + ow] = 0
-                            for ow in range(ow_lo, ow_hi):
-                                cols[n, k, q + ow] = x[n, c, row, ow * stride + j - pad]
+                            if stride == 1:  # contiguous runs: lets the C compiler vectorise the copy
+                                for ow in range(ow_lo, ow_hi):
+                                    cols[n, k, q + ow] = x[n, c, row, ow + j - pad]
+                            else:
+                                for ow in range(ow_lo, ow_hi):
+                                    cols[n, k, q + ow] = x[n, c, row, ow * stride + j - pad]
                             for ow in range(ow_hi, out_width):
                                 cols[n, k, q + ow] = 0
                         q += out_width
@@ -87,8 +91,12 @@ cdef void _col2im(const floating[:, :, ::1] cols, floating[:, :, :, ::1] dx,
                     for oh in range(oh_lo, oh_hi):
                         row = oh * stride + i - pad
                         q = oh * out_width
-                        for ow in range(ow_lo, ow_hi):
-                            dx[n, c, row, ow * stride + j - pad] += cols[n, k, q + ow]
+                        if stride == 1:  # contiguous runs: lets the C compiler vectorise the sum
+                            for ow in range(ow_lo, ow_hi):
+                                dx[n, c, row, ow + j - pad] += cols[n, k, q + ow]
+                        else:
+                            for ow in range(ow_lo, ow_hi):
+                                dx[n, c, row, ow * stride + j - pad] += cols[n, k, q + ow]
 
 
 def _output_size(Py_ssize_t size, Py_ssize_t field, Py_ssize_t pad, Py_ssize_t stride, str axis):

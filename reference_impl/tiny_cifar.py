@@ -41,6 +41,7 @@ class _Python2Pickler(pickle._Pickler):
 
     That is how the original CIFAR-10 files were written (cPickle, protocol 2), and it is what makes a
     file readable both with ``encoding='latin1'`` (str keys) and ``encoding='bytes'`` (bytes keys).
+    It extends the pure-Python pickler because only that one looks its writers up in a ``dispatch`` table.
     """
 
     dispatch = dict(pickle._Pickler.dispatch)

@@ -499,14 +499,18 @@ assert abs(model.params["W2"].std() - 2e-2) < 1e-3, "ThreeLayerConvNet: W2 shoul
 #
 # A network that can learn should be able to memorise a handful of images. Train on 100 training images only:
 # the training accuracy should climb close to 100% while the validation accuracy stays low. That gap is
-# overfitting, and here it is what we want to see.
+# overfitting, and here it is what we want to see. (Small-data mode trains a smaller net on 50 images.)
 
 # %%
 np.random.seed(231)
-small_data = {"X_train": data["X_train"][:100], "y_train": data["y_train"][:100],
+if SMALL_DATA:
+    num_images, net_size, epochs, batch_size = 50, dict(num_filters=8, filter_size=3), 10, 25
+else:
+    num_images, net_size, epochs, batch_size = 100, dict(num_filters=32, filter_size=7), 15, 50
+small_data = {"X_train": data["X_train"][:num_images], "y_train": data["y_train"][:num_images],
               "X_val": data["X_val"], "y_val": data["y_val"]}
-model = ThreeLayerConvNet(weight_scale=1e-2)
-solver = Solver(model, small_data, num_epochs=15, batch_size=50, update_rule="adam",
+model = ThreeLayerConvNet(weight_scale=1e-2, **net_size)
+solver = Solver(model, small_data, num_epochs=epochs, batch_size=batch_size, update_rule="adam",
                 optim_config={"learning_rate": 1e-3}, verbose=True, print_every=10)
 solver.train()
 print(f"final training accuracy {solver.train_acc_history[-1]:.2f}, "

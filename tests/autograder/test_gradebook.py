@@ -7,7 +7,6 @@ import csv
 import json
 import os
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
@@ -20,46 +19,15 @@ from autograder.course_layout import find_submissions, ungraded_result
 from autograder.gradebook import GradebookUnavailable, gradebook_location, write_gradebook
 from autograder.results import SubmissionResult
 from autograder.results import TestResult as Check
-
-MANUAL = "answer_naive_speed"
-
-
-def _nbgrader_cell(maker, source, **meta):
-    meta = {"grade": False, "solution": False, "locked": False, "schema_version": 3, **meta}
-    return maker(source, metadata={"nbgrader": meta})
-
-
-def _instructor_notebook() -> nbformat.NotebookNode:
-    cells = [_nbgrader_cell(nbformat.v4.new_code_cell, "import math", grade_id="setup", locked=True)]
-    for graded in spec.GRADED_ITEMS:
-        cells.append(_nbgrader_cell(nbformat.v4.new_code_cell,
-                                    f"def {graded.name}():\n    ### BEGIN SOLUTION\n    return 1\n"
-                                    "    ### END SOLUTION", grade_id=graded.name, solution=True))
-        cells.append(_nbgrader_cell(nbformat.v4.new_code_cell,
-                                    f"assert {graded.name}() == 1\n### BEGIN HIDDEN TESTS\nassert True\n"
-                                    "### END HIDDEN TESTS", grade_id=graded.test_cell_id, grade=True, locked=True,
-                                    points=graded.points))
-    cells.append(_nbgrader_cell(nbformat.v4.new_markdown_cell, "YOUR ANSWER HERE", grade_id=MANUAL, grade=True,
-                                solution=True, points=spec.MANUAL_ITEMS[MANUAL]))
-    return nbformat.v4.new_notebook(cells=cells)
-
-
-def _nbgrader(course: Path, *args: str) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
-    done = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course, env=env, capture_output=True,
-                          text=True, timeout=120)
-    assert done.returncode == 0, done.stdout + done.stderr
-    return done
-
+from course_fixtures import MANUAL, write_source
+from course_fixtures import run_nbgrader as _nbgrader
 
 @pytest.fixture(scope="module")
 def released_course(tmp_path_factory) -> Path:
     """A course whose gradebook knows the assignment, released once for the module."""
     course = tmp_path_factory.mktemp("released")
     (course / "nbgrader_config.py").write_text("c = get_config()\nc.CourseDirectory.db_url = 'sqlite:///gradebook.db'\n")
-    source = course / "source" / spec.ASSIGNMENT
-    source.mkdir(parents=True)
-    nbformat.write(_instructor_notebook(), str(source / spec.NOTEBOOK))
+    write_source(course)
     _nbgrader(course, "generate_assignment", spec.ASSIGNMENT)
     return course
 
@@ -134,6 +102,7 @@ def test_regrading_keeps_manual_grades_and_generate_feedback_works(course):
     page = (course / "feedback" / "alice" / spec.ASSIGNMENT / "ConvolutionalNetworks.html").read_text()
     assert "Autograder (outside this notebook): conv_forward_naive" in page
     assert "<b>bold</b>" not in page
+    assert "HIDDEN TESTS" not in page
 
 
 @pytest.mark.slow
@@ -147,16 +116,18 @@ def test_autograded_copy_carries_the_instructors_cells_not_the_students_tamperin
     extra = nbformat.v4.new_code_cell("print('free points')", metadata={"nbgrader": {
         "grade": True, "grade_id": "test_bonus", "points": 50, "locked": False, "solution": False}})
     notebook.cells.append(extra)
-    notebook.cells.append(nbformat.from_dict(json.loads(json.dumps(by_id["test_relu"]))) if "test_relu" in by_id
-                          else nbformat.v4.new_markdown_cell("just text"))
+    duplicate = nbformat.from_dict(json.loads(json.dumps(by_id["test_conv_forward_naive"])))
+    duplicate.source, duplicate.id = "print('counted twice?')", "duplicate"
+    notebook.cells.append(duplicate)
     _submit(course, "mallory", notebook)
     _write(course, [_result("mallory", 0.0)])
     graded = nbformat.read(str(course / "autograded" / "mallory" / spec.ASSIGNMENT / spec.NOTEBOOK), as_version=4)
     nbformat.validate(graded)
     cells = {c.metadata["nbgrader"]["grade_id"]: c for c in graded.cells if "nbgrader" in c.metadata}
     assert "test_bonus" not in cells
+    assert "print('counted twice?')" in [c.source for c in graded.cells if "nbgrader" not in c.metadata]
     assert cells["test_conv_forward_naive"].metadata["nbgrader"]["points"] == 10
-    assert cells["test_conv_forward_naive"].source.startswith("assert conv_forward_naive() == 1")
+    assert cells["test_conv_forward_naive"].source == "assert conv_forward_naive() == 1"  # hidden tests removed
     assert cells["conv_forward_naive"].source == "def conv_forward_naive():\n    return 2"  # the answer stays
     assert "test_max_pool_forward_naive" in cells  # restored
     ids = [c.id for c in graded.cells]
@@ -191,6 +162,7 @@ def test_gradebook_location_follows_nbgrader_config(tmp_path):
     assert gradebook_location(tmp_path) == (f"sqlite:///{tmp_path.resolve() / 'db' / 'grades.sqlite'}", "cs231n")
 
 
+@pytest.mark.slow
 def test_a_missing_gradebook_or_assignment_says_to_release_first(tmp_path, monkeypatch):
     # Creating a gradebook runs nbgrader's `alembic` from the virtual environment.
     monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")

@@ -31,7 +31,7 @@ def test_parameter_shapes_and_initial_scale():
 
 
 def test_initial_loss_is_log_10_and_regularisation_adds_half_reg_sum_of_squares():
-    X, y = _batch(20, (3, 32, 32))
+    X, y = _batch(8, (3, 32, 32))
     model = ThreeLayerConvNet(dtype=np.float64, seed=1)
     loss, _ = model.loss(X, y)
     assert loss == pytest.approx(math.log(10), abs=1e-3)  # tiny weights: uniform softmax over 10 classes
@@ -134,11 +134,29 @@ def test_overfits_100_tiny_images(tmp_path):
     make_tiny_cifar10(tmp_path)
     data = get_CIFAR10_data(**TINY_SPLIT, cifar10_dir=tmp_path)
     small = {"X_train": data["X_train"][:100], "y_train": data["y_train"][:100],
-             "X_val": data["X_val"], "y_val": data["y_val"]}
+             "X_val": data["X_val"][:50], "y_val": data["y_val"][:50]}
     np.random.seed(0)
-    model = ThreeLayerConvNet(num_filters=16, filter_size=5, hidden_dim=64, weight_scale=1e-2, seed=0)
-    solver = Solver(model, small, num_epochs=15, batch_size=50, update_rule="adam",
+    model = ThreeLayerConvNet(num_filters=8, filter_size=5, hidden_dim=64, weight_scale=1e-2, seed=0)
+    solver = Solver(model, small, num_epochs=12, batch_size=50, update_rule="adam",
                     optim_config={"learning_rate": 1e-3}, verbose=False)
     solver.train()
-    assert solver.train_acc_history[-1] >= 0.9
-    assert solver.check_accuracy(small["X_train"], small["y_train"]) >= 0.9
+    assert solver.train_acc_history[-1] >= 0.9  # measured on all 100 images (num_train_samples=1000)
+    assert solver.loss_history[-1] < 0.5 * solver.loss_history[0]
+
+
+def test_loss_and_gradients_match_pytorch():
+    torch = pytest.importorskip("torch")
+    F = torch.nn.functional
+    X, y = _batch(3, (3, 8, 8), seed=5)
+    model = ThreeLayerConvNet(input_dim=(3, 8, 8), num_filters=4, filter_size=5, hidden_dim=6, num_classes=5,
+                              weight_scale=0.3, reg=0.2, dtype=np.float64, seed=6)
+    loss, grads = model.loss(X, y % 5)
+    t = {name: torch.tensor(value, requires_grad=True) for name, value in model.params.items()}
+    pooled = F.max_pool2d(F.relu(F.conv2d(torch.tensor(X), t["W1"], t["b1"], padding=2)), 2)
+    hidden = F.relu(pooled.flatten(1) @ t["W2"] + t["b2"])
+    expected = F.cross_entropy(hidden @ t["W3"] + t["b3"], torch.tensor(y % 5))
+    expected = expected + 0.5 * 0.2 * sum((t[w] ** 2).sum() for w in ("W1", "W2", "W3"))
+    expected.backward()
+    assert loss == pytest.approx(expected.item(), rel=1e-12)
+    for name, value in t.items():
+        np.testing.assert_allclose(grads[name], value.grad.numpy(), rtol=1e-9, atol=1e-12, err_msg=name)

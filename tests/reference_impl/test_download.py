@@ -93,3 +93,28 @@ def test_archive_without_the_batches_is_refused(tmp_path):
     with pytest.raises(download.DownloadError, match="does not contain all CIFAR-10 batch files"):
         download.download_cifar10(tmp_path / "dest", url=empty.as_uri(), md5=md5)
     assert list((tmp_path / "dest").iterdir()) == []
+
+
+@pytest.mark.parametrize("has_filters", [True, False])
+def test_links_are_refused_with_and_without_tar_filters(tmp_path, monkeypatch, has_filters):
+    if not has_filters:
+        monkeypatch.delattr(tarfile, "data_filter")
+    evil = tmp_path / "link.tar.gz"
+    with tarfile.open(evil, "w:gz") as tar:
+        info = tarfile.TarInfo("cifar-10-batches-py/data_batch_1")
+        info.type, info.linkname = tarfile.SYMTYPE, "/etc/passwd"
+        tar.addfile(info)
+    md5 = hashlib.md5(evil.read_bytes()).hexdigest()
+    with pytest.raises(download.DownloadError, match="refusing to extract"):
+        download.download_cifar10(tmp_path / "dest", url=evil.as_uri(), md5=md5)
+    assert list((tmp_path / "dest").iterdir()) == []
+
+
+def test_incomplete_earlier_copy_is_replaced(archive, tmp_path):
+    path, md5 = archive
+    stale = tmp_path / "cifar-10-batches-py"
+    stale.mkdir()
+    (stale / "data_batch_1").write_bytes(b"half a file")
+    folder = download.download_cifar10(tmp_path, url=path.as_uri(), md5=md5)
+    assert not (folder / "data_batch_1").read_bytes().startswith(b"half")
+    assert load_CIFAR10(folder)[0].shape == (1500, 32, 32, 3)

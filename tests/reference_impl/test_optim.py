@@ -119,3 +119,23 @@ def test_rules_reject_mismatched_gradient(name):
 def test_rule_table_is_read_only():
     with pytest.raises(TypeError):
         optim.UPDATE_RULES["sgd"] = optim.adam
+
+
+@pytest.mark.parametrize("name, torch_class, torch_kwargs", [
+    ("sgd", "SGD", {"lr": 0.1}),
+    ("rmsprop", "RMSprop", {"lr": 0.01, "alpha": 0.99, "eps": 1e-8}),
+    ("adam", "Adam", {"lr": 0.01, "betas": (0.9, 0.999), "eps": 1e-8}),
+])
+def test_steps_match_pytorch_optimisers(name, torch_class, torch_kwargs):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(1)
+    w0 = rng.standard_normal(5)
+    grads = [rng.standard_normal(5) for _ in range(3)]
+    param = torch.tensor(w0, requires_grad=True)
+    optimiser = getattr(torch.optim, torch_class)([param], **torch_kwargs)
+    w, config = w0, {"learning_rate": torch_kwargs["lr"]}
+    for g in grads:
+        param.grad = torch.tensor(g)
+        optimiser.step()
+        w, config = optim.UPDATE_RULES[name](w, g, config)
+    np.testing.assert_allclose(w, param.detach().numpy(), rtol=1e-10)

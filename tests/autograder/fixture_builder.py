@@ -1,0 +1,103 @@
+"""Materialise the fixture submissions of tests/autograder/fixtures/ from the instructor's source notebook.
+
+Every fixture is a directory named for the outcome it must get. Its files say how it differs from a base
+notebook (the release with the reference solutions filled in, or the untouched release):
+
+- ``<grade id>.py``: new source of that solution or locked cell;
+- ``extra_<n>_after_<grade id>.py``: a code cell the student added after that cell (no nbgrader metadata);
+- ``fixture.json`` (optional): ``{"base": "reference" | "release", "items": [...], "metadata": {grade id:
+  {key: value}}, "delete": [grade id, ...], "also_affects": [...], "needs_namespaces": bool}``.
+
+The release is produced here the way nbgrader produces it: solution regions become
+``# YOUR CODE HERE`` / ``raise NotImplementedError()`` and hidden-test regions are removed.
+"""
+from __future__ import annotations
+
+import copy
+import json
+import re
+from pathlib import Path
+
+import nbformat
+
+from autograder import spec
+from autograder.notebook_reader import strip_hidden_tests
+
+FIXTURES = Path(__file__).with_name("fixtures")
+SOLUTION_REGION = re.compile(r"^([ \t]*)### BEGIN SOLUTION[^\n]*\n.*?^[ \t]*### END SOLUTION[^\n]*\n?", re.S | re.M)
+EXTRA = re.compile(r"^extra_(\d+)_after_(.+)\.py$")
+
+
+def render_course(folder: Path) -> Path:
+    """Write the instructor's source folder (notebook + convkit) under ``folder``; returns the notebook path."""
+    from notebook_builder.build import render_source
+
+    target = folder / "source" / spec.ASSIGNMENT
+    for relative, content in render_source(Path(__file__).resolve().parents[2]).items():
+        path = target / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content)
+    return target / spec.NOTEBOOK
+
+
+def _stub(source: str) -> str:
+    return SOLUTION_REGION.sub(lambda m: f"{m.group(1)}# YOUR CODE HERE\n{m.group(1)}raise NotImplementedError()\n",
+                               source)
+
+
+def release_and_reference(source_notebook: Path) -> tuple[nbformat.NotebookNode, nbformat.NotebookNode]:
+    """The release as students get it, and the same release with the reference solutions filled in."""
+    source = nbformat.read(source_notebook, as_version=4)
+    release, reference = copy.deepcopy(source), copy.deepcopy(source)
+    for released, solved in zip(release.cells, reference.cells):
+        meta = released.metadata.get("nbgrader", {})
+        if released.cell_type == "code" and meta.get("grade"):
+            released.source = solved.source = strip_hidden_tests(released.source)
+        elif released.cell_type == "code" and meta.get("solution"):
+            released.source = _stub(released.source)
+        elif released.cell_type == "markdown" and meta.get("solution"):
+            released.source = "YOUR ANSWER HERE"
+    return release, reference
+
+
+def build_fixture(name: str, source_notebook: Path, out_dir: Path) -> Path:
+    """Write fixture ``name`` as ``out_dir/<name>/ConvolutionalNetworks.ipynb``; returns its path."""
+    folder = FIXTURES / name
+    config = fixture_config(name)
+    release, reference = release_and_reference(source_notebook)
+    notebook = copy.deepcopy(reference if config.get("base", "reference") == "reference" else release)
+    by_id = {cell.metadata.get("nbgrader", {}).get("grade_id"): cell for cell in notebook.cells}
+    for path in sorted(folder.glob("*.py")):
+        if EXTRA.match(path.name):
+            continue
+        by_id[path.stem].source = path.read_text()
+    for grade_id, changes in config.get("metadata", {}).items():
+        by_id[grade_id].metadata["nbgrader"].update(changes)
+    extras = sorted((int(m.group(1)), m.group(2), p) for p in folder.glob("extra_*.py") if (m := EXTRA.match(p.name)))
+    for number, after, path in reversed(extras):
+        position = notebook.cells.index(by_id[after]) + 1
+        notebook.cells.insert(position, nbformat.v4.new_code_cell(path.read_text(), id=f"student-extra-{number}"))
+    notebook.cells = [c for c in notebook.cells
+                      if c.metadata.get("nbgrader", {}).get("grade_id") not in config.get("delete", [])]
+    target = out_dir / name / spec.NOTEBOOK
+    target.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(notebook, target)
+    return target
+
+
+def fixture_config(name: str) -> dict:
+    path = FIXTURES / name / "fixture.json"
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
+def fixture_names() -> list[str]:
+    return sorted(p.name for p in FIXTURES.iterdir() if p.is_dir())
+
+
+def affected_items(name: str) -> set[str]:
+    """Items a ``loses_*`` or ``zero_gain_*`` fixture is allowed to lose points on."""
+    config = fixture_config(name)
+    items = set(config.get("items", []))
+    if not items and name.startswith("loses_"):
+        items = {g.name for g in spec.GRADED_ITEMS if name.startswith(f"loses_{g.name}_")}
+    return items | set(config.get("also_affects", []))

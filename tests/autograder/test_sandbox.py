@@ -1,0 +1,141 @@
+"""The worker sandbox: limits, clean-up, and (when namespaces work here) a course hidden from student code."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from autograder import sandbox
+from autograder.sandbox import WorkerLimits, run_worker
+from autograder.settings import COURSE_ROOT
+
+LIMITS = WorkerLimits(wall_seconds=20, cpu_seconds=20, memory_mb=1024, output_bytes=2000)
+
+
+def _run(tmp_path: Path, code: str, limits: WorkerLimits = LIMITS, hidden=(), isolation="auto"):
+    workdir = tmp_path / "work"
+    workdir.mkdir()
+    (workdir / "probe.py").write_text(textwrap.dedent(code))
+    run = run_worker(workdir, "probe.py", [], limits, tuple(hidden), isolation)
+    result = workdir / "result.json"
+    return run, (json.loads(result.read_text()) if result.exists() else None)
+
+
+PROBE = """
+import json, os, sys
+found = {}
+def attempt(name, action):
+    try:
+        action()
+        found[name] = "allowed"
+    except Exception as error:
+        found[name] = type(error).__name__
+sys.path[:0] = [%(root)r]
+attempt("import reference_impl", lambda: __import__("reference_impl.conv_naive"))
+attempt("read source notebook", lambda: open(%(notebook)r).read())
+attempt("read gradebook", lambda: open(%(gradebook)r).read())
+attempt("list course", lambda: os.listdir(%(root)r) and None)
+if %(try_write)r:
+    attempt("write venv", lambda: open(os.path.join(sys.prefix, "planted.pth"), "w").write("# planted"))
+found["listing"] = sorted(os.listdir(%(root)r)) if os.path.isdir(%(root)r) else []
+found["cwd"] = os.getcwd()
+found["env"] = sorted(os.environ)
+json.dump(found, open("result.json", "w"))
+"""
+
+
+@pytest.fixture
+def fake_course(tmp_path):
+    """A course root with a source notebook and a gradebook, hidden like the real course."""
+    root = tmp_path / "course"
+    (root / "source" / "convnets").mkdir(parents=True)
+    (root / "source" / "convnets" / "ConvolutionalNetworks.ipynb").write_text("{\"secret\": 1}")
+    (root / "gradebook.db").write_text("secret grades")
+    return root
+
+
+def test_environment_is_scrubbed(tmp_path, monkeypatch):
+    monkeypatch.setenv("PYTHONPATH", "/somewhere/evil")
+    monkeypatch.setenv("GRADER_SECRET", "do not leak")
+    run, found = _run(tmp_path, PROBE % dict(root=str(tmp_path), notebook="/x", gradebook="/x", try_write=False))
+    assert run.returncode == 0, run.stderr
+    assert "PYTHONPATH" not in found["env"] and "GRADER_SECRET" not in found["env"]
+    assert found["cwd"] == str((tmp_path / "work").resolve())
+
+
+@pytest.mark.skipif(not sandbox.namespaces_available(), reason="unshare cannot create namespaces here")
+def test_student_code_cannot_see_the_course_reference_or_gradebook(tmp_path, fake_course):
+    paths = dict(root=str(fake_course), notebook=str(fake_course / "source/convnets/ConvolutionalNetworks.ipynb"),
+                 gradebook=str(fake_course / "gradebook.db"))
+    # Control: without isolation the probe reads everything, so the probe itself can detect a leak.
+    (tmp_path / "control").mkdir()
+    _, open_found = _run(tmp_path / "control", PROBE % dict(paths, try_write=False), isolation="reduced")
+    assert open_found["read source notebook"] == "allowed" and open_found["read gradebook"] == "allowed"
+    # Isolated: the fake course and the real repository (which holds reference_impl) are hidden.
+    (tmp_path / "isolated").mkdir()
+    run, found = _run(tmp_path / "isolated", PROBE % dict(paths, try_write=True),
+                      hidden=(fake_course, COURSE_ROOT, tmp_path))
+    assert run.returncode == 0, run.stderr
+    assert run.isolation.startswith("namespaces")
+    assert found["read source notebook"] != "allowed"
+    assert found["read gradebook"] != "allowed"
+    assert found["listing"] == []
+    assert found["write venv"] != "allowed"
+    assert not (Path(sys.prefix) / "planted.pth").exists()
+
+
+@pytest.mark.skipif(not sandbox.namespaces_available(), reason="unshare cannot create namespaces here")
+def test_reference_impl_cannot_be_imported_from_the_real_repository(tmp_path):
+    code = PROBE % dict(root=str(COURSE_ROOT), notebook=str(COURSE_ROOT / "reference_impl" / "conv_naive.py"),
+                        gradebook=str(COURSE_ROOT / "autograder" / "spec.py"), try_write=False)
+    run, found = _run(tmp_path, code, hidden=(COURSE_ROOT,))
+    assert run.returncode == 0, run.stderr
+    assert found["import reference_impl"] == "ModuleNotFoundError"
+    assert found["read source notebook"] == "FileNotFoundError"
+    assert found["listing"] in ([], [".venv"])  # only the interpreter is bound back, read-only
+
+
+def test_wall_clock_limit_kills_the_worker(tmp_path):
+    limits = WorkerLimits(wall_seconds=1.5, cpu_seconds=20, memory_mb=1024)
+    run, _ = _run(tmp_path, "import time\nwhile True:\n    time.sleep(0.1)\n", limits)
+    assert run.timed_out and run.seconds < 6
+
+
+def test_memory_limit_turns_a_blowup_into_memory_error(tmp_path):
+    code = """
+    import json
+    try:
+        hoard = [bytearray(100_000_000) for _ in range(100)]
+        outcome = "allocated 10 GB"
+    except MemoryError:
+        outcome = "MemoryError"
+    json.dump(outcome, open("result.json", "w"))
+    """
+    run, outcome = _run(tmp_path, code, WorkerLimits(wall_seconds=20, cpu_seconds=20, memory_mb=512))
+    assert outcome == "MemoryError"
+
+
+def test_output_is_capped(tmp_path):
+    run, _ = _run(tmp_path, "print('x' * 100_000)\n", WorkerLimits(10, 10, 1024, output_bytes=1000))
+    assert len(run.stdout) < 1100 and "cut at 1000 bytes" in run.stdout
+
+
+def test_children_do_not_outlive_the_worker(tmp_path):
+    marker = f"grader-test-orphan-{os.getpid()}"
+    code = f"""
+    import subprocess
+    subprocess.Popen(["sleep", "300", "{marker}"], start_new_session=False)
+    """
+    run, _ = _run(tmp_path, code)
+    survivors = subprocess.run(["pgrep", "-f", marker], capture_output=True, text=True).stdout.split()
+    assert survivors == []
+
+
+def test_unknown_isolation_is_rejected():
+    with pytest.raises(ValueError, match="unknown isolation 'sometimes'"):
+        sandbox.choose_isolation("sometimes")

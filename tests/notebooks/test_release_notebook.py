@@ -1,0 +1,130 @@
+"""`make release`: the student folder holds no solutions or hidden tests, and its notebook fails only at stubs."""
+import re
+import shutil
+import zipfile
+
+import nbformat
+import pytest
+
+from autograder.spec import GRADED_ITEMS, NOTEBOOK
+from notebook_builder.support import NEVER_SHIPPED
+from notebook_fixtures import REPO, errors_by_cell, execute, grade_id, nbgrader, save_small_experiment_model
+
+pytestmark = pytest.mark.slow  # every test here needs `nbgrader generate_assignment` (about 15 s, once)
+
+GRADED_MODULES = ("conv_naive", "pool_naive", "spatial_norm", "cnn")
+CODE_ITEMS = [g.name for g in GRADED_ITEMS if g.kind in ("function", "class")]
+
+
+def released_texts(folder):
+    """Every text file of a released folder, and of the committed zip, keyed by name."""
+    texts = {p.relative_to(folder).as_posix(): p.read_text(errors="replace") for p in folder.rglob("*") if p.is_file()}
+    with zipfile.ZipFile(REPO / "release" / "convnets.zip") as archive:
+        texts.update({f"zip:{name}": archive.read(name).decode(errors="replace") for name in archive.namelist()})
+    return texts
+
+
+def marked_lines(text, begin, end):
+    """Lines strictly inside begin/end marker lines, found with a regular expression (not the builder's parser)."""
+    pattern = re.compile(rf"^[ \t]*{re.escape(begin)}[ \t]*\n(.*?)^[ \t]*{re.escape(end)}", re.M | re.S)
+    return [line.strip() for block in pattern.findall(text) for line in block.splitlines() if line.strip()]
+
+
+def secrets():
+    """Distinctive lines of every solution region, hidden test and model answer: none may reach students."""
+    provided = "\n".join(p.read_text() for p in (REPO / "source" / "convnets" / "convkit").glob("*.py"))
+    source = nbformat.read(REPO / "source" / "convnets" / NOTEBOOK, as_version=4)
+    found = set()
+    for module in GRADED_MODULES:
+        found.update(marked_lines((REPO / "reference_impl" / f"{module}.py").read_text(),
+                                  "### BEGIN SOLUTION", "### END SOLUTION"))
+    for cell in source.cells:
+        nbgrader_meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type == "code":
+            found.update(marked_lines(cell.source, "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"))
+            found.update(marked_lines(cell.source, "### BEGIN SOLUTION", "### END SOLUTION"))
+        elif nbgrader_meta.get("solution"):
+            found.update(line.strip() for line in cell.source.splitlines() if line.strip())
+    visible = "\n".join(re.sub(r"### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS", "", c.source, flags=re.S)
+                        for c in source.cells if c.metadata.get("nbgrader", {}).get("locked"))
+    # Short or generic lines (`N, C, H, W = x.shape`) also occur in provided code and visible tests.
+    return {line for line in found if len(line) >= 25 and line not in provided and line not in visible}
+
+
+def test_committed_release_is_up_to_date(course):
+    fresh, committed = course / "release" / "convnets", REPO / "release" / "convnets"
+    names = sorted(p.relative_to(fresh).as_posix() for p in fresh.rglob("*") if p.is_file())
+    assert names == sorted(p.relative_to(committed).as_posix() for p in committed.rglob("*") if p.is_file())
+    stale = [n for n in names if (fresh / n).read_bytes() != (committed / n).read_bytes()]
+    assert not stale, f"release/convnets is out of date for {stale}: run `make release` and commit the result"
+    with zipfile.ZipFile(REPO / "release" / "convnets.zip") as archive:
+        assert sorted(archive.namelist()) == sorted(f"convnets/{n}" for n in names)
+
+
+def test_release_holds_the_student_kit_and_nothing_graded():
+    folder = REPO / "release" / "convnets"
+    for required in (NOTEBOOK, "requirements.txt", "setup.py", "convkit/__init__.py", "convkit/download.py",
+                     "convkit/im2col_cython.pyx", "convkit/fast_layers.py", "convkit/solver.py",
+                     "convkit/gradient_check.py", "convkit/data.py", "convkit/vis.py", "convkit/model_io.py"):
+        assert (folder / required).is_file(), f"release lacks {required}"
+    names = [p.name for p in folder.rglob("*")]
+    assert not [n for n in names if n.endswith((".so", ".pyd", ".c", ".pyc")) or n == "__pycache__"]
+    assert not [n for n in names if n.removesuffix(".py") in NEVER_SHIPPED]
+
+
+def test_no_solution_hidden_test_or_model_answer_appears_in_the_release():
+    hidden = secrets()
+    assert len(hidden) > 40, "the search must cover the solutions and hidden tests"
+    for name, text in released_texts(REPO / "release" / "convnets").items():
+        for marker in ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"):
+            assert marker not in text, f"{name} contains the marker {marker!r}"
+        leaked = sorted(line for line in hidden if line in text)
+        assert not leaked, f"{name} contains solution or hidden-test lines: {leaked[:3]}"
+
+
+def test_release_notebook_fails_exactly_at_the_stubs(tmp_path, env):
+    folder = tmp_path / "convnets"
+    shutil.copytree(REPO / "release" / "convnets", folder)
+    save_small_experiment_model(folder)
+    executed = execute(folder / NOTEBOOK, env)
+    errors = errors_by_cell(executed)
+    assert errors, "the stubs must fail"
+    not_stub = {cell: error for cell, error in errors.items() if not error.startswith("NotImplementedError")}
+    assert not_stub == {}, "every failure must be a stub's NotImplementedError"
+    assert {f"test_{name}" for name in CODE_ITEMS} <= set(errors), "every graded item's test must fail"
+    assert not set(errors) & set(CODE_ITEMS), "defining a stubbed function must not fail"
+    assert not {"setup", "load_data"} & set(errors)
+    for cell in executed.cells:
+        if grade_id(cell) in errors:
+            traceback = "\n".join(o.get("traceback", [""])[-1] for o in cell.outputs if o.output_type == "error")
+            assert "Replace this line with your implementation" in traceback
+
+
+def test_nbgrader_validate_reports_the_stubs(tmp_path, env):
+    folder = tmp_path / "convnets"
+    shutil.copytree(REPO / "release" / "convnets", folder)
+    save_small_experiment_model(folder)
+    result = nbgrader(["validate", NOTEBOOK], folder, env)
+    report = result.stdout + result.stderr
+    assert "VALIDATION FAILED" in report and "NotImplementedError" in report, report[-3000:]
+
+
+def test_release_filled_with_the_reference_solutions_passes_validate(tmp_path, env):
+    folder = tmp_path / "convnets"
+    shutil.copytree(REPO / "release" / "convnets", folder)
+    save_small_experiment_model(folder)
+    source = nbformat.read(REPO / "source" / "convnets" / NOTEBOOK, as_version=4)
+    answers = {grade_id(c): c.source for c in source.cells if c.metadata.get("nbgrader", {}).get("solution")}
+    student = nbformat.read(folder / NOTEBOOK, as_version=4)
+    filled = 0
+    for cell in student.cells:
+        if grade_id(cell) in answers:
+            # What a student would hand in: the solution code without the instructor's markers.
+            cell.source = "\n".join(line for line in answers[grade_id(cell)].splitlines()
+                                    if line.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION"))
+            filled += 1
+    assert filled == len(answers)
+    nbformat.write(student, folder / NOTEBOOK)
+    result = nbgrader(["validate", NOTEBOOK], folder, env)
+    report = result.stdout + result.stderr
+    assert "Success! Your notebook passes all the tests." in report, report[-3000:]

@@ -1,0 +1,80 @@
+"""The generated source notebook: up to date, laid out as the autograder expects, and passing its own tests."""
+import importlib
+import inspect
+import shutil
+
+import nbformat
+import pytest
+
+from autograder.spec import EXPERIMENT_FILE, GRADED_ITEMS, MANUAL_ITEMS, NOTEBOOK
+from notebook_builder.build import SOURCE_DIR, existing_files, render_source
+from notebook_fixtures import REPO, errors_by_cell, execute, grade_id, save_small_experiment_model, stderr_by_cell
+
+QUALNAMES = {"conv_forward_naive": "conv_naive", "conv_backward_naive": "conv_naive",
+             "max_pool_forward_naive": "pool_naive", "max_pool_backward_naive": "pool_naive",
+             "ThreeLayerConvNet": "cnn", "spatial_batchnorm_forward": "spatial_norm",
+             "spatial_batchnorm_backward": "spatial_norm", "spatial_groupnorm_forward": "spatial_norm",
+             "spatial_groupnorm_backward": "spatial_norm"}
+
+
+@pytest.fixture(scope="module")
+def notebook():
+    return nbformat.read(REPO / SOURCE_DIR / NOTEBOOK, as_version=4)
+
+
+def test_committed_source_is_up_to_date():
+    fresh = render_source(REPO)
+    committed = existing_files(REPO / SOURCE_DIR)
+    stale = sorted(p for p in set(fresh) | set(committed) if fresh.get(p) != committed.get(p))
+    assert not stale, f"source/convnets is out of date for {stale}: run `make source` and commit the result"
+
+
+def test_first_cell_names_its_origin(notebook):
+    first = notebook.cells[0]
+    assert first.cell_type == "markdown"
+    assert "make source" in first.source and "templates/convnets/ConvolutionalNetworks.py" in first.source
+
+
+def test_grade_ids_and_points_follow_the_spec(notebook):
+    cells = {grade_id(c): c for c in notebook.cells if grade_id(c)}
+    for item in GRADED_ITEMS:
+        solution, test = cells[item.solution_cell_id], cells[item.test_cell_id]
+        assert solution.metadata.nbgrader["solution"] and not solution.metadata.nbgrader["grade"]
+        assert test.metadata.nbgrader["grade"] and test.metadata.nbgrader["locked"]
+        assert test.metadata.nbgrader["points"] == (0 if item.kind == "experiment" else item.points)
+    for name, points in MANUAL_ITEMS.items():
+        assert cells[name].cell_type == "markdown" and cells[name].metadata.nbgrader["points"] == points
+    setup = cells["setup"]
+    assert setup.metadata.nbgrader["locked"] and "from convkit import *" in setup.source
+    assert "from convkit.gradient_check import" in setup.source and "rel_error" in setup.source
+    assert f'EXPERIMENT_FILE = "{EXPERIMENT_FILE}"' in setup.source
+
+
+def test_solution_cells_are_the_reference_definitions(notebook):
+    cells = {grade_id(c): c for c in notebook.cells if grade_id(c)}
+    for name, module in QUALNAMES.items():
+        reference = getattr(importlib.import_module(f"reference_impl.{module}"), name)
+        assert cells[name].source == inspect.getsource(reference).rstrip("\n")
+        assert "### BEGIN HIDDEN TESTS" in cells[f"test_{name}"].source
+    assert set(QUALNAMES) == {g.name for g in GRADED_ITEMS if g.kind != "experiment"}
+
+
+def test_heavy_cells_are_skipped_in_small_data_mode(notebook):
+    heavy = [c for c in notebook.cells if c.cell_type == "code" and "Solver(" in c.source
+             and ("num_epochs=1," in c.source or grade_id(c) == "experiment")]
+    assert len(heavy) == 2
+    for cell in heavy:
+        assert "if SMALL_DATA:" in cell.source.split("Solver(")[0], "full training must be guarded by SMALL_DATA"
+
+
+@pytest.mark.slow
+def test_source_notebook_passes_every_visible_and_hidden_test(tmp_path, env):
+    folder = tmp_path / "convnets"
+    shutil.copytree(REPO / SOURCE_DIR, folder, ignore=shutil.ignore_patterns("*.so", "*.c", "build", "__pycache__"))
+    save_small_experiment_model(folder)
+    executed = execute(folder / NOTEBOOK, env)
+    assert errors_by_cell(executed) == {}
+    graded_stderr = {k: v for k, v in stderr_by_cell(executed).items() if k and k.startswith("test_")}
+    assert graded_stderr == {}, "nbgrader scores a test cell with any stderr output as failed"
+    outputs = {grade_id(c): "".join(o.get("text", "") for o in c.get("outputs", [])) for c in executed.cells if grade_id(c)}
+    assert "relative error" in outputs["test_conv_forward_naive"]

@@ -1,0 +1,282 @@
+"""Fast conv/pool layers against the naive layers, numeric gradients and PyTorch, on both im2col backends."""
+import numpy as np
+import pytest
+
+from reference_impl import fast_layers, im2col
+from reference_impl.conv_naive import conv_backward_naive, conv_forward_naive
+from reference_impl.fast_layers import (conv_backward_fast, conv_forward_fast, max_pool_backward_fast,
+                                        max_pool_forward_fast)
+from reference_impl.gradient_check import rel_error
+from reference_impl.pool_naive import max_pool_backward_naive, max_pool_forward_naive
+
+
+def _backend_params():
+    params = [pytest.param(("numpy", im2col.im2col_numpy, im2col.col2im_numpy), id="numpy")]
+    try:
+        from reference_impl import im2col_cython
+    except ImportError:
+        params.append(pytest.param(None, id="cython", marks=pytest.mark.skip("extension not built")))
+    else:
+        params.append(pytest.param(("cython", im2col_cython.im2col, im2col_cython.col2im), id="cython"))
+    return params
+
+
+@pytest.fixture(params=_backend_params())
+def backend(request, monkeypatch):
+    """Route the fast layers through one im2col backend for the duration of a test."""
+    name, to_cols, to_image = request.param
+    monkeypatch.setattr(im2col, "im2col", to_cols)
+    monkeypatch.setattr(im2col, "col2im", to_image)
+    return name
+
+
+# (x shape, w shape, stride, pad): strides 1/2/3, pads 0/1/2, non-square 3x5 and 2x4 filters, batch and channels
+# > 1, and a filter taller than the unpadded image. (H + 2*pad - HH) is a multiple of the stride, as the naive
+# layer requires.
+CONV_CASES = [
+    ((2, 3, 5, 5), (4, 3, 3, 3), 1, 1),
+    ((2, 3, 7, 9), (3, 3, 3, 5), 2, 0),
+    ((3, 2, 7, 9), (2, 2, 2, 4), 3, 2),
+    ((2, 2, 6, 7), (3, 2, 3, 5), 1, 2),
+    ((2, 3, 8, 8), (2, 3, 2, 4), 2, 1),
+    ((3, 2, 6, 9), (4, 2, 3, 3), 3, 0),
+    ((2, 2, 2, 5), (3, 2, 4, 3), 1, 1),
+]
+
+# (x shape, pool_height, pool_width, stride): tiling 2x2 and 3x3, overlapping, non-square, stride larger or
+# smaller than the window, windows leaving rows/columns over, and one window covering the whole input.
+POOL_CASES = [
+    ((2, 3, 8, 8), 2, 2, 2),
+    ((2, 2, 9, 9), 3, 3, 3),
+    ((2, 3, 7, 7), 3, 3, 1),
+    ((2, 2, 8, 9), 2, 3, 2),
+    ((2, 2, 7, 8), 3, 2, 1),
+    ((2, 3, 8, 8), 2, 2, 3),
+    ((2, 2, 9, 7), 3, 3, 2),
+    ((2, 2, 7, 9), 2, 2, 2),
+    ((3, 2, 5, 6), 5, 6, 1),
+]
+
+
+def conv_inputs(rng, x_shape, w_shape, dtype=np.float64):
+    return (rng.standard_normal(x_shape).astype(dtype), rng.standard_normal(w_shape).astype(dtype),
+            rng.standard_normal(w_shape[0]).astype(dtype))
+
+
+def pool_param(pool_height, pool_width, stride):
+    return {"pool_height": pool_height, "pool_width": pool_width, "stride": stride}
+
+
+@pytest.mark.parametrize("x_shape, w_shape, stride, pad", CONV_CASES)
+def test_conv_matches_naive(backend, rng, x_shape, w_shape, stride, pad):
+    x, w, b = conv_inputs(rng, x_shape, w_shape)
+    conv_param = {"stride": stride, "pad": pad}
+    out_naive, cache_naive = conv_forward_naive(x, w, b, conv_param)
+    out_fast, cache_fast = conv_forward_fast(x, w, b, conv_param)
+    assert out_fast.shape == out_naive.shape
+    assert rel_error(out_fast, out_naive) < 1e-9
+    dout = rng.standard_normal(out_naive.shape)
+    for fast, naive in zip(conv_backward_fast(dout, cache_fast), conv_backward_naive(dout, cache_naive)):
+        assert fast.shape == naive.shape
+        assert rel_error(fast, naive) < 1e-9
+
+
+@pytest.mark.parametrize("chunk_bytes", [1, 14000], ids=["one-image", "three-images"])
+def test_conv_chunked_batch_matches_naive(backend, rng, monkeypatch, chunk_bytes):
+    # The fast layer works through the batch in chunks of about _CHUNK_BYTES of columns; shrink it so that a
+    # small batch spans several chunks, the last one shorter: each image has (2*3*4, 6*4) float64 columns,
+    # 4608 bytes, so 14000 bytes hold 3 images and the 7 images split 3 + 3 + 1.
+    monkeypatch.setattr(fast_layers, "_CHUNK_BYTES", chunk_bytes)
+    x, w, b = conv_inputs(rng, (7, 2, 6, 5), (3, 2, 3, 4))
+    conv_param = {"stride": 1, "pad": 1}
+    out_naive, cache_naive = conv_forward_naive(x, w, b, conv_param)
+    out_fast, cache_fast = conv_forward_fast(x, w, b, conv_param)
+    assert rel_error(out_fast, out_naive) < 1e-9
+    dout = rng.standard_normal(out_naive.shape)
+    for fast, naive in zip(conv_backward_fast(dout, cache_fast), conv_backward_naive(dout, cache_naive)):
+        assert rel_error(fast, naive) < 1e-9
+
+
+@pytest.mark.parametrize("ties", [False, True], ids=["distinct", "ties"])
+@pytest.mark.parametrize("x_shape, pool_height, pool_width, stride", POOL_CASES)
+def test_max_pool_matches_naive(rng, x_shape, pool_height, pool_width, stride, ties):
+    # Small integers make most windows hold several equal maxima, which pins down "first maximum wins".
+    x = rng.integers(0, 3, x_shape).astype(np.float64) if ties else rng.standard_normal(x_shape)
+    param = pool_param(pool_height, pool_width, stride)
+    out_naive, cache_naive = max_pool_forward_naive(x, param)
+    out_fast, cache_fast = max_pool_forward_fast(x, param)
+    np.testing.assert_array_equal(out_fast, out_naive)
+    dout = rng.standard_normal(out_naive.shape)
+    dx_fast = max_pool_backward_fast(dout, cache_fast)
+    assert dx_fast.shape == x.shape
+    assert rel_error(dx_fast, max_pool_backward_naive(dout, cache_naive)) < 1e-9
+
+
+def test_max_pool_overlapping_windows_accumulate(rng):
+    # A single large value is the maximum of all nine 3x3 stride-1 windows of a 5x5 input: it collects the sum.
+    x = rng.standard_normal((1, 1, 5, 5))
+    x[0, 0, 2, 2] = 10.0
+    out, cache = max_pool_forward_fast(x, pool_param(3, 3, 1))
+    dout = rng.standard_normal(out.shape)
+    dx = max_pool_backward_fast(dout, cache)
+    assert dx[0, 0, 2, 2] == pytest.approx(dout.sum())
+    assert np.count_nonzero(dx) == 1
+
+
+def test_max_pool_tiling_path_accepts_non_contiguous_input(rng):
+    x = rng.standard_normal((4, 4, 2, 3)).transpose(2, 3, 0, 1)  # (2, 3, 4, 4), Fortran-like strides
+    param = pool_param(2, 2, 2)
+    out, cache = max_pool_forward_fast(x, param)
+    np.testing.assert_array_equal(out, max_pool_forward_naive(x, param)[0])
+    dout = rng.standard_normal(out.shape)
+    np.testing.assert_array_equal(max_pool_backward_fast(dout, cache),
+                                  max_pool_backward_naive(dout, max_pool_forward_naive(x, param)[1]))
+
+
+@pytest.mark.parametrize("x_shape, w_shape, stride, pad", [CONV_CASES[1], CONV_CASES[2], CONV_CASES[6]])
+def test_conv_backward_matches_numeric_gradient(backend, rng, backward_errors, x_shape, w_shape, stride, pad):
+    errors = backward_errors(conv_forward_fast, conv_backward_fast, conv_inputs(rng, x_shape, w_shape),
+                             params=({"stride": stride, "pad": pad},), rng=rng)
+    assert max(errors) < 1e-7, errors
+
+
+@pytest.mark.parametrize("x_shape, pool_height, pool_width, stride", [POOL_CASES[0], POOL_CASES[2], POOL_CASES[4]])
+def test_max_pool_backward_matches_numeric_gradient(rng, backward_errors, x_shape, pool_height, pool_width, stride):
+    x = rng.permutation(np.prod(x_shape)).reshape(x_shape) * 0.1  # distinct values: the max is differentiable
+    errors = backward_errors(max_pool_forward_fast, max_pool_backward_fast, [x],
+                             params=(pool_param(pool_height, pool_width, stride),), rng=rng)
+    assert errors[0] < 1e-8, errors
+
+
+def test_seed_figure_fast_vs_naive_conv_forward(backend):
+    # The published check: seed 231, x (100,3,31,31), w (25,3,3,3), stride 2, pad 1; it reports 4.926e-11.
+    np.random.seed(231)
+    x = np.random.randn(100, 3, 31, 31)
+    w = np.random.randn(25, 3, 3, 3)
+    b = np.random.randn(25,)
+    conv_param = {"stride": 2, "pad": 1}
+    out_naive, _ = conv_forward_naive(x, w, b, conv_param)
+    out_fast, _ = conv_forward_fast(x, w, b, conv_param)
+    assert rel_error(out_naive, out_fast) < 5e-11
+
+
+def test_float32_stays_float32(backend, rng):
+    x, w, b = conv_inputs(rng, (2, 3, 8, 8), (3, 3, 2, 4))
+    conv_param = {"stride": 2, "pad": 1}
+    out64, cache64 = conv_forward_fast(x, w, b, conv_param)
+    out32, cache32 = conv_forward_fast(x.astype(np.float32), w.astype(np.float32), b.astype(np.float32),
+                                       conv_param)
+    assert out32.dtype == np.float32
+    assert rel_error(out32.astype(np.float64), out64) < 1e-4
+    dout = rng.standard_normal(out64.shape)
+    for g32, g64 in zip(conv_backward_fast(dout.astype(np.float32), cache32), conv_backward_fast(dout, cache64)):
+        assert g32.dtype == np.float32
+        assert rel_error(g32.astype(np.float64), g64) < 1e-3
+
+    param = pool_param(3, 2, 1)
+    pooled, pool_cache = max_pool_forward_fast(x.astype(np.float32), param)
+    assert pooled.dtype == np.float32
+    dx = max_pool_backward_fast(rng.standard_normal(pooled.shape).astype(np.float32), pool_cache)
+    assert dx.dtype == np.float32
+
+
+def test_integer_images_give_float_outputs(backend):
+    x = np.arange(2 * 1 * 4 * 4).reshape(2, 1, 4, 4)
+    w = np.ones((1, 1, 2, 2), dtype=np.int64)
+    out, _ = conv_forward_fast(x, w, np.zeros(1, dtype=np.int64), {"stride": 2, "pad": 0})
+    assert np.issubdtype(out.dtype, np.floating)
+    np.testing.assert_array_equal(out, conv_forward_naive(x, w, np.zeros(1, dtype=np.int64),
+                                                          {"stride": 2, "pad": 0})[0])
+
+
+def test_inputs_are_never_modified(backend, rng, unchanged):
+    snapshot, assert_unchanged = unchanged
+    x, w, b = conv_inputs(rng, (2, 3, 6, 7), (3, 3, 3, 2))
+    conv_param = {"stride": 1, "pad": 1}
+    before = snapshot((x, w, b, conv_param))
+    out, cache = conv_forward_fast(x, w, b, conv_param)
+    dout = rng.standard_normal(out.shape)
+    dout_before = snapshot(dout)
+    conv_backward_fast(dout, cache)
+    conv_backward_fast(dout, cache)  # the cache is reusable: backward does not consume it
+    assert_unchanged(before, (x, w, b, conv_param))
+    assert_unchanged(dout_before, dout, "dout")
+
+    for param in (pool_param(2, 2, 2), pool_param(3, 3, 1)):
+        before = snapshot((x, param))
+        pooled, pool_cache = max_pool_forward_fast(x, param)
+        dout = rng.standard_normal(pooled.shape)
+        dout_before = snapshot(dout)
+        first = max_pool_backward_fast(dout, pool_cache)
+        np.testing.assert_array_equal(max_pool_backward_fast(dout, pool_cache), first)
+        assert_unchanged(before, (x, param))
+        assert_unchanged(dout_before, dout, "dout")
+
+
+@pytest.mark.parametrize("x, w, b, conv_param, error, message", [
+    (np.zeros((2, 3, 5)), np.zeros((2, 3, 3, 3)), np.zeros(2), {"stride": 1, "pad": 1}, ValueError, "shapes"),
+    (np.zeros((2, 3, 5, 5)), np.zeros((2, 4, 3, 3)), np.zeros(2), {"stride": 1, "pad": 1}, ValueError, "channels"),
+    (np.zeros((2, 3, 5, 5)), np.zeros((2, 3, 3, 3)), np.zeros(3), {"stride": 1, "pad": 1}, ValueError, "filters"),
+    (np.zeros((2, 3, 5, 5)), np.zeros((2, 3, 3, 3)), np.zeros(2), {"stride": 0, "pad": 1}, ValueError, "stride=0"),
+    (np.zeros((2, 3, 5, 5)), np.zeros((2, 3, 3, 3)), np.zeros(2), {"stride": 1, "pad": -1}, ValueError, "pad=-1"),
+    (np.zeros((2, 3, 5, 5)), np.zeros((2, 3, 3, 3)), np.zeros(2), {"stride": 1.0, "pad": 1}, TypeError, "integers"),
+    (np.zeros((2, 3, 5, 5)), np.zeros((2, 3, 3, 3)), np.zeros(2), {"stride": 1}, TypeError, "'pad': None"),
+    (np.zeros((2, 3, 6, 6)), np.zeros((2, 3, 3, 3)), np.zeros(2), {"stride": 2, "pad": 0}, ValueError, "tile"),
+    (np.zeros((2, 3, 2, 2)), np.zeros((2, 3, 5, 1)), np.zeros(2), {"stride": 1, "pad": 1}, ValueError, "larger"),
+])
+def test_conv_rejects_bad_input(x, w, b, conv_param, error, message):
+    with pytest.raises(error, match=message):
+        conv_forward_fast(x, w, b, conv_param)
+
+
+@pytest.mark.parametrize("x, param, error, message", [
+    (np.zeros((3, 4, 4)), pool_param(2, 2, 2), ValueError, "shape"),
+    (np.zeros((1, 1, 4, 4)), pool_param(5, 2, 1), ValueError, "larger"),
+    (np.zeros((1, 1, 4, 4)), pool_param(2, 2, 0), ValueError, "> 0"),
+    (np.zeros((1, 1, 4, 4)), {"pool_height": 2, "pool_width": 2}, TypeError, "integers"),
+])
+def test_max_pool_rejects_bad_input(x, param, error, message):
+    with pytest.raises(error, match=message):
+        max_pool_forward_fast(x, param)
+
+
+def test_backward_rejects_dout_of_the_wrong_shape(rng):
+    x, w, b = conv_inputs(rng, (2, 3, 5, 5), (4, 3, 3, 3))
+    _, cache = conv_forward_fast(x, w, b, {"stride": 1, "pad": 1})
+    with pytest.raises(ValueError, match=r"\(2, 4, 5, 5\)"):
+        conv_backward_fast(np.zeros((2, 4, 4, 4)), cache)
+    _, cache = max_pool_forward_fast(x, pool_param(2, 2, 1))
+    with pytest.raises(ValueError, match=r"\(2, 3, 4, 4\)"):
+        max_pool_backward_fast(np.zeros((2, 3, 5, 5)), cache)
+
+
+@pytest.mark.parametrize("dtype, tolerance", [(np.float64, 1e-10), (np.float32, 1e-3)])
+@pytest.mark.parametrize("x_shape, w_shape, stride, pad", CONV_CASES[:4])
+def test_conv_matches_pytorch(backend, rng, dtype, tolerance, x_shape, w_shape, stride, pad):
+    torch = pytest.importorskip("torch")
+    x, w, b = conv_inputs(rng, x_shape, w_shape, dtype)
+    out, cache = conv_forward_fast(x, w, b, {"stride": stride, "pad": pad})
+    dout = rng.standard_normal(out.shape).astype(dtype)
+    leaves = [torch.tensor(a, requires_grad=True) for a in (x, w, b)]
+    expected = torch.nn.functional.conv2d(*leaves, stride=stride, padding=pad)
+    expected.backward(torch.tensor(dout))
+    assert rel_error(out.astype(np.float64), expected.detach().numpy().astype(np.float64)) < tolerance
+    for mine, leaf in zip(conv_backward_fast(dout, cache), leaves):
+        assert mine.dtype == dtype
+        assert rel_error(mine.astype(np.float64), leaf.grad.numpy().astype(np.float64)) < tolerance
+
+
+@pytest.mark.parametrize("ties", [False, True], ids=["distinct", "ties"])
+@pytest.mark.parametrize("x_shape, pool_height, pool_width, stride", POOL_CASES)
+def test_max_pool_matches_pytorch(rng, x_shape, pool_height, pool_width, stride, ties):
+    torch = pytest.importorskip("torch")
+    # PyTorch's CPU max pooling also sends each window's gradient to its first maximum in row-major order.
+    x = rng.integers(0, 3, x_shape).astype(np.float64) if ties else rng.standard_normal(x_shape)
+    out, cache = max_pool_forward_fast(x, pool_param(pool_height, pool_width, stride))
+    dout = rng.standard_normal(out.shape)
+    leaf = torch.tensor(x, requires_grad=True)
+    expected = torch.nn.functional.max_pool2d(leaf, (pool_height, pool_width), stride)
+    expected.backward(torch.tensor(dout))
+    np.testing.assert_array_equal(out, expected.detach().numpy())
+    np.testing.assert_allclose(max_pool_backward_fast(dout, cache), leaf.grad.numpy(), rtol=1e-12, atol=1e-12)
+
