@@ -70,15 +70,16 @@ def load_settings(course_dir: Path, assignment: str) -> Any:
 
 def run_demo(dest: Path | None, jobs: int, progress: bool) -> int:
     """Build the demo class, grade it, and say where to look."""
-    from .demo_class import build_demo_class
+    from .demo_class import build_demo_class, demo_settings
     try:
         course = build_demo_class(REPO_ROOT, dest)
     except (FileNotFoundError, RuntimeError) as error:
         print(f"cannot build the demo class: {error}", file=sys.stderr)
         return 2
-    print(f"Demo class in {course}: a reference solution, a half-done notebook, a buggy max-pool backward, a "
-          f"broken file and a wrongly named notebook.")
-    run = grade_course(course, load_settings(course, spec.ASSIGNMENT), jobs=jobs, progress=progress)
+    print(f"Demo class in {course}: the reference solution (with a trained experiment model), a half-done "
+          f"notebook, a buggy max-pool backward, a broken file and a wrongly named notebook.")
+    run = grade_course(course, demo_settings(load_settings(course, spec.ASSIGNMENT), course), jobs=jobs,
+                       progress=progress)
     print(f"Open {course / 'grades' / 'demo_buggy_pool_backward' / 'feedback.html'} to see a student's feedback.")
     return 1 if run.errors else 0
 

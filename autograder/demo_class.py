@@ -4,30 +4,37 @@ Built from the instructor's source notebook into its own nbgrader course directo
 so it never mixes with real submissions: the release is generated with `nbgrader generate_assignment` (which
 also creates the demo gradebook), then five students are written from it:
 
-- demo_reference: every solution cell filled with the reference solution;
+- demo_reference: every solution cell filled with the reference solution, plus an experiment model trained
+  for a few seconds on the built-in tiny CIFAR-10 stand-in (which also serves as the demo's held-out data);
 - demo_half_done: only the convolution and max-pool cells filled, the rest left as released;
-- demo_buggy_pool_backward: reference, except max-pool backward assigns instead of accumulating;
+- demo_buggy_pool_backward: reference (with the model), except max-pool backward assigns instead of
+  accumulating;
 - demo_broken_file: a truncated, unreadable notebook file;
 - demo_wrong_name: the reference saved under a name the assignment does not expect.
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 import nbformat
 
 from . import spec
-from .atomicio import atomic_write_text
+from .atomicio import atomic_write_bytes, atomic_write_text
 
 DEMO_DIR = Path("out") / "demo_class"
 HALF_DONE_ITEMS = ("conv_forward_naive", "conv_backward_naive", "max_pool_forward_naive", "max_pool_backward_naive")
 _STAMP = ".demo-source.sha256"
+DATA_DIR = "datasets"
+_MODEL_FILE = "demo_experiment_model.npz"
+# A small net that reaches ~95% on the tiny digits stand-in in a few seconds of training.
+_MODEL_KWARGS = {"num_filters": 8, "filter_size": 3, "hidden_dim": 64}
 _MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
 
 
@@ -90,6 +97,41 @@ def _filled(release: nbformat.NotebookNode, solutions: dict[str, str], only: tup
     return nbformat.writes(notebook)
 
 
+def _tiny_data(dest: Path) -> Path:
+    from reference_impl.tiny_cifar import FOLDER, make_tiny_cifar10
+    if not (dest / DATA_DIR / FOLDER).is_dir():
+        make_tiny_cifar10(dest / DATA_DIR)
+    return dest / DATA_DIR
+
+
+def _experiment_model(dest: Path) -> bytes:
+    """The demo's experiment file, trained once with the reference code and kept in the demo directory."""
+    path = dest / _MODEL_FILE
+    if not path.is_file():
+        import numpy as np
+        from reference_impl.cnn import ThreeLayerConvNet
+        from reference_impl.data import get_CIFAR10_data
+        from reference_impl.model_io import save_experiment_model
+        from reference_impl.solver import Solver
+        from reference_impl.tiny_cifar import TINY_SPLIT
+
+        data = get_CIFAR10_data(**TINY_SPLIT, cifar10_dir=_tiny_data(dest))
+        np.random.seed(231)  # the reference model and Solver draw from NumPy's global generator
+        model = ThreeLayerConvNet(weight_scale=1e-2, reg=1e-3, **_MODEL_KWARGS)
+        Solver(model, data, update_rule="adam", optim_config={"learning_rate": 1e-3}, batch_size=50, num_epochs=3,
+               verbose=False).train()
+        save_experiment_model(path, model, **_MODEL_KWARGS)
+    return path.read_bytes()
+
+
+def demo_settings(settings: Any, dest: Path) -> Any:
+    """`settings` with the demo's held-out data: the validation split of the tiny stand-in data set."""
+    from reference_impl.tiny_cifar import TINY_SPLIT
+    return dataclasses.replace(settings, heldout_dir=_tiny_data(Path(dest)),
+                               heldout_num_training=TINY_SPLIT["num_training"],
+                               heldout_num_validation=TINY_SPLIT["num_validation"])
+
+
 def build_demo_class(repo_root: Path, dest: Path | None = None) -> Path:
     """Create (or refresh) the demo course directory and its five submissions.
 
@@ -145,8 +187,12 @@ def build_demo_class(repo_root: Path, dest: Path | None = None) -> Path:
         ("demo_broken_file", spec.NOTEBOOK): reference[: len(reference) // 3],
         ("demo_wrong_name", "ConvolutionalNetworks (1).ipynb"): reference,
     }
+    model = _experiment_model(dest)
     for (student, filename), text in students.items():
         folder = dest / "submitted" / student / spec.ASSIGNMENT
         if not (folder / filename).is_file() or (folder / filename).read_text(encoding="utf-8") != text:
             atomic_write_text(folder / filename, text)
+        if student in ("demo_reference", "demo_buggy_pool_backward") and (
+                not (folder / spec.EXPERIMENT_FILE).is_file() or (folder / spec.EXPERIMENT_FILE).read_bytes() != model):
+            atomic_write_bytes(folder / spec.EXPERIMENT_FILE, model)
     return dest

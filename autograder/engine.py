@@ -16,6 +16,7 @@ import shutil
 import stat
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,6 +58,11 @@ def grade_submission(notebook_path: Path, student: str, settings: GradingSetting
     SubmissionResult
         One TestResult per battery case (plus the experiment's), problems found in the file, timing and a log
         recording the isolation level and the hidden seed.
+
+    Raises
+    ------
+    FileNotFoundError
+        Only for the grader's own configuration: the instructor's source notebook is missing.
     """
     started = time.monotonic()
     result = SubmissionResult(student=student, assignment=spec.ASSIGNMENT)
@@ -64,6 +70,9 @@ def grade_submission(notebook_path: Path, student: str, settings: GradingSetting
     result.log.append(f"hidden cases drawn with seed {seed}")
     notebook_path = Path(notebook_path)
     experiment_path = Path(experiment_path) if experiment_path else notebook_path.parent / spec.EXPERIMENT_FILE
+    if not settings.source_notebook.is_file():
+        raise FileNotFoundError(f"the instructor's source notebook {settings.source_notebook} does not exist; "
+                                "run `make source` first (this is a grader configuration error, not the student's)")
     instructor = _instructor(settings.source_notebook, settings.source_notebook.stat().st_mtime_ns)
     try:
         submission = read_submission(notebook_path, instructor)
@@ -71,25 +80,29 @@ def grade_submission(notebook_path: Path, student: str, settings: GradingSetting
         result.problems.append(str(error))
         submission = None
     result.problems.extend(submission.problems if submission else [])
-    isolation_noted = False
+    function_items = [g for g in spec.GRADED_ITEMS if g.kind != "experiment"]
+    if submission is None:
+        graded_items = [([_zero(c, "the notebook could not be read (see the problems above)")
+                          for c in battery.cases_for(g.name)], "") for g in function_items]
+    else:
+        def grade_one(graded):
+            return _grade_item(graded.name, battery.cases_for(graded.name), submission, instructor, settings, seed)
+        # Workers are separate processes, so threads are enough to run several at once.
+        with ThreadPoolExecutor(max_workers=settings.item_workers) as pool:
+            graded_items = list(pool.map(grade_one, function_items))
+    for tests, _ in graded_items:
+        result.tests.extend(tests)
+    levels = sorted({level for _, level in graded_items if level})
+    if levels:
+        result.log.append(f"student code ran with isolation level {', '.join(levels)}")
+    if "reduced" in levels:
+        result.log.append("WARNING: Linux namespaces were unavailable; student code could read files the grader's "
+                          "user can read")
+    from .experiment import grade_experiment  # reference model and data are loaded only here
     for graded in spec.GRADED_ITEMS:
         if graded.kind == "experiment":
-            from .experiment import grade_experiment  # needs the held-out data only when there is a file
             result.tests.extend(grade_experiment(experiment_path, graded, settings) if submission else
                                 _all_zero_experiment(graded))
-            continue
-        cases = battery.cases_for(graded.name)
-        if submission is None:
-            result.tests.extend(_zero(case, "the notebook could not be read (see the problems above)") for case in cases)
-            continue
-        tests, isolation = _grade_item(graded.name, cases, submission, instructor, settings, seed)
-        result.tests.extend(tests)
-        if isolation and not isolation_noted:
-            isolation_noted = True
-            result.log.append(f"student code ran with isolation level {isolation}")
-            if isolation == "reduced":
-                result.log.append("WARNING: Linux namespaces were unavailable; student code could read files the "
-                                  "grader's user can read")
     result.seconds = time.monotonic() - started
     return result
 

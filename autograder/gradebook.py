@@ -38,6 +38,7 @@ AUTOGRADED_DIR = "autograded"
 # Outputs of a single cell beyond this many characters (as JSON) are dropped from the autograded copy.
 MAX_CELL_OUTPUT_CHARS = 200_000
 _NOTE_ID = "autograder-note"
+_INERT_MIME_TYPES = ("text/plain", "image/png", "image/jpeg")
 
 
 class GradebookUnavailable(RuntimeError):
@@ -182,6 +183,7 @@ def autograded_notebook(submitted: Path | None, result: SubmissionResult, db_not
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id", "")
         if not keep_hidden_tests and cell.metadata.get("nbgrader", {}).get("grade"):
             hidden_tests.preprocess_cell(cell, {}, index)
+        cell.outputs = _inert_outputs(cell.get("outputs", []))
         if grade_id.startswith("test_") and grade_id[len("test_"):] in result.item_scores():
             cell.outputs = [nbformat.v4.new_output("stream", name="stdout",
                                                    text=_item_report(result, grade_id[len("test_"):]))]
@@ -191,6 +193,24 @@ def autograded_notebook(submitted: Path | None, result: SubmissionResult, db_not
         cell.execution_count = None
     notebook.cells = kept
     return notebook
+
+
+def _inert_outputs(outputs: list) -> list:
+    """The student's saved outputs minus anything a browser would run or interpret as markup.
+
+    These outputs were never produced by the grader (the notebook is not executed here), and the formgrader and
+    generate_feedback render them as HTML in the instructor's and the student's browser: only text and
+    bitmap images are kept.
+    """
+    kept = []
+    for output in outputs:
+        if output.get("output_type") in ("display_data", "execute_result"):
+            data = {k: v for k, v in output.get("data", {}).items() if k in _INERT_MIME_TYPES}
+            if not data:
+                continue
+            output = nbformat.from_dict({**output, "data": data})
+        kept.append(output)
+    return kept
 
 
 def _grade_scores(result: SubmissionResult) -> dict[str, float]:

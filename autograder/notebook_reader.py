@@ -101,6 +101,8 @@ def read_notebook(path: Path) -> tuple[nbformat.NotebookNode, list[str]]:
         notes.append(f"the notebook's outputs ({output_bytes / 2**20:.1f} MiB) were ignored; grading never "
                      "uses outputs")
     version = (raw.get("nbformat"), raw.get("nbformat_minor", 0))
+    if version >= (4, 5) and isinstance(raw.get("cells"), list):
+        notes.extend(_cell_id_problems([c for c in raw["cells"] if isinstance(c, dict)]))
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -112,7 +114,7 @@ def read_notebook(path: Path) -> tuple[nbformat.NotebookNode, list[str]]:
                      "version 4 for grading")
     if not isinstance(notebook.get("cells"), list):
         raise NotebookError(f"{path.name} has no list of cells")
-    notes.extend(_repair_cell_ids(notebook))
+    _repair_cell_ids(notebook)
     return notebook, notes
 
 
@@ -133,25 +135,31 @@ def _strip_outputs(raw: dict) -> int:
     return removed
 
 
-def _repair_cell_ids(notebook) -> list[str]:
-    seen: set[str] = set()
-    missing = duplicated = 0
-    for index, cell in enumerate(notebook.cells):
-        cell_id = cell.get("id")
-        if not isinstance(cell_id, str) or not cell_id:
-            missing += 1
-            cell_id = f"grader-added-{index}"
-        elif cell_id in seen:
-            duplicated += 1
-            cell_id = f"{cell_id}-grader-dup-{index}"
-        cell["id"] = cell_id
-        seen.add(cell_id)
+def _cell_id_problems(cells: list[dict]) -> list[str]:
+    """Missing or repeated cell ids in the file as submitted (nbformat >= 4.5 requires unique ids)."""
+    ids = [c.get("id") for c in cells]
+    missing = sum(1 for i in ids if not isinstance(i, str) or not i)
+    present = [i for i in ids if isinstance(i, str) and i]
+    duplicated = len(present) - len(set(present))
     notes = []
     if missing:
         notes.append(f"{missing} cell(s) had no cell id; ids were added (cells are found by their grade ids)")
     if duplicated:
         notes.append(f"{duplicated} cell(s) repeated another cell's id; the repeats were renamed")
     return notes
+
+
+def _repair_cell_ids(notebook) -> None:
+    """Give every cell a unique id (grading finds cells by grade id; ids only tell provided cells apart)."""
+    seen: set[str] = set()
+    for index, cell in enumerate(notebook.cells):
+        cell_id = cell.get("id")
+        if not isinstance(cell_id, str) or not cell_id:
+            cell_id = f"grader-added-{index}"
+        elif cell_id in seen:
+            cell_id = f"{cell_id}-grader-dup-{index}"
+        cell["id"] = cell_id
+        seen.add(cell_id)
 
 
 def strip_hidden_tests(source: str) -> str:

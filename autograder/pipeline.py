@@ -138,7 +138,8 @@ def _run_pool(tasks: list[tuple[Submission, str]], grader: Grader, settings: Any
 
 
 def grade_submissions(submissions: list[Submission], settings: Any, cache_dir: Path, jobs: int | None = None,
-                      force: bool = False, grader: Grader = default_grader, progress: bool = True) -> GradingRun:
+                      force: bool = False, grader: Grader = default_grader, progress: bool = True,
+                      assignment: str = spec.ASSIGNMENT) -> GradingRun:
     """Grade every submission that has no valid cached result, `jobs` at a time.
 
     Parameters
@@ -158,6 +159,8 @@ def grade_submissions(submissions: list[Submission], settings: Any, cache_dir: P
         it can be sent to worker processes.
     progress : bool
         Show a tqdm progress bar on stderr.
+    assignment : str
+        Assignment id recorded in the zero results of folders that cannot be graded.
 
     Returns
     -------
@@ -172,7 +175,7 @@ def grade_submissions(submissions: list[Submission], settings: Any, cache_dir: P
     todo = []
     for sub in submissions:
         if sub.notebook is None:
-            done[sub.student] = ungraded_result(sub.student, spec.ASSIGNMENT, sub.problem or "nothing to grade")
+            done[sub.student] = ungraded_result(sub.student, assignment, sub.problem or "nothing to grade")
             continue
         key = submission_key(sub, fingerprint)
         cached = None if force else load_cached(cache_dir, sub.student, key)
@@ -256,17 +259,17 @@ def grade_course(course_dir: Path, settings: Any, assignment: str = spec.ASSIGNM
             raise ValueError(f"no submission for student {student!r} under {course_dir / 'submitted'}; "
                              f"students found: {known}")
         chosen = [inspect_submission(course_dir, student, assignment)]
-        run = grade_submissions(chosen, settings, cache_dir, jobs, True, grader, progress)
+        run = grade_submissions(chosen, settings, cache_dir, jobs, True, grader, progress, assignment)
         # The class-wide reports need everyone else too: take their still-valid cached results.
         others = [s for s in everyone if s.student != student]
-        rest = grade_submissions(others, settings, cache_dir, 1, False, _refuse_to_grade, False)
+        rest = grade_submissions(others, settings, cache_dir, 1, False, _refuse_to_grade, False, assignment)
         missing = sorted(rest.errors)
         if missing:
             print(f"note: {len(missing)} other student(s) have no up-to-date result yet and are left out of the "
                   f"class reports: {', '.join(missing)}. Run `make grade` to grade them.", file=out)
         run.results = sorted(run.results + rest.results, key=lambda r: r.student)
     else:
-        run = grade_submissions(everyone, settings, cache_dir, jobs, force, grader, progress)
+        run = grade_submissions(everyone, settings, cache_dir, jobs, force, grader, progress, assignment)
 
     written = {r.student for r in run.results} if student is None else {student}
     for result in run.results:

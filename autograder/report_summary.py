@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TextIO
 
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from .atomicio import atomic_write_bytes, atomic_write_text
 from .results import SubmissionResult
@@ -80,6 +81,7 @@ def histogram_png(results: list[SubmissionResult]) -> bytes:
     axes.hist(scores, bins=20, range=(0, top), color="#4477aa", edgecolor="white")
     axes.set_xlabel("autograded score")
     axes.set_ylabel("students")
+    axes.yaxis.set_major_locator(MaxNLocator(integer=True))  # whole students
     axes.set_title(f"Score distribution ({len(results)} students)")
     figure.tight_layout()
     buffer = io.BytesIO()

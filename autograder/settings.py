@@ -62,6 +62,10 @@ class GradingSettings:
         Directories replaced by empty ones inside the worker's mount namespace.
     hidden_seed : int or None
         Seed of the hidden cases' random inputs; ``None`` draws a fresh one per run (recorded in the log).
+    item_workers : int
+        How many graded items of ONE submission are graded at the same time (each in its own worker). Keep 1
+        when the pipeline already grades several submissions in parallel; raise it to regrade one student
+        faster.
     """
 
     test_seconds: float = 5.0
@@ -79,13 +83,14 @@ class GradingSettings:
     isolation: Isolation = "auto"
     hidden_paths: tuple[Path, ...] = field(default_factory=_default_hidden_paths)
     hidden_seed: int | None = 0
+    item_workers: int = 1
 
     def __post_init__(self) -> None:
         for name in ("test_seconds", "cell_seconds", "startup_seconds", "cpu_seconds"):
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or value <= 0:
                 raise ValueError(f"GradingSettings.{name} must be a positive number of seconds; got {value!r}")
-        for name in ("memory_mb", "output_bytes", "file_mb"):
+        for name in ("memory_mb", "output_bytes", "file_mb", "item_workers"):
             value = getattr(self, name)
             if not isinstance(value, int) or value <= 0:
                 raise ValueError(f"GradingSettings.{name} must be a positive integer; got {value!r}")

@@ -28,6 +28,9 @@ import types
 import numpy as np
 
 
+MAX_TIMEOUTS = 2
+
+
 class GradingTimeout(BaseException):
     """Raised by the alarm; a BaseException so a student's ``except Exception`` cannot swallow it."""
 
@@ -111,6 +114,7 @@ class _NoPlotting(importlib.abc.MetaPathFinder, importlib.abc.Loader):
 
 
 def run_with_alarm(seconds, function, *args):
+    """Call ``function(*args)``; a GradingTimeout is raised inside it after ``seconds`` of wall time."""
     signal.signal(signal.SIGALRM, _on_alarm)
     signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
@@ -120,6 +124,10 @@ def run_with_alarm(seconds, function, *args):
 
 
 def run_cells(job, namespace, status):
+    """Run the instructor's setup and the student's cells in ``namespace``, each under its own alarm.
+
+    A failing cell (exception, SystemExit, timeout) is recorded and the next cell still runs.
+    """
     cells = [{"label": "setup (instructor)", "source": job["setup_code"]}] + list(job["cells"])
     for cell in cells:
         if cell["label"] in job.get("skip_cells", []):
@@ -256,6 +264,11 @@ def run_ops(ops, namespace, variables, out_dir, outputs, iteration=None):
 
 
 def perturb(op, namespace, variables, out_dir, outputs):
+    """Evaluate the student's function at x + h e_i and x - h e_i for each sampled flat index i.
+
+    Writes ``<name>_plus`` and ``<name>_minus``, shape (len(indices), *output shape); the parent forms the
+    centred differences. Every call gets fresh deep copies of the arguments.
+    """
     function = namespace[op["fn"]]
     base = [resolve(s, variables) for s in op["args"]]
     for sign, suffix in ((1.0, "_plus"), (-1.0, "_minus")):
@@ -274,8 +287,15 @@ def perturb(op, namespace, variables, out_dir, outputs):
 
 
 def run_cases(job, namespace, status):
+    """Run every test case's program under the per-case alarm; each case's failure is recorded, not raised."""
+    timeouts = 0
     for case in job["cases"]:
         if case["id"] in job.get("skip_cases", []):
+            continue
+        if timeouts >= MAX_TIMEOUTS:
+            # Code that already ran past the limit twice would burn the limit on every remaining case.
+            status.data["cases"][case["id"]] = {"ok": False, "outputs": {}, "seconds": 0.0,
+                                                "error": "not run: two earlier tests of this function timed out"}
             continue
         status.start("case:" + case["id"])
         out_dir = os.path.join("out", case["id"])
@@ -286,6 +306,7 @@ def run_cases(job, namespace, status):
         try:
             run_with_alarm(job["test_seconds"], run_ops, case["ops"], namespace, {}, out_dir, outputs)
         except GradingTimeout:
+            timeouts += 1
             record["ok"] = False
             record["error"] = "timed out after %s s" % job["test_seconds"]
         except BaseException as error:  # SystemExit and friends from student code end only this case

@@ -24,7 +24,7 @@ sys.path.insert(0, str(REPO))
 from autograder import spec  # noqa: E402
 from autograder.cli import load_settings  # noqa: E402
 from autograder.course_layout import find_submissions  # noqa: E402
-from autograder.demo_class import build_demo_class  # noqa: E402
+from autograder.demo_class import build_demo_class, demo_settings  # noqa: E402
 from autograder.gradebook import gradebook_location  # noqa: E402
 from autograder.pipeline import grade_course  # noqa: E402
 
@@ -39,7 +39,7 @@ def _nbgrader_env(data_dir: Path) -> dict[str, str]:
 def time_ours(course: Path, jobs: int) -> tuple[float, dict[str, tuple[float, float]]]:
     """Wall seconds for the whole class, and per student (engine seconds, score)."""
     start = time.perf_counter()
-    run = grade_course(course, load_settings(course, spec.ASSIGNMENT), jobs=jobs, force=True, progress=False,
+    run = grade_course(course, demo_settings(load_settings(course, spec.ASSIGNMENT), course), jobs=jobs, force=True, progress=False,
                        out=io.StringIO())
     wall = time.perf_counter() - start
     return wall, {r.student: (r.seconds, r.score) for r in run.results}

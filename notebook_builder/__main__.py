@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -30,7 +31,12 @@ def main(argv=None) -> int:
             print(f"  {relative}")
     else:
         from .release import build_release
-        zip_path = build_release(args.root)
+        try:
+            zip_path = build_release(args.root)
+        except subprocess.CalledProcessError as error:
+            print(f"error: nbgrader generate_assignment failed with exit code {error.returncode} (output above)",
+                  file=sys.stderr)
+            return 1
         print(f"release: wrote {zip_path.parent / zip_path.stem}/ and {zip_path} "
               f"({time.perf_counter() - start:.1f} s)")
     return 0

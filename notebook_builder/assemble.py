@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from types import MappingProxyType
 
 import nbformat
 
@@ -16,7 +17,7 @@ from .extract import extract_definition
 from .markers import HIDDEN_TESTS, SOLUTION, check_absent, find_regions
 from .template import TemplateCell
 
-KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
+KERNELSPEC = MappingProxyType({"display_name": "Python 3", "language": "python", "name": "python3"})
 
 
 def notice_text(template_name: str, command: str) -> str:

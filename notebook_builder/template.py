@@ -13,20 +13,22 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 
 import jupytext
 
 from .errors import BuildError
 
 # directive -> (cell type it applies to, what its value names)
-DIRECTIVES = {
+DIRECTIVES = MappingProxyType({
     "solution": ("code", "qualified name of a graded function or class in reference_impl"),
     "student_code": ("code", "grade id of a solution cell written in the template, with solution markers"),
     "test": ("code", "graded item whose autograded test cell this is"),
     "readonly": ("code", "grade id of a locked cell of provided code"),
     "answer": ("markdown", "grade id of a written answer graded by hand"),
-}
+})
 _HEADER = re.compile(r"^# %%")
+_GRADE_ID = re.compile(r"^[A-Za-z0-9_-]{1,59}$")  # 59 leaves room for the "test_" prefix within nbformat's 64
 # Keys Jupytext itself adds to record the file's layout; they are not directives.
 _JUPYTEXT_LAYOUT_KEYS = frozenset({"lines_to_next_cell", "lines_to_end_of_cell_marker", "cell_marker"})
 
@@ -119,4 +121,9 @@ def _directive(metadata: dict, cell_type: str, path: Path, line: int) -> tuple[s
         raise BuildError(f"directive {key!r} needs a non-empty string value: the {meaning}", path, line)
     if cell_type != wanted_type:
         raise BuildError(f"directive {key!r} belongs on a {wanted_type} cell, not a {cell_type} cell", path, line)
-    return key, value.strip()
+    value = value.strip()
+    # Grade ids double as nbformat cell ids, which allow only these characters.
+    if key != "solution" and not _GRADE_ID.match(value):
+        raise BuildError(f"directive {key!r}: {value!r} is not a valid grade id (letters, digits, '_' and '-', "
+                         f"at most 59 characters)", path, line)
+    return key, value

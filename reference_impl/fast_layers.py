@@ -247,13 +247,19 @@ def max_pool_backward_fast(dout, cache):
     # Masks multiply rather than select (np.where is several times slower here); the price is that an
     # infinite upstream gradient leaves NaN instead of 0 at the window's other positions. The product goes to
     # a contiguous buffer first: a mixed bool*float ufunc writing to a strided view is slower than both steps.
-    for x_view, dx_view in zip(_window_views(x, *geometry, tiles), _window_views(dx, *geometry, tiles)):
-        np.equal(x_view, out, out=is_max)
-        is_max &= unrouted
+    last = pool_height * pool_width - 1
+    views = zip(_window_views(x, *geometry, tiles), _window_views(dx, *geometry, tiles))
+    for offset, (x_view, dx_view) in enumerate(views):
+        if offset < last:
+            np.equal(x_view, out, out=is_max)
+            is_max &= unrouted
+        else:  # a window not routed yet has its maximum at its last position: no need to compare
+            is_max = unrouted
         np.multiply(is_max, dout, out=routed)
         if tiles:  # every input pixel lies in exactly one window: plain assignment
             np.copyto(dx_view, routed)
         else:  # overlapping windows may share a maximum; within one offset the targets are distinct pixels
             dx_view += routed
-        unrouted ^= is_max  # is_max is a subset of unrouted, so this clears exactly the windows just routed
+        if offset < last:
+            unrouted ^= is_max  # is_max is a subset of unrouted: this clears exactly the windows just routed
     return dx

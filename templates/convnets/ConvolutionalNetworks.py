@@ -82,7 +82,8 @@ for name, array in data.items():
 # every position the output is the sum of the elementwise product of the filter and the patch under it, plus
 # that filter's bias. The output has shape (N, F, H', W') with
 #
-# $$H' = 1 + \frac{H + 2\,\text{pad} - HH}{\text{stride}}, \qquad W' = 1 + \frac{W + 2\,\text{pad} - WW}{\text{stride}}.$$
+# $$H' = 1 + \frac{H + 2\,\text{pad} - HH}{\text{stride}}, \qquad
+# W' = 1 + \frac{W + 2\,\text{pad} - WW}{\text{stride}}.$$
 #
 # Implement `conv_forward_naive` below. Clarity matters more than speed here: loops over output positions are
 # fine. Two things to watch for: pad a copy of the input and never modify `x` itself, and remember that the
@@ -312,8 +313,9 @@ for x_shape, pool_param in [((2, 2, 5, 5), {"pool_height": 3, "pool_width": 3, "
 # ## Fast layers
 #
 # Loops in Python are slow, so `convkit.fast_layers` provides `conv_forward_fast`, `conv_backward_fast`,
-# `max_pool_forward_fast` and `max_pool_backward_fast`, with exactly the same arguments, outputs and caches as
-# your naive versions. The fast convolution first copies every receptive field into one column of a large
+# `max_pool_forward_fast` and `max_pool_backward_fast`. They take the same arguments and return the same
+# outputs as your naive versions; their caches hold different things, so always hand a cache back to the
+# backward function of the same family. The fast convolution first copies every receptive field into one column of a large
 # matrix (the *im2col* trick) and then does all the arithmetic in a single matrix product; the backward pass
 # scatters the columns back (*col2im*). Max pooling with windows that tile the input becomes a reshape
 # followed by a maximum over the new axes.
@@ -616,6 +618,24 @@ expected = (x - bn_param["running_mean"].reshape(1, C, 1, 1)) / np.sqrt(
     bn_param["running_var"].reshape(1, C, 1, 1) + 1e-5)
 assert rel_error(out, expected) < 1e-8, "spatial_batchnorm_forward: test mode must use the running statistics"
 ### END HIDDEN TESTS
+
+# %% [markdown]
+# At test time batch normalisation uses the running averages of the mean and variance collected during
+# training instead of the statistics of the current batch. The next cell warms the running averages up with
+# 50 training-mode passes over random batches, then normalises a fresh batch in test mode. The means should
+# be near 0 and the standard deviations near 1, though less exactly than in training mode.
+
+# %%
+np.random.seed(231)
+N, C, H, W = 10, 4, 11, 12
+bn_param = {"mode": "train"}
+gamma, beta = np.ones(C), np.zeros(C)
+for _ in range(50):
+    spatial_batchnorm_forward(2.3 * np.random.randn(N, C, H, W) + 13, gamma, beta, bn_param)
+bn_param["mode"] = "test"
+out, _ = spatial_batchnorm_forward(2.3 * np.random.randn(N, C, H, W) + 13, gamma, beta, bn_param)
+print(f"test mode after warm-up: per-channel means {out.mean(axis=(0, 2, 3))}")
+print(f"                         per-channel stds  {out.std(axis=(0, 2, 3))}")
 
 # %% [markdown]
 # ### Spatial batch normalisation: backward

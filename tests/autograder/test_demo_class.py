@@ -1,5 +1,5 @@
-"""The built-in demo class: built from a stand-in source notebook (always), and from the real instructor's
-notebook graded end to end with the real engine (skipped until `make source` has produced it)."""
+"""The built-in demo class, built from the instructor's source notebook and graded end to end with the real
+engine (skipped if `make source` has not produced the notebook)."""
 from __future__ import annotations
 
 import io
@@ -11,25 +11,16 @@ import pytest
 from autograder import spec
 from autograder.cli import REPO_ROOT, load_settings
 from autograder.course_layout import find_submissions
-from autograder.demo_class import HALF_DONE_ITEMS, build_demo_class
+from autograder.demo_class import HALF_DONE_ITEMS, build_demo_class, demo_settings
 from autograder.pipeline import grade_course
-from course_fixtures import write_source
 
 SOURCE = REPO_ROOT / "source" / spec.ASSIGNMENT / spec.NOTEBOOK
-pytestmark = pytest.mark.slow
 needs_source = pytest.mark.skipif(not SOURCE.is_file(), reason="run `make source` first: no instructor notebook")
 
 
 @pytest.fixture(scope="module")
-def standin_repo(tmp_path_factory):
-    repo = tmp_path_factory.mktemp("repo")
-    write_source(repo)
-    return repo
-
-
-@pytest.fixture(scope="module")
-def demo(standin_repo):
-    return build_demo_class(standin_repo, standin_repo / "demo")
+def demo(tmp_path_factory):
+    return build_demo_class(REPO_ROOT, tmp_path_factory.mktemp("demo"))
 
 
 def _solution_cells(path):
@@ -38,6 +29,8 @@ def _solution_cells(path):
             if c.metadata.get("nbgrader", {}).get("solution") and c.cell_type == "code"}
 
 
+@pytest.mark.slow
+@needs_source
 def test_the_demo_class_has_the_five_documented_students(demo):
     found = {s.student: s for s in find_submissions(demo)}
     assert sorted(found) == ["demo_broken_file", "demo_buggy_pool_backward", "demo_half_done", "demo_reference",
@@ -47,6 +40,8 @@ def test_the_demo_class_has_the_five_documented_students(demo):
         json.loads(found["demo_broken_file"].notebook.read_text())
 
 
+@pytest.mark.slow
+@needs_source
 def test_submissions_differ_from_the_reference_only_where_intended(demo):
     def cells(student):
         return _solution_cells(demo / "submitted" / student / spec.ASSIGNMENT / spec.NOTEBOOK)
@@ -58,9 +53,11 @@ def test_submissions_differ_from_the_reference_only_where_intended(demo):
     assert {k for k in reference if reference[k] != buggy[k]} == {"max_pool_backward_naive"}
 
 
-def test_building_twice_changes_nothing(standin_repo, demo):
+@pytest.mark.slow
+@needs_source
+def test_building_twice_changes_nothing(demo):
     before = {p: p.read_bytes() for p in (demo / "submitted").rglob("*") if p.is_file()}
-    build_demo_class(standin_repo, demo)
+    build_demo_class(REPO_ROOT, demo)
     assert {p: p.read_bytes() for p in (demo / "submitted").rglob("*") if p.is_file()} == before
 
 
@@ -69,21 +66,19 @@ def test_a_missing_source_notebook_says_to_run_make_source(tmp_path):
         build_demo_class(tmp_path)
 
 
+@pytest.mark.slow
 @needs_source
-def test_grading_the_real_demo_class_end_to_end(tmp_path):
-    demo = build_demo_class(REPO_ROOT, tmp_path / "demo")
-    run = grade_course(demo, load_settings(demo, spec.ASSIGNMENT), jobs=2, progress=False, out=io.StringIO())
+def test_grading_the_demo_class_end_to_end(demo):
+    run = grade_course(demo, demo_settings(load_settings(demo, spec.ASSIGNMENT), demo), jobs=2, progress=False, out=io.StringIO())
     assert run.errors == {}
     results = {r.student: r for r in run.results}
-    experiment = spec.item("experiment").points  # no experiment_model.npz in the demo
-    full = spec.total_autograded_points()
-    assert results["demo_reference"].score == pytest.approx(full - experiment)
+    assert results["demo_reference"].score == pytest.approx(spec.total_autograded_points())
     buggy = results["demo_buggy_pool_backward"].item_scores()
     reference = results["demo_reference"].item_scores()
     assert {k for k in reference if buggy[k] != reference[k]} == {"max_pool_backward_naive"}
     half = results["demo_half_done"].item_scores()
     assert all(half[k] == reference[k] for k in HALF_DONE_ITEMS)
-    assert sum(half[k][0] for k in half if k not in HALF_DONE_ITEMS) == 0
+    assert sum(half[k][0] for k in half if k not in HALF_DONE_ITEMS) == 0  # no experiment file either
     assert results["demo_broken_file"].score == 0 and results["demo_broken_file"].problems
     assert results["demo_wrong_name"].score == 0
     assert (demo / "autograded" / "demo_reference" / spec.ASSIGNMENT / spec.NOTEBOOK).is_file()

@@ -119,6 +119,9 @@ def test_autograded_copy_carries_the_instructors_cells_not_the_students_tamperin
     duplicate = nbformat.from_dict(json.loads(json.dumps(by_id["test_conv_forward_naive"])))
     duplicate.source, duplicate.id = "print('counted twice?')", "duplicate"
     notebook.cells.append(duplicate)
+    by_id["conv_forward_naive"].outputs = [
+        nbformat.v4.new_output("display_data", data={"text/html": "<script>steal()</script>", "text/plain": "hi"}),
+        nbformat.v4.new_output("display_data", data={"application/javascript": "steal()"})]
     _submit(course, "mallory", notebook)
     _write(course, [_result("mallory", 0.0)])
     graded = nbformat.read(str(course / "autograded" / "mallory" / spec.ASSIGNMENT / spec.NOTEBOOK), as_version=4)
@@ -130,6 +133,8 @@ def test_autograded_copy_carries_the_instructors_cells_not_the_students_tamperin
     assert cells["test_conv_forward_naive"].source == "assert conv_forward_naive() == 1"  # hidden tests removed
     assert cells["conv_forward_naive"].source == "def conv_forward_naive():\n    return 2"  # the answer stays
     assert "test_max_pool_forward_naive" in cells  # restored
+    # Saved outputs are shown in browsers by the formgrader: only inert ones survive.
+    assert [o["data"] for o in cells["conv_forward_naive"].outputs] == [{"text/plain": "hi"}]
     ids = [c.id for c in graded.cells]
     assert len(ids) == len(set(ids))
     assert cells["test_conv_forward_naive"].outputs[0]["text"].startswith(
@@ -172,3 +177,19 @@ def test_a_missing_gradebook_or_assignment_says_to_release_first(tmp_path, monke
         gb.add_assignment("other")
     with pytest.raises(GradebookUnavailable, match="no notebook 'ConvolutionalNetworks' in assignment 'convnets'"):
         write_gradebook(tmp_path, spec.ASSIGNMENT, [], {})
+
+
+@pytest.mark.slow
+def test_the_pipeline_gradebook_agrees_with_grades_csv(course):
+    import io
+
+    from autograder.pipeline import grade_course
+    from stub_engine import StubSettings, all_items, stub_grade_submission, write_submission
+
+    write_submission(course, "alice", all_items(1.0))
+    write_submission(course, "bob", all_items(0.5), experiment=True)
+    grade_course(course, StubSettings(), jobs=1, grader=stub_grade_submission, progress=False, out=io.StringIO())
+    ours = {row["student"]: float(row["score"]) for row in csv.DictReader((course / "grades" / "grades.csv").open())}
+    _nbgrader(course, "export", "--to", "export.csv")
+    exported = {row["student_id"]: float(row["raw_score"]) for row in csv.DictReader((course / "export.csv").open())}
+    assert exported == ours and ours["alice"] > ours["bob"] > 0

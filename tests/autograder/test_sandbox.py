@@ -139,3 +139,27 @@ def test_children_do_not_outlive_the_worker(tmp_path):
 def test_unknown_isolation_is_rejected():
     with pytest.raises(ValueError, match="unknown isolation 'sometimes'"):
         sandbox.choose_isolation("sometimes")
+
+
+@pytest.mark.skipif(not sandbox.namespaces_available(), reason="unshare cannot create namespaces here")
+def test_unprivileged_mode_hides_the_course_and_locks_the_covering_mounts(tmp_path, fake_course, monkeypatch):
+    # The user-namespace path an instructor's laptop takes (simulated here by pretending not to be root).
+    monkeypatch.setattr(sandbox, "_is_root", lambda: False)
+    sandbox.namespaces_available.cache_clear()
+    try:
+        code = PROBE % dict(root=str(fake_course), notebook=str(fake_course / "gradebook.db"),
+                            gradebook=str(fake_course / "gradebook.db"), try_write=False)
+        code += textwrap.dedent(f"""
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        found["umount"] = libc.umount2(b"/tmp", 2)  # MNT_DETACH of the cover over the scratch area
+        found["listing after umount"] = sorted(os.listdir({str(fake_course)!r})) if os.path.isdir({str(fake_course)!r}) else []
+        json.dump(found, open("result.json", "w"))
+        """)
+        run, found = _run(tmp_path, code, hidden=(fake_course, tmp_path))
+    finally:
+        sandbox.namespaces_available.cache_clear()
+    assert run.returncode == 0, run.stderr
+    assert run.isolation == "namespaces+userns"
+    assert found["read gradebook"] != "allowed" and found["listing"] == []
+    assert found["umount"] == -1 and found["listing after umount"] == []  # the cover is locked in place

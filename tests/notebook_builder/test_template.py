@@ -32,9 +32,18 @@ def test_magics_are_uncommented(tmp_path):
     ('# %% [markdown] test="a"\n# hi\n', 1, "belongs on a code cell"),
     ('# %% [markdown]\n# x\n\n# %% [markdown] answer=""\n# hi\n', 4, "non-empty string"),
     ('import os\n\n# %%\nx = 1\n', 1, "must start with a '# %%'"),
+    ('# %% readonly="set up"\nx = 1\n', 1, "not a valid grade id"),
 ])
 def test_directive_errors_name_file_and_line(tmp_path, text, bad_line, message):
     path = write_repo(tmp_path, text)
     with pytest.raises(BuildError, match=message) as caught:
         read_template(path)
     assert caught.value.path == path and caught.value.line == bad_line
+
+
+def test_the_real_template_is_valid_python_and_parses():
+    from pathlib import Path
+    template = Path(__file__).resolve().parents[2] / "templates" / "convnets" / "ConvolutionalNetworks.py"
+    compile(template.read_text(), str(template), "exec")  # reviewable and lintable as a plain Python file
+    cells = read_template(template)
+    assert cells[0].cell_type == "markdown" and any(c.directive == "readonly" and c.value == "setup" for c in cells)

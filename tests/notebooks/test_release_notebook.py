@@ -1,6 +1,8 @@
 """`make release`: the student folder holds no solutions or hidden tests, and its notebook fails only at stubs."""
 import re
 import shutil
+import subprocess
+import sys
 import zipfile
 
 import nbformat
@@ -10,17 +12,25 @@ from autograder.spec import GRADED_ITEMS, NOTEBOOK
 from notebook_builder.support import NEVER_SHIPPED
 from notebook_fixtures import REPO, errors_by_cell, execute, grade_id, nbgrader, save_small_experiment_model
 
-pytestmark = pytest.mark.slow  # every test here needs `nbgrader generate_assignment` (about 15 s, once)
-
 GRADED_MODULES = ("conv_naive", "pool_naive", "spatial_norm", "cnn")
 CODE_ITEMS = [g.name for g in GRADED_ITEMS if g.kind in ("function", "class")]
 
 
+def readable(name, payload):
+    """File text as a person would read it: a notebook's JSON escapes quotes, so search its decoded cells."""
+    text = payload.decode(errors="replace")
+    if name.endswith(".ipynb"):
+        cells = nbformat.reads(text, as_version=4).cells
+        text = "\n".join(cell.source for cell in cells) + "\n" + text
+    return text
+
+
 def released_texts(folder):
-    """Every text file of a released folder, and of the committed zip, keyed by name."""
-    texts = {p.relative_to(folder).as_posix(): p.read_text(errors="replace") for p in folder.rglob("*") if p.is_file()}
+    """Every file of a released folder, and of the committed zip, keyed by name."""
+    texts = {p.relative_to(folder).as_posix(): readable(p.name, p.read_bytes())
+             for p in folder.rglob("*") if p.is_file()}
     with zipfile.ZipFile(REPO / "release" / "convnets.zip") as archive:
-        texts.update({f"zip:{name}": archive.read(name).decode(errors="replace") for name in archive.namelist()})
+        texts.update({f"zip:{name}": readable(name, archive.read(name)) for name in archive.namelist()})
     return texts
 
 
@@ -45,12 +55,14 @@ def secrets():
             found.update(marked_lines(cell.source, "### BEGIN SOLUTION", "### END SOLUTION"))
         elif nbgrader_meta.get("solution"):
             found.update(line.strip() for line in cell.source.splitlines() if line.strip())
-    visible = "\n".join(re.sub(r"### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS", "", c.source, flags=re.S)
-                        for c in source.cells if c.metadata.get("nbgrader", {}).get("locked"))
-    # Short or generic lines (`N, C, H, W = x.shape`) also occur in provided code and visible tests.
+    # What students are meant to see: every code cell with its solution and hidden-test regions cut out.
+    visible = "\n".join(re.sub(r"### BEGIN (SOLUTION|HIDDEN TESTS).*?### END \1", "", c.source, flags=re.S)
+                        for c in source.cells if c.cell_type == "code")
+    # Short or generic lines (`N, C, H, W = x.shape`) also occur in provided code and visible code.
     return {line for line in found if len(line) >= 25 and line not in provided and line not in visible}
 
 
+@pytest.mark.slow
 def test_committed_release_is_up_to_date(course):
     fresh, committed = course / "release" / "convnets", REPO / "release" / "convnets"
     names = sorted(p.relative_to(fresh).as_posix() for p in fresh.rglob("*") if p.is_file())
@@ -82,6 +94,7 @@ def test_no_solution_hidden_test_or_model_answer_appears_in_the_release():
         assert not leaked, f"{name} contains solution or hidden-test lines: {leaked[:3]}"
 
 
+@pytest.mark.slow
 def test_release_notebook_fails_exactly_at_the_stubs(tmp_path, env):
     folder = tmp_path / "convnets"
     shutil.copytree(REPO / "release" / "convnets", folder)
@@ -100,6 +113,7 @@ def test_release_notebook_fails_exactly_at_the_stubs(tmp_path, env):
             assert "Replace this line with your implementation" in traceback
 
 
+@pytest.mark.slow
 def test_nbgrader_validate_reports_the_stubs(tmp_path, env):
     folder = tmp_path / "convnets"
     shutil.copytree(REPO / "release" / "convnets", folder)
@@ -109,6 +123,7 @@ def test_nbgrader_validate_reports_the_stubs(tmp_path, env):
     assert "VALIDATION FAILED" in report and "NotImplementedError" in report, report[-3000:]
 
 
+@pytest.mark.slow
 def test_release_filled_with_the_reference_solutions_passes_validate(tmp_path, env):
     folder = tmp_path / "convnets"
     shutil.copytree(REPO / "release" / "convnets", folder)
@@ -128,3 +143,24 @@ def test_release_filled_with_the_reference_solutions_passes_validate(tmp_path, e
     result = nbgrader(["validate", NOTEBOOK], folder, env)
     report = result.stdout + result.stderr
     assert "Success! Your notebook passes all the tests." in report, report[-3000:]
+
+
+@pytest.mark.slow
+def test_student_can_compile_the_cython_im2col(tmp_path, env):
+    folder = tmp_path / "convnets"
+    shutil.copytree(REPO / "release" / "convnets", folder)
+    build = subprocess.run([sys.executable, "setup.py", "build_ext", "--inplace"], cwd=folder, env=env,
+                           capture_output=True, text=True, timeout=300)
+    assert build.returncode == 0, build.stdout[-2000:] + build.stderr[-2000:]
+    check_env = {k: v for k, v in env.items() if k != "CONVKIT_NO_CYTHON"}
+    probe = ("import numpy as np, convkit\n"
+             "from convkit.gradient_check import rel_error\n"
+             "x = np.random.default_rng(0).standard_normal((2, 3, 7, 6)); w = np.ones((4, 3, 3, 2))\n"
+             "out, _ = convkit.conv_forward_fast(x, w, np.zeros(4), {'stride': 1, 'pad': 1})\n"
+             "windows = np.lib.stride_tricks.sliding_window_view(np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1))),"
+             " (3, 2), axis=(2, 3))\n"
+             "expected = windows.sum(axis=(1, 4, 5))[:, None].repeat(4, axis=1)\n"
+             "print(convkit.BACKEND, rel_error(out, expected) < 1e-10)\n")
+    result = subprocess.run([sys.executable, "-c", probe], cwd=folder, env=check_env, capture_output=True,
+                            text=True, timeout=120)
+    assert result.stdout.split() == ["cython", "True"], result.stdout + result.stderr

@@ -76,5 +76,43 @@ def test_source_notebook_passes_every_visible_and_hidden_test(tmp_path, env):
     assert errors_by_cell(executed) == {}
     graded_stderr = {k: v for k, v in stderr_by_cell(executed).items() if k and k.startswith("test_")}
     assert graded_stderr == {}, "nbgrader scores a test cell with any stderr output as failed"
-    outputs = {grade_id(c): "".join(o.get("text", "") for o in c.get("outputs", [])) for c in executed.cells if grade_id(c)}
+    outputs = {grade_id(c): "".join(o.get("text", "") for o in c.get("outputs", []))
+               for c in executed.cells if grade_id(c)}
     assert "relative error" in outputs["test_conv_forward_naive"]
+
+
+@pytest.mark.slow
+def test_heavy_cells_run_outside_small_data_mode(notebook, tiny_cifar, tmp_path, monkeypatch):
+    """The full-training branches never run in grading; run them here, on tiny data with one short epoch."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    import reference_impl.cnn as cnn
+    import reference_impl.solver as solver_module
+    from reference_impl.data import get_CIFAR10_data
+    from reference_impl.model_io import load_experiment_model, save_experiment_model
+    from reference_impl.vis import plot_training_history, visualize_grid
+
+    class ShortSolver(solver_module.Solver):
+        def __init__(self, model, data, **kwargs):
+            kwargs.update(num_epochs=1, batch_size=10, num_train_samples=10, verbose=False)
+            super().__init__(model, data, **kwargs)
+
+    monkeypatch.chdir(tmp_path)  # checkpoints and the saved model land here
+    data = get_CIFAR10_data(num_training=20, num_validation=10, num_test=10, cifar10_dir=tiny_cifar)
+    namespace = dict(np=np, plt=plt, SMALL_DATA=False, data=data, Solver=ShortSolver,
+                     ThreeLayerConvNet=cnn.ThreeLayerConvNet, visualize_grid=visualize_grid,
+                     plot_training_history=plot_training_history, save_experiment_model=save_experiment_model,
+                     EXPERIMENT_FILE="experiment_model.npz")
+    heavy = ["num_epochs=1," in c.source or grade_id(c) in ("experiment", "save_experiment") for c in notebook.cells]
+    for cell, is_heavy in zip(notebook.cells, heavy):
+        if is_heavy:
+            exec(compile(cell.source, grade_id(cell) or cell.id, "exec"), namespace)
+            plt.close("all")
+    assert sum(heavy) == 3
+    name, kwargs, params = load_experiment_model(tmp_path / "experiment_model.npz")
+    rebuilt = cnn.ThreeLayerConvNet(**kwargs)
+    assert name == "ThreeLayerConvNet" and {k: v.shape for k, v in params.items()} == \
+        {k: v.shape for k, v in rebuilt.params.items()}

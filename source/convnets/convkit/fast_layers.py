@@ -243,17 +243,24 @@ def max_pool_backward_fast(dout, cache):
     geometry = (pool_height, pool_width, stride) + out.shape[2:]
     unrouted = np.ones(out.shape, dtype=bool)  # windows whose gradient has not found its maximum yet
     is_max = np.empty(out.shape, dtype=bool)
-    routed = None if tiles else np.empty(out.shape, dtype=dtype)
+    routed = np.empty(out.shape, dtype=dtype)
     # Visiting the offsets in row-major order and routing each window once makes the first maximum win.
     # Masks multiply rather than select (np.where is several times slower here); the price is that an
-    # infinite upstream gradient leaves NaN instead of 0 at the window's other positions.
-    for x_view, dx_view in zip(_window_views(x, *geometry, tiles), _window_views(dx, *geometry, tiles)):
-        np.equal(x_view, out, out=is_max)
-        is_max &= unrouted
+    # infinite upstream gradient leaves NaN instead of 0 at the window's other positions. The product goes to
+    # a contiguous buffer first: a mixed bool*float ufunc writing to a strided view is slower than both steps.
+    last = pool_height * pool_width - 1
+    views = zip(_window_views(x, *geometry, tiles), _window_views(dx, *geometry, tiles))
+    for offset, (x_view, dx_view) in enumerate(views):
+        if offset < last:
+            np.equal(x_view, out, out=is_max)
+            is_max &= unrouted
+        else:  # a window not routed yet has its maximum at its last position: no need to compare
+            is_max = unrouted
+        np.multiply(is_max, dout, out=routed)
         if tiles:  # every input pixel lies in exactly one window: plain assignment
-            np.multiply(is_max, dout, out=dx_view)
+            np.copyto(dx_view, routed)
         else:  # overlapping windows may share a maximum; within one offset the targets are distinct pixels
-            np.multiply(is_max, dout, out=routed)
             dx_view += routed
-        unrouted ^= is_max  # is_max is a subset of unrouted, so this clears exactly the windows just routed
+        if offset < last:
+            unrouted ^= is_max  # is_max is a subset of unrouted: this clears exactly the windows just routed
     return dx

@@ -1,0 +1,118 @@
+"""Parent-side comparisons: verdicts for every kind of wrong answer, and error localisation."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from autograder.checks import (ArrayCheck, DtypeCheck, KeysCheck, NumericGradientCheck, Output, UnchangedCheck,
+                               localise, rel_error, scaled_error)
+
+
+def out(array, **meta):
+    array = np.asarray(array, dtype=np.float64)
+    return Output(array, {"dtype": "float64", "shape": list(array.shape), **meta})
+
+
+@pytest.fixture
+def expected():
+    return np.random.default_rng(0).standard_normal((2, 3, 4, 4))
+
+
+def test_rel_error_matches_the_assignment_formula():
+    x, y = np.array([1.0, 0.0]), np.array([1.1, 0.0])
+    assert rel_error(x, y) == pytest.approx(0.1 / 2.1)
+    assert rel_error(np.zeros(3), np.full(3, 1e-10)) == pytest.approx(1e-2)  # the 1e-8 floor
+
+
+def test_scaled_error_is_robust_near_zero():
+    assert scaled_error([1.0, 1e-12], [1.0, 0.0]) == pytest.approx(1e-12)
+
+
+def test_matching_array_passes(expected):
+    verdict = ArrayCheck("out", expected, "out", 1e-6).evaluate({"out": out(expected + 1e-12)})
+    assert verdict.ok and "matches" in verdict.message
+
+
+@pytest.mark.parametrize("meta, words", [({"error": "returned a list, not a numpy.ndarray"}, "list"),
+                                         ({"subclass": True, "type": "__main__.Liar"}, "subclass")])
+def test_unusable_outputs_fail_with_their_reason(expected, meta, words):
+    verdict = ArrayCheck("out", expected, "out", 1e-6).evaluate({"out": Output(None if "error" in meta else expected,
+                                                                               meta)})
+    assert not verdict.ok and words in verdict.message
+
+
+def test_missing_output_fails(expected):
+    assert not ArrayCheck("out", expected, "out", 1e-6).evaluate({}).ok
+
+
+def test_nan_fails_with_a_message(expected):
+    bad = expected.copy()
+    bad[0, 0, 0, 0] = np.nan
+    verdict = ArrayCheck("out", expected, "out", 1e-6).evaluate({"out": out(bad)})
+    assert not verdict.ok and "NaN or Inf" in verdict.message
+
+
+def test_shape_that_would_broadcast_still_fails(expected):
+    verdict = ArrayCheck("out", expected[:1], "out", 1e-6).evaluate({"out": out(expected[:1, :1])})
+    assert not verdict.ok and "shape (1, 1, 4, 4) instead of (1, 3, 4, 4)" in verdict.message
+
+
+def test_dtype_is_checked_when_required(expected):
+    check = ArrayCheck("out", expected, "out", 1e-4, mode="scaled", dtype="float32")
+    assert not check.evaluate({"out": out(expected, dtype="float64")}).ok
+    assert check.evaluate({"out": out(expected.astype(np.float32), dtype="float32")}).ok
+
+
+@pytest.mark.parametrize("transform, words", [
+    (lambda e: -e, "sign is flipped"),
+    (lambda e: 2 * e, "same factor (about 2"),
+    (lambda e: e + 0.5, "same constant (about 0.5"),
+    (lambda e: np.swapaxes(e, -1, -2), "transposed"),
+])
+def test_localise_names_global_mistakes(expected, transform, words):
+    assert words in localise(transform(expected), expected, 1e-6)
+
+
+def test_localise_finds_one_channel_and_the_border(expected):
+    wrong = expected.copy()
+    wrong[:, 1, 0, :] += 1.0
+    where = localise(wrong, expected, 1e-6, pad=1)
+    assert "only channel(s) 1" in where and "border" in where and "8 of 96 entries differ" in where
+
+
+def test_unchanged_check(expected):
+    assert UnchangedCheck("x_after", expected, "input x").evaluate({"x_after": out(expected)}).ok
+    verdict = UnchangedCheck("x_after", expected, "input x").evaluate({"x_after": out(expected * 0)})
+    assert not verdict.ok and "modified in place" in verdict.message
+
+
+def _numeric_case(grad_error=0.0, forward_ok=True):
+    # f(x) = x ** 2 elementwise; the numeric gradient of sum(f * dout) is 2 * x * dout.
+    rng = np.random.default_rng(1)
+    x, dout = rng.standard_normal(5), rng.standard_normal(5)
+    h, indices = 1e-5, [0, 2, 4]
+    plus = np.stack([(x + h * np.eye(5)[i]) ** 2 for i in indices])
+    minus = np.stack([(x - h * np.eye(5)[i]) ** 2 for i in indices])
+    outputs = {"dx": out(2 * x * dout + grad_error), "num_plus": out(plus), "num_minus": out(minus),
+               "fwd": out(x ** 2 if forward_ok else x ** 3)}
+    return NumericGradientCheck("dx", "num", indices, dout, h, "dx", 1e-5, "fwd", x ** 2).evaluate(outputs)
+
+
+def test_numeric_gradient_check():
+    assert _numeric_case().ok
+    failed = _numeric_case(grad_error=0.1)
+    assert not failed.ok and "numeric gradient of your own forward" in failed.message
+
+
+def test_numeric_gradient_check_does_not_apply_to_a_wrong_forward():
+    verdict = _numeric_case(grad_error=0.1, forward_ok=False)
+    assert verdict.ok and "not applicable" in verdict.message
+
+
+def test_keys_and_dtype_checks():
+    assert KeysCheck("k", ["W1", "b1"], "names").evaluate({"k": Output(None, {"keys": ["b1", "W1"]})}).ok
+    verdict = KeysCheck("k", ["W1", "b1"], "names").evaluate({"k": Output(None, {"keys": ["W1", "w2"]})})
+    assert not verdict.ok and "missing ['b1']" in verdict.message and "unexpected ['w2']" in verdict.message
+    check = DtypeCheck("W1", "float32", (2, 3), "W1")
+    assert check.evaluate({"W1": out(np.zeros((2, 3)), dtype="float32")}).ok
+    assert "dtype float64 instead of float32" in check.evaluate({"W1": out(np.zeros((2, 3)))}).message

@@ -1,0 +1,199 @@
+"""grade_submission end to end: the fixture corpus, bad files, hidden-test feedback, and the experiment.
+
+Every fixture in fixtures/ is named for the outcome it must get (see fixture_builder.py):
+full_marks_* earn every autograded point of every function and class; loses_<item>_* lose points on <item>
+(and on items its fixture.json declares) and nowhere else; zero_gain_* score zero on the attacked items and full
+marks elsewhere; the untouched release earns zero without crashing.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+
+from autograder import sandbox, spec
+from autograder.engine import grade_submission
+from autograder.experiment import credit_for_accuracy
+from autograder.settings import GradingSettings
+from fixture_builder import affected_items, build_fixture, fixture_config, fixture_names, render_course
+
+FUNCTION_ITEMS = {g.name: g.points for g in spec.GRADED_ITEMS if g.kind != "experiment"}
+EXPERIMENT_POINTS = spec.item("experiment").points
+
+
+@pytest.fixture(scope="module")
+def source_notebook(tmp_path_factory):
+    return render_course(tmp_path_factory.mktemp("course"))
+
+
+@pytest.fixture(scope="module")
+def settings(source_notebook):
+    # Short limits keep the attack fixtures quick; correct answers need a small fraction of them.
+    return GradingSettings(source_notebook=source_notebook, test_seconds=2.0, cell_seconds=4.0, memory_mb=1024)
+
+
+@pytest.fixture(scope="module")
+def built(source_notebook, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("fixtures")
+    return lambda name: build_fixture(name, source_notebook, folder)
+
+
+@pytest.fixture(scope="module")
+def graded(built, settings):
+    """Grade a fixture once per module; the corpus tests grade all of them at once, in parallel."""
+    cache = {}
+
+    def grade(name, everything=False):
+        names = [n for n in (fixture_names() if everything else [name]) if n not in cache]
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:  # workers are processes: no GIL
+            for n, result in zip(names, pool.map(lambda n: grade_submission(built(n), n, settings), names)):
+                cache[n] = result
+        return cache[name]
+
+    return grade
+
+
+def _lost(result):
+    return {item: got for item, (got, top) in result.item_scores().items() if item in FUNCTION_ITEMS and got < top}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", [n for n in fixture_names() if n.startswith("full_marks_")])
+def test_correct_styles_earn_full_marks(name, graded):
+    result = graded(name, everything=True)
+    assert _lost(result) == {}, [t.message for t in result.tests if not t.passed and t.item in FUNCTION_ITEMS]
+    assert result.score == sum(FUNCTION_ITEMS.values())  # no experiment file was submitted
+    assert result.max_score == spec.total_autograded_points()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", [n for n in fixture_names() if n.startswith("loses_")])
+def test_each_bug_loses_points_on_its_function_only(name, graded):
+    result = graded(name, everything=True)
+    lost = _lost(result)
+    target = next(g for g in FUNCTION_ITEMS if name.startswith(f"loses_{g}_"))
+    assert target in lost
+    assert set(lost) <= affected_items(name)
+    failed = [t for t in result.tests if not t.passed and t.item == target]
+    assert all(t.message and t.hint for t in failed)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", [n for n in fixture_names() if n.startswith("zero_gain_")])
+def test_each_attack_gains_nothing(name, graded):
+    config = fixture_config(name)
+    if config.get("needs_namespaces") and not sandbox.namespaces_available():
+        pytest.skip("this attack is only stopped by namespace isolation, unavailable here")
+    result = graded(name, everything=True)
+    scores = result.item_scores()
+    attacked = set(config["items"])
+    assert all(scores[item][0] == 0 for item in attacked), {i: scores[i] for i in attacked}
+    assert set(_lost(result)) == attacked  # everything else is still graded, at full marks
+    assert result.max_score == spec.total_autograded_points()
+    assert not any("LEAK" in t.message for t in result.tests)
+
+
+def test_untouched_release_earns_zero_without_crashing(graded):
+    result = graded("release_untouched_earns_zero")
+    assert result.score == 0 and result.max_score == spec.total_autograded_points()
+    conv = next(t for t in result.tests if t.item == "conv_forward_naive")
+    assert "NotImplementedError" in conv.message and "not implemented yet" in conv.hint
+    assert result.problems == []
+    assert any("isolation level" in line for line in result.log)
+
+
+def test_tampering_is_reported_and_the_instructors_points_are_used(graded):
+    result = graded("zero_gain_tampered_test_cell")
+    assert any("'test_conv_forward_naive' was edited" in p for p in result.problems)
+    assert any("changed from 10 to 100" in p for p in result.problems)
+    assert result.item_scores()["conv_forward_naive"] == (0.0, 10.0)
+
+
+def test_hidden_cases_name_what_they_checked_without_their_data(graded):
+    result = graded("loses_conv_forward_naive_square_filter_assumed")
+    hidden = [t for t in result.tests if t.item == "conv_forward_naive" and t.visibility == "hidden"]
+    failed = [t for t in hidden if not t.passed]
+    assert failed and all("filter" in t.name for t in failed)
+    assert any("shape (2, 3, 4, 4) instead of (2, 3, 4, 3)" in t.message for t in failed)
+    for test in hidden:  # descriptions only: no array of numbers leaks into the feedback
+        assert "[[" not in test.message + test.expected + test.got
+
+
+@pytest.mark.parametrize("content, words", [(b"", "empty"), (b"{not json", "not valid notebook JSON")])
+def test_unreadable_notebook_scores_zero_with_a_message(tmp_path, settings, content, words):
+    path = tmp_path / spec.NOTEBOOK
+    path.write_bytes(content)
+    result = grade_submission(path, "broken", settings)
+    assert result.score == 0 and result.max_score == spec.total_autograded_points()
+    assert any(words in p for p in result.problems)
+
+
+def test_results_serialise_to_plain_json(graded):
+    result = graded("release_untouched_earns_zero")
+    assert json.loads(json.dumps(result.to_dict()))["max_score"] == spec.total_autograded_points()
+
+
+@pytest.fixture(scope="module")
+def tiny_data(tmp_path_factory):
+    from reference_impl.tiny_cifar import make_tiny_cifar10
+    return make_tiny_cifar10(tmp_path_factory.mktemp("tiny"))
+
+
+def _save_model(path, tiny_data, epochs):
+    from reference_impl.cnn import ThreeLayerConvNet
+    from reference_impl.data import get_CIFAR10_data
+    from reference_impl.model_io import save_experiment_model
+    from reference_impl.solver import Solver
+    kwargs = dict(num_filters=8, filter_size=3, hidden_dim=32, weight_scale=1e-2, reg=1e-3)
+    model = ThreeLayerConvNet(**kwargs, seed=0)
+    if epochs:
+        data = get_CIFAR10_data(num_training=1400, num_validation=100, num_test=0, cifar10_dir=str(tiny_data))
+        Solver(model, data, num_epochs=epochs, batch_size=50, update_rule="adam", optim_config={"learning_rate": 2e-3},
+               verbose=False).train()
+    save_experiment_model(path, model, "ThreeLayerConvNet", **kwargs)
+    return path
+
+
+@pytest.mark.slow
+def test_reference_with_a_trained_experiment_earns_exactly_full_marks(built, settings, tiny_data, tmp_path):
+    from dataclasses import replace
+    notebook = built("full_marks_reference")
+    model = _save_model(tmp_path / spec.EXPERIMENT_FILE, tiny_data, epochs=1)
+    heldout = replace(settings, heldout_dir=tiny_data, heldout_num_training=1400, heldout_num_validation=100)
+    result = grade_submission(notebook, "reference", heldout, experiment_path=model)
+    assert result.score == result.max_score == spec.total_autograded_points()
+
+
+def test_experiment_scores_an_untrained_model_near_chance_and_reports_bad_files(settings, tiny_data, tmp_path,
+                                                                                 built):
+    from dataclasses import replace
+    from autograder.experiment import grade_experiment
+    heldout = replace(settings, heldout_dir=tiny_data, heldout_num_training=1400, heldout_num_validation=100)
+    untrained = grade_experiment(_save_model(tmp_path / "m.npz", tiny_data, epochs=0), spec.item("experiment"), heldout)
+    assert untrained[0].passed and untrained[1].score < 0.3 * untrained[1].max_score
+    junk = tmp_path / "junk.npz"
+    junk.write_bytes(b"not a zip file")
+    tests = grade_experiment(junk, spec.item("experiment"), heldout)
+    assert sum(t.score for t in tests) == 0 and "could not be read" in tests[0].message
+    pickled = tmp_path / "pickled.npz"
+    np.savez(pickled, config=np.array([{"model_name": "x"}], dtype=object))
+    assert "could not be read" in grade_experiment(pickled, spec.item("experiment"), heldout)[0].message
+
+
+def test_accuracy_credit_is_linear_from_chance():
+    assert credit_for_accuracy(0.1, 10, 8) == 0
+    assert credit_for_accuracy(0.375, 10, 8) == pytest.approx(4)
+    assert credit_for_accuracy(spec.EXPERIMENT_FULL_CREDIT_ACCURACY, 10, 8) == 8
+    assert credit_for_accuracy(0.99, 10, 8) == 8
+
+
+@pytest.mark.slow
+def test_no_worker_process_survives_grading(graded):
+    graded("zero_gain_fork_bomb_survivor", everything=True)
+    # The fixture's children call setsid() to leave the process group; the PID namespace still ends them.
+    survivors = subprocess.run(["pgrep", "-f", "grader-fixture-orphan"], capture_output=True, text=True).stdout.split()
+    assert survivors == [] or not sandbox.namespaces_available()
