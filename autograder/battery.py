@@ -12,7 +12,9 @@ exact in floating point (a test asserts that the sums match).
 from __future__ import annotations
 
 import zlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Literal
 
 import numpy as np
@@ -201,7 +203,7 @@ def _battery() -> dict[str, list[Case]]:
     }
 
 
-BATTERY: dict[str, list[Case]] = _battery()
+BATTERY: Mapping[str, tuple[Case, ...]] = MappingProxyType({k: tuple(v) for k, v in _battery().items()})
 
 
 def cases_for(item_name: str) -> list[Case]:

@@ -15,7 +15,7 @@ from reference_impl.pool_naive import max_pool_backward_naive, max_pool_forward_
 from reference_impl.spatial_norm import (spatial_batchnorm_backward, spatial_batchnorm_forward,
                                          spatial_groupnorm_backward, spatial_groupnorm_forward)
 
-from .battery import (FLOAT32_TOL, NUMERIC_H, NUMERIC_TOL, PUBLISHED_CONV_OUT, PUBLISHED_POOL_OUT,
+from .battery import (NUMERIC_H, NUMERIC_TOL, PUBLISHED_CONV_OUT, PUBLISHED_POOL_OUT,
                       SAMPLES_PER_ARRAY, Case, Prepared)
 from .checks import (ArrayCheck, DtypeCheck, FunctionCheck, KeysCheck, NumericGradientCheck, UnchangedCheck)
 
@@ -397,7 +397,8 @@ def three_layer_net(case: Case, rng: np.random.Generator) -> Prepared:
                                    f"std {a.std():.3g}, mean {a.mean():.2g}"))
                 hint = "weights are weight_scale * np.random.randn(...)"
             else:
-                test = (lambda a: (not np.any(a), "all zeros", f"largest |entry| {np.max(np.abs(a)) if a.size else 0:.3g}"))
+                test = (lambda a: (not np.any(a), "all zeros",
+                                   f"largest |entry| {np.max(np.abs(a)) if a.size else 0:.3g}"))
                 hint = "biases start at zero"
             checks.append(FunctionCheck(f"initial {name}", [name], test, hint))
         return Prepared(inputs, ops, checks)

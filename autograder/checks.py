@@ -109,7 +109,7 @@ def localise(got: np.ndarray, expected: np.ndarray, tol: float, axes: tuple[str,
     if pad and got.ndim == 4:
         border = np.ones(got.shape[-2:], dtype=bool)
         border[pad:-pad or None, pad:-pad or None] = False
-        if count and not np.any(wrong[..., ~border]):
+        if count and np.any(~border) and not np.any(wrong[..., ~border]):
             notes.append(f"only within {pad} pixel(s) of the border, where the padding is")
     for axis in range(min(got.ndim, len(axes)) if got.ndim >= 2 else 0):
         bad = np.flatnonzero(np.any(np.moveaxis(wrong, axis, 0).reshape(got.shape[axis], -1), axis=1))
@@ -140,6 +140,8 @@ class ArrayCheck:
         found = outputs.get(self.output)
         problem = usable(found, self.label)
         if problem:
+            if found is not None and "could not find" in str(found.meta.get("error", "")) and self.hint:
+                problem.hint = self.hint  # e.g. a running statistic never written back
             return problem
         got, expected = found.array, np.asarray(self.expected, dtype=np.float64)
         want = f"shape {_shape(expected.shape)}" + (f", dtype {self.dtype}" if self.dtype else "")

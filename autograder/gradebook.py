@@ -278,7 +278,13 @@ def _write_gradebook(course_dir: Path, db_url: str, course_id: str, assignment: 
         missing = [i.test_cell_id for i in spec.GRADED_ITEMS if i.test_cell_id not in cells]
         if missing:
             notes.append(f"the gradebook has no grade cell for {', '.join(missing)}; those scores are only in "
-                            f"grades/")
+                         f"grades/")
+        for graded in spec.GRADED_ITEMS:
+            cell = cells.get(graded.test_cell_id)
+            if cell is not None and cell.max_score != graded.points:
+                notes.append(f"grade cell {graded.test_cell_id} is worth {cell.max_score:g} points in the gradebook "
+                             f"but {graded.points:g} in autograder/spec.py; the gradebook gets the same fraction "
+                             f"of its own points. Regenerate the notebook (`make source release`) to agree.")
         for result in results:
             submission = submissions.get(result.student)
             timestamp = None

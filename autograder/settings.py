@@ -29,14 +29,15 @@ class GradingSettings:
     Parameters
     ----------
     test_seconds : float
-        Wall-clock limit per test case inside a worker (enforced with an alarm in the worker and, for the
-        whole worker, by the parent: ``startup_seconds + cell_seconds * cells + test_seconds * cases``).
+        Wall-clock limit per test case (an alarm inside the item's process); each item's process as a whole
+        is killed after ``startup_seconds + cell_seconds * cells + test_seconds * cases``. After two timeouts
+        an item's remaining cases are not run.
     cell_seconds : float
         Wall-clock limit for running one student cell (definitions are instant; this stops stray training).
     startup_seconds : float
         Allowance for interpreter start-up and imports per worker.
     cpu_seconds : float
-        CPU-time limit (RLIMIT_CPU) per worker process.
+        CPU-time limit (RLIMIT_CPU) per graded item's process.
     memory_mb : int
         Address-space limit (RLIMIT_AS) per worker process, in MiB.
     output_bytes : int

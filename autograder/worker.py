@@ -4,14 +4,23 @@ Copied into the worker's empty directory and run as ``python -I worker.py job.js
 standard library and NumPy, trusts nothing it produces, and never compares anything: the parent reads the
 ``.npy`` files (``allow_pickle=False``) and does every check in its own process.
 
-Job (``job.json``, plain data written by the parent):
-    setup_code: the instructor's setup cell.
-    cells: [{"label", "source"}] student cells in notebook order (already stripped of magics).
-    skip_cells: labels not to run (they killed an earlier attempt of this worker).
-    cell_seconds, test_seconds: per-cell and per-case alarms.
-    cases: [{"id", "ops"}] with ops interpreted by ``run_ops`` (see there), skip_cases: ids not to run.
-Status (``status.json``, rewritten atomically after every cell and case): what ran, errors, output metadata,
-and ``running``: the cell or case in progress, so the parent can tell what killed the worker.
+Start-up (the interpreter and NumPy) dominates small tests, so this process is a zygote: it imports NumPy once,
+then forks one child per graded item. Each child gets its own session, CPU limit and wall-clock deadline
+(enforced here by SIGKILL to its process group), so a crash, ``os._exit`` or infinite loop in one item ends only
+that child. Student code runs only in children.
+
+Batch (``job.json``, plain data written by the parent): ``parallel`` (children at once) and ``items``, each:
+    item, lib: the directory holding that item's ``convkit`` (tripwired for naive items);
+    work: the child's directory (its inputs under ``in/``; it writes ``out/`` and ``status.json`` there);
+    wall_seconds, cpu_seconds: the child's limits;
+    setup_code: the instructor's setup cell;
+    cells: [{"label", "source"}] student cells in notebook order (already stripped of magics);
+    skip_cells: labels not to run (they killed an earlier attempt);
+    cell_seconds, test_seconds: per-cell and per-case alarms;
+    cases: [{"id", "ops"}] with ops interpreted by ``run_ops`` (see there).
+Child status (``<work>/status.json``, rewritten atomically after every cell and case): what ran, errors, output
+metadata, and ``running``: the cell or case in progress, so the parent can tell what killed the child.
+Zygote status (``zygote.json``): how each child ended (exit status, signal, timed out).
 """
 import builtins
 import copy
@@ -19,6 +28,7 @@ import importlib.abc
 import importlib.machinery
 import json
 import os
+import resource
 import signal
 import sys
 import time
@@ -318,21 +328,83 @@ def run_cases(job, namespace, status):
         status.save()
 
 
-def main():
-    with open(sys.argv[1]) as handle:
-        job = json.load(handle)
-    # The grader's directory must not shadow anything; the support package sits next to this script.
-    here = os.path.dirname(os.path.abspath(__file__))
-    sys.path[:] = [here] + [p for p in sys.path if p and os.path.abspath(p) != os.getcwd()]
-    sys.meta_path.insert(0, _NoPlotting())
+def run_item(job):
+    """Everything one graded item needs, in a forked child: its cells, then its cases."""
+    os.chdir(job["work"])
+    sys.path.insert(0, job["lib"])
     status = Status("status.json")
     status.save()
-    namespace = {"__name__": "__main__", "__builtins__": builtins, "get_ipython": _Quiet,
-                 "display": print}
+    namespace = {"__name__": "__main__", "__builtins__": builtins, "get_ipython": _Quiet, "display": print}
     run_cells(job, namespace, status)
     run_cases(job, namespace, status)
     status.data["finished"] = True
     status.save()
+
+
+def start_child(job):
+    pid = os.fork()
+    if pid:
+        return pid
+    code = 0
+    try:
+        os.setsid()  # its own process group: the zygote kills everything it starts
+        cpu = max(1, int(job["cpu_seconds"]))
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+        run_item(job)
+    except BaseException:
+        code = 70
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+
+
+def _ended(status):
+    if os.WIFSIGNALED(status):
+        return {"signal": os.WTERMSIG(status)}
+    return {"exit": os.WEXITSTATUS(status)}
+
+
+def serve(batch):
+    """Fork one child per item (``parallel`` at a time), enforce each child's deadline, record how it ended."""
+    endings = {}
+    waiting = list(batch["items"])
+    running = {}  # pid -> (item, deadline)
+    while waiting or running:
+        while waiting and len(running) < max(1, batch.get("parallel", 1)):
+            job = waiting.pop(0)
+            running[start_child(job)] = (job["item"], time.monotonic() + job["wall_seconds"])
+        time.sleep(0.005)
+        for pid, (item, deadline) in list(running.items()):
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                endings[item] = _ended(status)
+            elif time.monotonic() > deadline:
+                try:
+                    os.killpg(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+                os.waitpid(pid, 0)
+                endings[item] = {"timed_out": True}
+            else:
+                continue
+            del running[pid]
+            _save_json("zygote.json", endings)
+
+
+def _save_json(path, data):
+    with open(path + ".tmp", "w") as handle:
+        json.dump(data, handle)
+    os.replace(path + ".tmp", path)
+
+
+def main():
+    with open(sys.argv[1]) as handle:
+        batch = json.load(handle)
+    # Nothing the grader's working directory holds may shadow a module.
+    sys.path[:] = [p for p in sys.path if p and os.path.abspath(p) != os.getcwd()]
+    sys.meta_path.insert(0, _NoPlotting())
+    serve(batch)
 
 
 if __name__ == "__main__":

@@ -115,7 +115,7 @@ def torch_step(forward, inputs, dout):
     return step
 
 
-def run(threads, repeat, with_naive):
+def run(repeat, with_naive):
     rows = []  # (case, dtype, fast seconds, naive s or None, numpy-im2col s or None, torch step or None)
     rng = np.random.default_rng(231)
     for dtype in (np.float64, np.float32):
@@ -179,7 +179,7 @@ def main():
     print(f"threads: {args.threads} (BLAS and PyTorch), im2col backend: {im2col.BACKEND}, "
           f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}, {args.timer} timer, repeat {args.repeat}")
     with limits:
-        rows = run(args.threads, args.repeat, not args.no_naive)
+        rows = run(args.repeat, not args.no_naive)
 
     print(f"\n{'case':18s} {'dtype':8s} {'fast f+b':>10s} {'naive/fast':>10s} {'numpy/cython':>12s} "
           f"{'torch/fast':>10s}")

@@ -116,3 +116,17 @@ def test_keys_and_dtype_checks():
     check = DtypeCheck("W1", "float32", (2, 3), "W1")
     assert check.evaluate({"W1": out(np.zeros((2, 3)), dtype="float32")}).ok
     assert "dtype float64 instead of float32" in check.evaluate({"W1": out(np.zeros((2, 3)))}).message
+
+
+def test_border_is_not_blamed_when_every_pixel_is_near_the_border():
+    expected = np.arange(1.0, 17.0).reshape(1, 1, 4, 4)
+    wrong = expected.copy()
+    wrong[0, 0, 0, 0] += 5.0
+    where = localise(wrong, expected, 1e-6, pad=2)  # with pad 2, a 4x4 image has no interior
+    assert "1 of 16 entries differ" in where and "border" not in where
+
+
+def test_missing_entry_gets_the_checks_own_hint():
+    check = ArrayCheck("running_mean", np.zeros(3), "running_mean", 1e-6, hint="pass bn_param itself")
+    verdict = check.evaluate({"running_mean": Output(None, {"error": "could not find this output (KeyError)"})})
+    assert not verdict.ok and verdict.hint == "pass bn_param itself"

@@ -197,3 +197,23 @@ def test_no_worker_process_survives_grading(graded):
     # The fixture's children call setsid() to leave the process group; the PID namespace still ends them.
     survivors = subprocess.run(["pgrep", "-f", "grader-fixture-orphan"], capture_output=True, text=True).stdout.split()
     assert survivors == [] or not sandbox.namespaces_available()
+
+
+def test_non_array_results_fail_with_a_message_saying_so(graded):
+    result = graded("loses_max_pool_forward_naive_returns_nested_lists")
+    pool = [t for t in result.tests if t.item == "max_pool_forward_naive"]
+    assert all(t.score == 0 and "not a numpy.ndarray" in t.message for t in pool if "unmodified" not in t.name)
+
+
+@pytest.mark.slow
+def test_only_the_notebook_is_taken_from_the_submission_folder(built, settings, tmp_path):
+    folder = tmp_path / "submitted" / "mallory" / "convnets"
+    folder.mkdir(parents=True)
+    notebook = folder / spec.NOTEBOOK
+    notebook.write_bytes(built("full_marks_reference").read_bytes())
+    for shadow in ("numpy.py", "sitecustomize.py", "usercustomize.py", "convkit.py"):
+        (folder / shadow).write_text("raise SystemExit('shadowing module imported')\n")
+    (folder / "numpy").mkdir()
+    (folder / "numpy" / "__init__.py").write_text("raise SystemExit('shadowing package imported')\n")
+    result = grade_submission(notebook, "mallory", settings)
+    assert result.score == sum(FUNCTION_ITEMS.values())

@@ -153,7 +153,8 @@ def test_unprivileged_mode_hides_the_course_and_locks_the_covering_mounts(tmp_pa
         import ctypes
         libc = ctypes.CDLL(None, use_errno=True)
         found["umount"] = libc.umount2(b"/tmp", 2)  # MNT_DETACH of the cover over the scratch area
-        found["listing after umount"] = sorted(os.listdir({str(fake_course)!r})) if os.path.isdir({str(fake_course)!r}) else []
+        course = {str(fake_course)!r}
+        found["listing after umount"] = sorted(os.listdir(course)) if os.path.isdir(course) else []
         json.dump(found, open("result.json", "w"))
         """)
         run, found = _run(tmp_path, code, hidden=(fake_course, tmp_path))

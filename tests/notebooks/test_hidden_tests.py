@@ -19,17 +19,24 @@ HIDDEN = re.compile(r"^### BEGIN HIDDEN TESTS$.*?^### END HIDDEN TESTS$", re.M |
 
 # item, text in the reference solution, buggy replacement, does the visible part already catch it?
 BUGS = [
-    ("conv_forward_naive", "F, _, HH, WW = w.shape", "F, _, HH, _ = w.shape\n    WW = HH", False),
-    ("max_pool_forward_naive", 'pool_param["stride"]\n    H_out', 'pool_param["stride"]\n    stride = pool_height\n'
-                                                                   '    H_out', False),
-    ("max_pool_backward_naive", "dx[:, :, rows, cols] += routed", "dx[:, :, rows, cols] = routed", False),
-    ("spatial_batchnorm_forward", "batchnorm_forward(x_rows, gamma, beta, bn_param)",
-     'batchnorm_forward(x_rows, gamma, beta, {**bn_param, "mode": "train"})', False),
-    ("spatial_batchnorm_forward", "x.transpose(0, 2, 3, 1).reshape(N * H * W, C)", "x.reshape(N * H * W, C)", False),
-    ("ThreeLayerConvNet", "grads[w] = grads[w] + self.reg * self.params[w]", "grads[w] = grads[w]", False),
-    ("spatial_groupnorm_forward", "grouped = x.reshape(N, G, (C // G) * H * W)",
-     "grouped = x.reshape(N, C, H * W)", False),  # per-channel statistics still look normalised per group
-    ("spatial_groupnorm_backward", "dgamma = (dout * x_hat).sum(", "dgamma = (dout * 1.0).sum(", True),
+    pytest.param("conv_forward_naive", "F, _, HH, WW = w.shape", "F, _, HH, _ = w.shape\n    WW = HH", False,
+                 id="conv-assumes-square-filters"),
+    pytest.param("max_pool_forward_naive", 'pool_param["stride"]\n    H_out',
+                 'pool_param["stride"]\n    stride = pool_height\n    H_out', False, id="pool-assumes-stride-is-size"),
+    pytest.param("max_pool_backward_naive", "dx[:, :, rows, cols] += routed", "dx[:, :, rows, cols] = routed", False,
+                 id="pool-backward-assigns-instead-of-adding"),
+    pytest.param("spatial_batchnorm_forward", "batchnorm_forward(x_rows, gamma, beta, bn_param)",
+                 'batchnorm_forward(x_rows, gamma, beta, {**bn_param, "mode": "train"})', False,
+                 id="bn-ignores-running-statistics"),
+    pytest.param("spatial_batchnorm_forward", "x.transpose(0, 2, 3, 1).reshape(N * H * W, C)",
+                 "x.reshape(N * H * W, C)", False, id="bn-reshapes-without-transpose"),
+    pytest.param("ThreeLayerConvNet", "grads[w] = grads[w] + self.reg * self.params[w]", "grads[w] = grads[w]",
+                 False, marks=pytest.mark.slow, id="net-forgets-regularisation-gradient"),  # about 10 s
+    # Per-channel statistics still look normalised when checked per group.
+    pytest.param("spatial_groupnorm_forward", "grouped = x.reshape(N, G, (C // G) * H * W)",
+                 "grouped = x.reshape(N, C, H * W)", False, id="gn-normalises-per-channel"),
+    pytest.param("spatial_groupnorm_backward", "dgamma = (dout * x_hat).sum(", "dgamma = (dout * 1.0).sum(", True,
+                 id="gn-backward-wrong-dgamma"),
 ]
 
 
@@ -58,7 +65,7 @@ def run(source, names, label):
     exec(compile(source, label, "exec"), names)
 
 
-@pytest.mark.parametrize("item, old, new, visible_catches", BUGS, ids=[f"{b[0]}-{i}" for i, b in enumerate(BUGS)])
+@pytest.mark.parametrize("item, old, new, visible_catches", BUGS)
 def test_planted_bug_fails_the_test_cell(cells, namespace, item, old, new, visible_catches):
     solution = cells[item]
     assert solution.count(old) == 1, f"the bug's anchor must occur once in {item}"
