@@ -20,9 +20,11 @@ $(STAMP): pyproject.toml setup.py reference_impl/im2col_cython.pyx
 	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (convnet kit)" >/dev/null
 	touch $(STAMP)
 
-## demo: train the three-layer net briefly on the built-in tiny data set; writes plots under out/demo/
+## demo: the built-in default, no downloads: train the three-layer net briefly on the tiny data set
+##       (plots under out/demo/), then grade the built-in demo class (reports under out/demo_class/grades/)
 demo: $(STAMP)
 	$(RUN) $(PY) -m reference_impl.demo
+	$(RUN) $(PY) -m autograder demo-class
 
 ## test: the whole test suite
 test: $(STAMP)

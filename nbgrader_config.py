@@ -13,7 +13,7 @@ c.CourseDirectory.release_directory = "release"
 c.CourseDirectory.submitted_directory = "submitted"
 c.CourseDirectory.autograded_directory = "autograded"
 c.CourseDirectory.feedback_directory = "feedback"
-c.CourseDirectory.db_url = "sqlite:///gradebook.db"
+c.CourseDirectory.db_url = "sqlite:///" + str(Path(__file__).resolve().parent / "gradebook.db")
 # Local build and run products never reach students: compiled extensions and their C files, build folders,
 # byte code, checkpoints and whatever the experiment section saved while the instructor tried it.
 c.CourseDirectory.ignore = [
@@ -31,3 +31,6 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 
 # Per-cell limit while validating or grading; grading runs the notebook in its small-data mode.
 c.Execute.timeout = 120
+
+# Student-written markdown is shown to graders in the formgrader and in feedback: render it without raw HTML.
+c.HTMLExporter.sanitize_html = True

@@ -9,12 +9,10 @@ student does makes ``grade_submission`` raise.
 """
 from __future__ import annotations
 
-import ast
 import functools
 import json
 import os
 import shutil
-import stat
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -28,14 +26,13 @@ from .notebook_reader import (InstructorNotebook, NotebookError, Submission, neu
                               read_instructor_notebook, read_submission)
 from .results import SubmissionResult, TestResult
 from .sandbox import WorkerLimits, WorkerRun, run_worker
-from .settings import COURSE_ROOT, GradingSettings
+from .settings import GradingSettings
+from .worker_files import load_outputs, read_status, with_npy_paths, write_lib
 
 WORKER_SCRIPT = "grader_worker.py"
-MAX_STATUS_BYTES = 5 * 1024 * 1024
-MAX_ATTEMPTS = 3
+MAX_ATTEMPTS = 4
 # Items that must be written with loops: the provided fast layers are replaced by tripwires for them.
 NAIVE_ITEMS = ("conv_forward_naive", "conv_backward_naive", "max_pool_forward_naive", "max_pool_backward_naive")
-TRIPWIRED_MODULES = ("fast_layers", "im2col")
 
 
 def grade_submission(notebook_path: Path, student: str, settings: GradingSettings,
@@ -79,6 +76,10 @@ def grade_submission(notebook_path: Path, student: str, settings: GradingSetting
     except NotebookError as error:
         result.problems.append(str(error))
         submission = None
+    except Exception as error:  # a malformed file must never stop the class's grading
+        result.problems.append(f"{notebook_path.name} could not be read as a notebook ({type(error).__name__}: "
+                               f"{error})")
+        submission = None
     result.problems.extend(submission.problems if submission else [])
     function_items = [g.name for g in spec.GRADED_ITEMS if g.kind != "experiment"]
     if submission is None:
@@ -89,9 +90,9 @@ def grade_submission(notebook_path: Path, student: str, settings: GradingSetting
         tests, isolation = _grade_items(function_items, submission, instructor, settings, seed)
         result.tests.extend(tests)
         result.log.append(f"student code ran with isolation level {isolation}")
-        if isolation == "reduced":
-            result.log.append("WARNING: Linux namespaces were unavailable; student code could read files the "
-                              "grader's user can read")
+        if isolation.startswith("reduced"):
+            result.log.append("WARNING: Linux namespaces were unavailable; student code could read world-readable "
+                              "files (and, without the drop to nobody, everything the grader's user can read)")
     from .experiment import grade_experiment  # reference model and data are loaded only here
     for graded in spec.GRADED_ITEMS:
         if graded.kind == "experiment":
@@ -118,56 +119,6 @@ def _all_zero_experiment(graded) -> list[TestResult]:
 
 
 # ----------------------------------------------------------------------------------------------- workers
-
-def _convkit_files(source_dir: Path) -> dict[str, bytes]:
-    """The support package as students received it: next to the instructor's notebook, else built afresh."""
-    shipped = source_dir / "convkit"
-    if shipped.is_dir():
-        return {f"convkit/{p.relative_to(shipped)}": p.read_bytes() for p in shipped.rglob("*")
-                if p.is_file() and p.suffix in (".py", ".pyx")}
-    return dict(_built_convkit())
-
-
-@functools.lru_cache(maxsize=1)
-def _built_convkit() -> tuple[tuple[str, bytes], ...]:
-    from notebook_builder.support import shipped_files
-    return tuple((k, v) for k, v in shipped_files(COURSE_ROOT).items() if k.startswith("convkit/"))
-
-
-def _tripwire_module(module: str, source: bytes) -> bytes:
-    """A stand-in module: every name of the real one raises, saying naive code must not call it."""
-    names = [node.name for node in ast.parse(source).body if isinstance(node, (ast.FunctionDef, ast.ClassDef))]
-    message = (f"convkit.{module}.{{name}} is disabled while the naive layers are graded: a naive "
-               "implementation must compute its result with its own loops, not call the provided fast layers "
-               "or im2col")
-    lines = [f'"""Tripwires standing in for convkit.{module} while the naive layers are graded."""', "",
-             "def _tripwire(name):", "    def disabled(*args, **kwargs):",
-             f"        raise RuntimeError({message!r}.format(name=name))", "    return disabled", "",
-             "def __getattr__(name):", "    return _tripwire(name)", ""]
-    lines += [f"{name} = _tripwire({name!r})" for name in names]
-    return ("\n".join(lines) + "\n").encode()
-
-
-def _support_files(naive: bool, source_dir: Path) -> dict[str, bytes]:
-    """convkit for the worker; for the naive items its fast layers and im2col are tripwires."""
-    files = _convkit_files(source_dir)
-    if naive:
-        for module in TRIPWIRED_MODULES:
-            key = f"convkit/{module}.py"
-            if key in files:
-                files[key] = _tripwire_module(module, files[key])
-        files = {k: v for k, v in files.items() if "im2col_cython" not in k}
-    return files
-
-
-def _with_npy_paths(ops, case_id: str):
-    """Map the builders' bare input names to the files written for this case."""
-    if isinstance(ops, list):
-        return [_with_npy_paths(op, case_id) for op in ops]
-    if isinstance(ops, dict):
-        return {k: (f"in/{case_id}/{v}.npy" if k == "npy" else _with_npy_paths(v, case_id)) for k, v in ops.items()}
-    return ops
-
 
 @dataclass
 class _CaseOutcome:
@@ -210,15 +161,21 @@ def _grade_items(items: list[str], submission: Submission, instructor: Instructo
                                  {cell.label for cell in submission.cells if cell.grade_id == name}))
     cells = [{"label": c.label, "source": c.source} for c in submission.cells]
     isolation = ""
+    killers: list[str] = []  # cells that ended a process at top level: every item's rerun skips them
     for attempt in range(MAX_ATTEMPTS):
         pending = [st for st in states if not st.done and st.jobs()]
         if not pending:
             break
+        for state in pending:
+            state.skip_cells = [label for label in killers if label not in state.own_labels]
         run, statuses, endings, outputs = _run_batch(pending, cells, instructor, settings)
         isolation = run.isolation
         for state in pending:
-            _absorb(state, statuses.get(state.name, {}), outputs.get(state.name, {}),
-                    _describe_death(endings.get(state.name), run, settings), last=attempt + 1 == MAX_ATTEMPTS)
+            killer = _absorb(state, statuses.get(state.name, {}), outputs.get(state.name, {}),
+                             _describe_death(endings.get(state.name), run, settings),
+                             last=attempt + 1 == MAX_ATTEMPTS)
+            if killer and killer not in killers:
+                killers.append(killer)
     tests = []
     for state in states:
         for case in state.cases:
@@ -229,8 +186,13 @@ def _grade_items(items: list[str], submission: Submission, instructor: Instructo
     return tests, isolation
 
 
-def _absorb(state: _ItemState, status: dict, outputs: dict, death: str, last: bool) -> None:
-    """Record one attempt's results for an item and decide whether it needs another attempt."""
+def _absorb(state: _ItemState, status: dict, outputs: dict, death: str, last: bool) -> str | None:
+    """Record one attempt's results for an item and decide whether it needs another attempt.
+
+    Returns the label of a cell (not the item's own) that ended the process, so every rerun skips it.
+    """
+    if not (status.get("cells") or status.get("cases") or status.get("running")) and not last:
+        return None  # never started (the process running it ended first): simply try again
     for record in status.get("cells", []):
         if isinstance(record, dict) and not record.get("ok") and str(record.get("label")) in state.own_labels:
             state.cell_errors[str(record["label"])] = str(record.get("error", ""))[-1500:]
@@ -245,11 +207,11 @@ def _absorb(state: _ItemState, status: dict, outputs: dict, death: str, last: bo
                                                    outputs.get(job_id, {}))
     if status.get("finished"):
         state.done = True
-        return
+        return None
     running = str(status.get("running") or "")
     if running.startswith("cell:") and running[5:] not in state.own_labels and not last:
-        state.skip_cells.append(running[5:])  # another cell killed the process: rerun without it
-    elif running.startswith("case:") and running.endswith(AUX):
+        return running[5:]  # another cell ended the process: rerun without it
+    if running.startswith("case:") and running.endswith(AUX):
         # The submitted forward pass, run only to support numeric-gradient checks, killed the process: those
         # checks become "not applicable"; the main tests had already run.
         for _, case_id in state.jobs():
@@ -261,6 +223,7 @@ def _absorb(state: _ItemState, status: dict, outputs: dict, death: str, last: bo
             state.outcomes.setdefault(case.case_id, _CaseOutcome(
                 False, f"the grading process failed before this test ran: {death}", {}))
         state.done = True
+    return None
 
 
 def _describe_death(ending, run: WorkerRun, settings: GradingSettings) -> str:
@@ -276,20 +239,13 @@ def _describe_death(ending, run: WorkerRun, settings: GradingSettings) -> str:
     return f"it exited with status {ending.get('exit')} (sys.exit or os._exit in student code?)"
 
 
-def _write_lib(folder: Path, naive: bool, source_dir: Path) -> None:
-    for relative, content in _support_files(naive, source_dir).items():
-        target = folder / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(content)
-
-
 def _run_batch(states: list[_ItemState], cells, instructor, settings):
     """One sandboxed zygote run over several items: (WorkerRun, child statuses, endings, outputs by item)."""
     workdir = Path(tempfile.mkdtemp(prefix="grader-worker-"))
     try:
         shutil.copyfile(Path(__file__).with_name("worker.py"), workdir / WORKER_SCRIPT)
-        _write_lib(workdir / "lib_naive", True, settings.source_notebook.parent)
-        _write_lib(workdir / "lib_full", False, settings.source_notebook.parent)
+        write_lib(workdir / "lib_naive", True, settings.source_notebook.parent)
+        write_lib(workdir / "lib_full", False, settings.source_notebook.parent)
         items, total_seconds = [], settings.startup_seconds
         for state in states:
             item_dir = workdir / "items" / state.name
@@ -301,7 +257,7 @@ def _run_batch(states: list[_ItemState], cells, instructor, settings):
                     for name, array in state.prepared[case_id].inputs.items():
                         np.save(case_dir / f"{name}.npy", np.asarray(array), allow_pickle=False)
                 ops = state.prepared[case_id].aux_ops if job_id.endswith(AUX) else state.prepared[case_id].ops
-                job_cases.append({"id": job_id, "ops": _with_npy_paths(ops, case_id)})
+                job_cases.append({"id": job_id, "ops": with_npy_paths(ops, case_id)})
             wall = settings.worker_wall_seconds(len(cells) + 1, len(job_cases))
             total_seconds += wall
             items.append({"item": state.name, "work": str(item_dir),
@@ -314,12 +270,12 @@ def _run_batch(states: list[_ItemState], cells, instructor, settings):
         limits = WorkerLimits(total_seconds, settings.cpu_seconds * len(states), settings.memory_mb,
                               settings.output_bytes, settings.file_mb)
         run = run_worker(workdir, WORKER_SCRIPT, ["job.json"], limits, settings.hidden_paths, settings.isolation)
-        endings = _read_status(workdir / "zygote.json", plain=True)
+        endings = read_status(workdir / "zygote.json", plain=True)
         statuses, outputs = {}, {}
         for state in states:
             item_dir = workdir / "items" / state.name
-            status = statuses[state.name] = _read_status(item_dir / "status.json")
-            outputs[state.name] = {job_id: _load_outputs(item_dir / "out" / job_id,
+            status = statuses[state.name] = read_status(item_dir / "status.json")
+            outputs[state.name] = {job_id: load_outputs(item_dir / "out" / job_id,
                                                          (status["cases"].get(job_id) or {}).get("outputs"),
                                                          settings.file_mb)
                                    for job_id, _ in state.jobs()}
@@ -328,64 +284,17 @@ def _run_batch(states: list[_ItemState], cells, instructor, settings):
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def _read_untrusted(path: Path, cap: int) -> bytes | None:
-    """Read a regular file the worker wrote, refusing symlinks, devices and anything over ``cap`` bytes."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
-    except OSError:
-        return None
-    with os.fdopen(fd, "rb") as handle:
-        info = os.fstat(handle.fileno())
-        if not stat.S_ISREG(info.st_mode) or info.st_size > cap:
-            return None
-        return handle.read(cap + 1)[:cap]
-
-
-def _read_status(path: Path, plain: bool = False) -> dict:
-    """A JSON status file written by the worker, as a dict (empty when missing or malformed)."""
-    data = _read_untrusted(path, MAX_STATUS_BYTES)
-    try:
-        status = json.loads(data) if data else {}
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return {}
-    if not isinstance(status, dict):
-        return {}
-    if plain:
-        return status
-    if not isinstance(status.get("cases"), dict):
-        status["cases"] = {}
-    if not isinstance(status.get("cells"), list):
-        status["cells"] = []
-    return status
-
-
-def _load_outputs(folder: Path, metadata, file_mb: int) -> dict[str, Output]:
-    """Outputs of one case as plain float64 arrays: np.load(allow_pickle=False), size-capped, no symlinks."""
-    import io
-
-    outputs: dict[str, Output] = {}
-    if not isinstance(metadata, dict):
-        return outputs
-    for name, meta in list(metadata.items())[:200]:
-        if not isinstance(name, str) or not isinstance(meta, dict):
-            continue
-        meta = {k: v for k, v in meta.items() if isinstance(k, str) and isinstance(v, (str, int, float, bool, list))}
-        array = None
-        if not meta.get("error") and "keys" not in meta and "/" not in name and not name.startswith("."):
-            data = _read_untrusted(folder / f"{name}.npy", file_mb * 1024 * 1024)
-            if data is not None:
-                try:
-                    loaded = np.load(io.BytesIO(data), allow_pickle=False)
-                    if type(loaded) is np.ndarray and loaded.dtype.kind in "fiub":
-                        array = np.array(loaded, dtype=np.float64, copy=True)
-                except (ValueError, OSError, EOFError):
-                    array = None
-        outputs[name] = Output(array, meta)
-    return outputs
-
-
 def _judge(case: battery.Case, prepared: battery.Prepared, outcome: _CaseOutcome, cell_errors: dict[str, str],
            settings: GradingSettings) -> TestResult:
+    """The TestResult of one case: all of its checks must pass for its points."""
+    result = _verdict_of(case, prepared, outcome, cell_errors, settings)
+    if case.visibility == "hidden" and settings.reveal_hidden:
+        configuration = f"configuration: {json.dumps(case.config, default=str)}"
+        result.hint = "; ".join(h for h in (result.hint, configuration) if h)
+    return result
+
+
+def _verdict_of(case, prepared, outcome, cell_errors, settings) -> TestResult:
     hidden = case.visibility == "hidden"
     result = TestResult(case.name, case.item, 0.0, case.points, visibility="hidden" if hidden else "visible")
     if not outcome.ok:
@@ -405,8 +314,6 @@ def _judge(case: battery.Case, prepared: battery.Prepared, outcome: _CaseOutcome
             verdict = Verdict(False, verdict.label, message=f"{verdict.label}: not as expected", hint=verdict.hint)
         verdicts.append(verdict)
     failed = [v for v in verdicts if not v.ok]
-    if hidden and settings.reveal_hidden:
-        result.hint = f"configuration: {json.dumps(case.config, default=str)}; inputs drawn with the run's seed"
     if not failed:
         result.score = case.points
         result.message = "passed: " + "; ".join(v.message for v in verdicts)
@@ -415,8 +322,7 @@ def _judge(case: battery.Case, prepared: battery.Prepared, outcome: _CaseOutcome
         return result
     result.message = "; ".join(v.message for v in failed[:3]) + (f"; and {len(failed) - 3} more" if len(failed) > 3
                                                                  else "")
-    result.expected, result.got = failed[0].expected, failed[0].got
-    result.hint = "; ".join(h for h in (failed[0].hint, result.hint) if h)
+    result.expected, result.got, result.hint = failed[0].expected, failed[0].got, failed[0].hint
     return result
 
 

@@ -53,8 +53,14 @@ class Submission:
 
 
 def _grade_meta(cell) -> dict:
-    meta = cell.get("metadata", {}).get("nbgrader", {})
-    return meta if isinstance(meta, dict) else {}
+    """The cell's nbgrader metadata as a dict whose grade_id is a string or None (whatever the file holds)."""
+    metadata = cell.get("metadata", {})
+    meta = metadata.get("nbgrader", {}) if isinstance(metadata, dict) else {}
+    if not isinstance(meta, dict):
+        return {}
+    if not isinstance(meta.get("grade_id"), str):
+        meta = {**meta, "grade_id": None}
+    return meta
 
 
 def _source(cell) -> str:

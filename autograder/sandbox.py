@@ -12,6 +12,8 @@ Isolation levels, best first (the one used is recorded in ``WorkerRun.isolation`
   grader's files.
 - ``namespaces+userns`` (unprivileged grader): the same inside a user namespace, then a nested user+mount
   namespace so the covering mounts are locked and cannot be unmounted.
+- ``reduced+nobody`` (root, no namespaces): limits, and the worker runs as ``nobody``: it cannot write the
+  grader's files or read private ones, but can read world-readable files (the course, if it is readable).
 - ``reduced``: limits only; student code can read whatever the grader's user can read.
 """
 from __future__ import annotations
@@ -94,14 +96,25 @@ def choose_isolation(requested: str) -> str:
     """
     if requested not in ("auto", "namespaces", "reduced"):
         raise ValueError(f"unknown isolation {requested!r}; expected 'auto', 'namespaces' or 'reduced'")
-    if requested == "reduced":
-        return "reduced"
-    if namespaces_available():
+    if requested == "auto" and namespaces_available():
         return "namespaces+nobody" if _is_root() else "namespaces+userns"
     if requested == "namespaces":
+        if namespaces_available():
+            return "namespaces+nobody" if _is_root() else "namespaces+userns"
         raise ValueError("isolation='namespaces' was requested but `unshare` cannot create mount/net/pid "
                          "namespaces on this machine")
-    return "reduced"
+    return "reduced+nobody" if _is_root() and nobody_can_run_python() else "reduced"
+
+
+@functools.lru_cache(maxsize=None)
+def nobody_can_run_python() -> bool:
+    """Whether this interpreter still starts as ``nobody`` (not when it lives under a private home)."""
+    try:
+        probe = subprocess.run([sys.executable, "-I", "-c", "import numpy"], capture_output=True, timeout=30,
+                               cwd="/", user=NOBODY, group=NOBODY, extra_groups=[])
+        return probe.returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        return False
 
 
 def _keep_paths(workdir: Path) -> list[tuple[Path, bool]]:
@@ -224,7 +237,7 @@ def run_worker(workdir: Path, script: str, args: list[str], limits: WorkerLimits
     level = choose_isolation(isolation)
     workdir = workdir.resolve()
     command = [sys.executable, "-I", str(workdir / script), *args]
-    if level == "namespaces+nobody":
+    if level.endswith("+nobody"):
         for root, dirs, files in os.walk(workdir):
             for name in [root, *(os.path.join(root, d) for d in dirs), *(os.path.join(root, f) for f in files)]:
                 os.chown(name, NOBODY, NOBODY)
@@ -238,11 +251,12 @@ def run_worker(workdir: Path, script: str, args: list[str], limits: WorkerLimits
         started = time.monotonic()
         timed_out = False
         with open(out_path, "wb") as out_file, open(err_path, "wb") as err_file:
+            identity = ({"user": NOBODY, "group": NOBODY, "extra_groups": []} if level == "reduced+nobody" else {})
             try:
                 process = subprocess.Popen(
                     command, cwd=workdir, env=scrubbed_environment(workdir), stdin=subprocess.DEVNULL,
                     stdout=out_file, stderr=err_file, start_new_session=True,
-                    preexec_fn=functools.partial(_limit_resources, limits), close_fds=True)
+                    preexec_fn=functools.partial(_limit_resources, limits), close_fds=True, **identity)
             except OSError as error:
                 return WorkerRun(None, False, "", f"could not start the worker: {error}", level, 0.0)
             try:

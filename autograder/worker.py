@@ -95,7 +95,7 @@ class _Quiet:
         pass
 
     def __iter__(self):
-        return iter(())
+        return iter((_Quiet(), _Quiet()))  # `fig, ax = plt.subplots()` still unpacks
 
     def __enter__(self):
         return self
@@ -152,6 +152,7 @@ def run_cells(job, namespace, status):
         except BaseException as error:  # the cell's failure is recorded; the next cell still runs
             record["ok"] = False
             record["error"] = _describe_error(error)
+        _stop_if_orphaned(job)
         status.data["cells"].append(record)
         status.data["running"] = None
         status.save()
@@ -323,6 +324,7 @@ def run_cases(job, namespace, status):
             record["ok"] = False
             record["error"] = _describe_error(error)
         record["seconds"] = time.monotonic() - started
+        _stop_if_orphaned(job)
         status.data["cases"][case["id"]] = record
         status.data["running"] = None
         status.save()
@@ -341,13 +343,30 @@ def run_item(job):
     status.save()
 
 
+def _stop_if_orphaned(job):
+    """If what just ran killed the zygote, leave the status saying so (``running``) and stop at once."""
+    if job.get("zygote") and os.getppid() != job["zygote"]:
+        os._exit(75)
+
+
+def _die_with_parent():
+    """Ask the kernel to SIGKILL this child if the zygote dies (matters only without a PID namespace)."""
+    try:
+        import ctypes
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 def start_child(job):
+    job = dict(job, zygote=os.getpid())
     pid = os.fork()
     if pid:
         return pid
     code = 0
     try:
         os.setsid()  # its own process group: the zygote kills everything it starts
+        _die_with_parent()
         cpu = max(1, int(job["cpu_seconds"]))
         resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
         run_item(job)

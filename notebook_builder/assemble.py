@@ -110,9 +110,9 @@ def _build_cell(cell, position, template, repo_root, items, manual_items, solved
             raise BuildError(f"test for {value!r} comes before its solution cell", template, cell.line)
         item = items[value]
         _check_markers(cell, HIDDEN_TESTS, required=item.kind != "experiment", template=template)
-        # The experiment is scored from its saved parameters by the autograder, not by this cell.
-        points = 0 if item.kind == "experiment" else item.points
-        return nbgrader_cells.test_cell(f"test_{value}", cell.source, points)
+        # The experiment's points are scored from its saved parameters by `make grade`, which writes them into
+        # this cell's gradebook entry; the cell itself only checks that the file loads.
+        return nbgrader_cells.test_cell(f"test_{value}", cell.source, item.points)
     for line in lines:
         check_absent([line], template, cell.locate(line))
     if kind == "answer":

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from autograder import battery, spec, worker
-from autograder.engine import _load_outputs, _with_npy_paths
+from autograder.worker_files import load_outputs, with_npy_paths
 from autograder.experiment import experiment_cases
 
 FUNCTION_ITEMS = [g for g in spec.GRADED_ITEMS if g.kind != "experiment"]
@@ -99,13 +99,13 @@ def _run_in_process(case, namespace, tmp_path):
         for ops in (prepared.ops, prepared.aux_ops):
             os.makedirs("out", exist_ok=True)
             try:
-                worker.run_ops(_with_npy_paths(ops, case.case_id), namespace, {}, "out", metadata)
+                worker.run_ops(with_npy_paths(ops, case.case_id), namespace, {}, "out", metadata)
             except Exception as raised:  # a stub raising is the expected outcome for the release
                 error = raised
                 break
     finally:
         os.chdir(previous)
-    outputs = _load_outputs(folder / "out", metadata, 64)
+    outputs = load_outputs(folder / "out", metadata, 64)
     return error, [check.evaluate(outputs) for check in prepared.checks]
 
 

@@ -17,7 +17,6 @@ import pytest
 
 from autograder import sandbox, spec
 from autograder.engine import grade_submission
-from autograder.experiment import credit_for_accuracy
 from autograder.settings import GradingSettings
 from fixture_builder import affected_items, build_fixture, fixture_config, fixture_names, render_course
 
@@ -168,29 +167,6 @@ def test_reference_with_a_trained_experiment_earns_exactly_full_marks(built, set
     assert result.score == result.max_score == spec.total_autograded_points()
 
 
-def test_experiment_scores_an_untrained_model_near_chance_and_reports_bad_files(settings, tiny_data, tmp_path,
-                                                                                 built):
-    from dataclasses import replace
-    from autograder.experiment import grade_experiment
-    heldout = replace(settings, heldout_dir=tiny_data, heldout_num_training=1400, heldout_num_validation=100)
-    untrained = grade_experiment(_save_model(tmp_path / "m.npz", tiny_data, epochs=0), spec.item("experiment"), heldout)
-    assert untrained[0].passed and untrained[1].score < 0.3 * untrained[1].max_score
-    junk = tmp_path / "junk.npz"
-    junk.write_bytes(b"not a zip file")
-    tests = grade_experiment(junk, spec.item("experiment"), heldout)
-    assert sum(t.score for t in tests) == 0 and "could not be read" in tests[0].message
-    pickled = tmp_path / "pickled.npz"
-    np.savez(pickled, config=np.array([{"model_name": "x"}], dtype=object))
-    assert "could not be read" in grade_experiment(pickled, spec.item("experiment"), heldout)[0].message
-
-
-def test_accuracy_credit_is_linear_from_chance():
-    assert credit_for_accuracy(0.1, 10, 8) == 0
-    assert credit_for_accuracy(0.375, 10, 8) == pytest.approx(4)
-    assert credit_for_accuracy(spec.EXPERIMENT_FULL_CREDIT_ACCURACY, 10, 8) == 8
-    assert credit_for_accuracy(0.99, 10, 8) == 8
-
-
 @pytest.mark.slow
 def test_no_worker_process_survives_grading(graded):
     graded("zero_gain_fork_bomb_survivor", everything=True)
@@ -217,3 +193,11 @@ def test_only_the_notebook_is_taken_from_the_submission_folder(built, settings, 
     (folder / "numpy" / "__init__.py").write_text("raise SystemExit('shadowing package imported')\n")
     result = grade_submission(notebook, "mallory", settings)
     assert result.score == sum(FUNCTION_ITEMS.values())
+
+
+def test_instructors_can_reveal_hidden_configurations(built, settings):
+    from dataclasses import replace
+    result = grade_submission(built("loses_conv_forward_naive_square_filter_assumed"), "bug",
+                              replace(settings, reveal_hidden=True))
+    failed = [t for t in result.tests if t.item == "conv_forward_naive" and not t.passed]
+    assert failed and all('"WW": 5' in t.hint or '"WW": 3' in t.hint for t in failed)

@@ -144,3 +144,12 @@ def test_nbgraders_own_release_is_not_mistaken_for_tampering():
     submission = read_submission(release, read_instructor_notebook(source))
     assert submission.problems == []
     assert submission.solution_ids == set(read_instructor_notebook(source).solution_ids)
+
+
+def test_malformed_metadata_is_treated_as_no_metadata(release, instructor, tmp_path):
+    raw = json.loads(nbformat.writes(release))
+    raw["cells"][3]["metadata"]["nbgrader"] = ["not", "a", "dict"]
+    raw["cells"][4]["metadata"]["nbgrader"] = {"grade_id": ["unhashable"], "grade": True}
+    path = tmp_path / "ConvolutionalNetworks.ipynb"
+    path.write_text(json.dumps(raw))
+    read_submission(path, instructor)  # no exception: problems are reported, never raised

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import textwrap
 from pathlib import Path
 
@@ -69,10 +71,11 @@ def test_environment_is_scrubbed(tmp_path, monkeypatch):
 
 
 @pytest.mark.skipif(not sandbox.namespaces_available(), reason="unshare cannot create namespaces here")
-def test_student_code_cannot_see_the_course_reference_or_gradebook(tmp_path, fake_course):
+def test_student_code_cannot_see_the_course_reference_or_gradebook(tmp_path, fake_course, monkeypatch):
     paths = dict(root=str(fake_course), notebook=str(fake_course / "source/convnets/ConvolutionalNetworks.ipynb"),
                  gradebook=str(fake_course / "gradebook.db"))
     # Control: without isolation the probe reads everything, so the probe itself can detect a leak.
+    monkeypatch.setattr(sandbox, "nobody_can_run_python", lambda: False)
     (tmp_path / "control").mkdir()
     _, open_found = _run(tmp_path / "control", PROBE % dict(paths, try_write=False), isolation="reduced")
     assert open_found["read source notebook"] == "allowed" and open_found["read gradebook"] == "allowed"
@@ -164,3 +167,17 @@ def test_unprivileged_mode_hides_the_course_and_locks_the_covering_mounts(tmp_pa
     assert run.isolation == "namespaces+userns"
     assert found["read gradebook"] != "allowed" and found["listing"] == []
     assert found["umount"] == -1 and found["listing after umount"] == []  # the cover is locked in place
+
+
+def test_without_namespaces_root_still_drops_to_nobody(tmp_path, monkeypatch):
+    if os.geteuid() != 0 or not sandbox.nobody_can_run_python():
+        pytest.skip("needs root and an interpreter that `nobody` can run")
+    monkeypatch.setattr(sandbox, "namespaces_available", lambda: False)
+    workdir = Path(tempfile.mkdtemp(prefix="grader-test-"))  # pytest's folders are private: use /tmp itself
+    try:
+        (workdir / "probe.py").write_text("import json, os\njson.dump(os.getuid(), open('result.json', 'w'))\n")
+        run = run_worker(workdir, "probe.py", [], LIMITS, (), "auto")
+        assert run.isolation == "reduced+nobody" and run.returncode == 0, run.stderr
+        assert json.loads((workdir / "result.json").read_text()) == sandbox.NOBODY
+    finally:
+        shutil.rmtree(workdir)

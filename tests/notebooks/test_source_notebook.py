@@ -41,7 +41,7 @@ def test_grade_ids_and_points_follow_the_spec(notebook):
         solution, test = cells[item.solution_cell_id], cells[item.test_cell_id]
         assert solution.metadata.nbgrader["solution"] and not solution.metadata.nbgrader["grade"]
         assert test.metadata.nbgrader["grade"] and test.metadata.nbgrader["locked"]
-        assert test.metadata.nbgrader["points"] == (0 if item.kind == "experiment" else item.points)
+        assert test.metadata.nbgrader["points"] == item.points
     for name, points in MANUAL_ITEMS.items():
         assert cells[name].cell_type == "markdown" and cells[name].metadata.nbgrader["points"] == points
     setup = cells["setup"]
