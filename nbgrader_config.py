@@ -34,3 +34,14 @@ c.Execute.timeout = 120
 
 # Student-written markdown is shown to graders in the formgrader and in feedback: render it without raw HTML.
 c.HTMLExporter.sanitize_html = True
+
+# --- Autograder (`make grade`): any field of autograder.settings.GradingSettings can be set here ---
+# Relative paths are taken from this directory. Examples:
+#   c.GradingSettings.reveal_hidden = True          # show hidden cases' data in feedback (default: names only)
+#   c.GradingSettings.test_seconds = 10.0           # wall-clock limit per test case
+#   c.GradingSettings.memory_mb = 4096              # address-space limit per worker process
+#   c.GradingSettings.hidden_seed = 20261121        # seed of the hidden cases' random inputs
+# The experiment is scored on the validation split of real CIFAR-10 when it is here (python -m
+# reference_impl.download); without it, the experiment scores 0 with a message saying so.
+if (Path(__file__).resolve().parent / "datasets" / "cifar-10-batches-py").is_dir():
+    c.GradingSettings.heldout_dir = "datasets/cifar-10-batches-py"

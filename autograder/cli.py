@@ -9,7 +9,6 @@ fresh clone shows the whole pipeline at work.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import os
 import sys
 from pathlib import Path
@@ -58,14 +57,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def load_settings(course_dir: Path, assignment: str) -> Any:
-    """The engine's GradingSettings, pointed at `course_dir`'s instructor notebook when it has one."""
+    """The engine's GradingSettings: `c.GradingSettings` of the course's nbgrader_config.py, pointed at the
+    course's instructor notebook of `assignment`."""
     from .settings import GradingSettings
-    settings = GradingSettings()
     instructor = Path(course_dir) / "source" / assignment / spec.NOTEBOOK
-    names = {f.name for f in dataclasses.fields(settings)}
-    if "source_notebook" in names and instructor.is_file():
-        settings = dataclasses.replace(settings, source_notebook=instructor.resolve())
-    return settings
+    overrides = {"source_notebook": instructor.resolve()} if instructor.is_file() else {}
+    return GradingSettings.from_nbgrader_config(Path(course_dir), **overrides)
 
 
 def run_demo(dest: Path | None, jobs: int, progress: bool) -> int:

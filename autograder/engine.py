@@ -269,7 +269,7 @@ def _run_batch(states: list[_ItemState], cells, instructor, settings):
         (workdir / "job.json").write_text(json.dumps({"parallel": settings.item_workers, "items": items}))
         limits = WorkerLimits(total_seconds, settings.cpu_seconds * len(states), settings.memory_mb,
                               settings.output_bytes, settings.file_mb)
-        run = run_worker(workdir, WORKER_SCRIPT, ["job.json"], limits, settings.hidden_paths, settings.isolation)
+        run = run_worker(workdir, WORKER_SCRIPT, ["job.json"], limits, settings.isolation)
         endings = read_status(workdir / "zygote.json", plain=True)
         statuses, outputs = {}, {}
         for state in states:

@@ -2,7 +2,9 @@
 
 Field names follow Gradescope's autograder specification: top level `score`, `execution_time`, `output`,
 `visibility`, `stdout_visibility`, `tests`; each test `name`, `score`, `max_score`, `status`, `output`, `tags`,
-`visibility`, `number`. Hidden tests keep the visibility the engine gave them; their text never holds data.
+`visibility`, `number`. A hidden case is hidden in its data, not in its existence: its text names only what it
+checked, so Gradescope shows it (Gradescope's own "hidden" would hide the test whole, name included) with the
+tag "hidden case". Other visibilities pass through.
 """
 from __future__ import annotations
 
@@ -59,8 +61,8 @@ def gradescope_results(result: SubmissionResult) -> dict:
         "max_score": test.max_score,
         "status": "passed" if test.passed else "failed",
         "output": _test_output(test),
-        "tags": [test.item],
-        "visibility": test.visibility,
+        "tags": [test.item, "hidden case"] if test.visibility == "hidden" else [test.item],
+        "visibility": "visible" if test.visibility == "hidden" else test.visibility,
     } for test, number in zip(result.tests, _test_numbers(result))]
     return {
         "score": result.score,

@@ -6,12 +6,12 @@ timeout; afterwards the whole process group is killed whatever happened.
 
 Isolation levels, best first (the one used is recorded in ``WorkerRun.isolation``):
 
-- ``namespaces+nobody`` (grader runs as root): new mount, network and PID namespaces; every hidden directory
-  is covered by an empty read-only tmpfs, with the interpreter and the worker directory bound back in
-  (interpreter read-only); then privileges drop to ``nobody``, which can neither unmount nor write the
-  grader's files.
-- ``namespaces+userns`` (unprivileged grader): the same inside a user namespace, then a nested user+mount
-  namespace so the covering mounts are locked and cannot be unmounted.
+- ``namespaces+nobody`` (grader runs as root): new mount, network and PID namespaces and a new, minimal root
+  file system (``_mount_script``): only the system directories and the Python installations (read-only) and
+  the worker's own directory exist in it, so the course, home directories, /tmp and any other copy of the kit
+  are simply absent; then privileges drop to ``nobody``.
+- ``namespaces+userns`` (unprivileged grader): the same inside a user namespace, then every capability is
+  dropped, so the mounts can be neither undone nor changed.
 - ``reduced+nobody`` (root, no namespaces): limits, and the worker runs as ``nobody``: it cannot write the
   grader's files or read private ones, but can read world-readable files (the course, if it is readable).
 - ``reduced``: limits only; student code can read whatever the grader's user can read.
@@ -24,6 +24,7 @@ import resource
 import shlex
 import shutil
 import signal
+import site
 import subprocess
 import sys
 import tempfile
@@ -71,19 +72,30 @@ def _is_root() -> bool:
 
 @functools.lru_cache(maxsize=None)
 def namespaces_available() -> bool:
-    """Whether this machine lets us create the namespaces the strong isolation needs (probed once)."""
-    if shutil.which("unshare") is None or shutil.which("mount") is None:
+    """Whether the strong isolation works on this machine: probed once by starting this interpreter in exactly
+    the namespaces and minimal root a worker gets."""
+    if any(shutil.which(tool, path=os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/sbin"])) is None
+           for tool in ("unshare", "mount", "pivot_root", "setpriv")):
         return False
-    if _is_root():
-        probe = ["unshare", "-mnp", "--fork", "--kill-child", "--mount-proc", "true"]
-        if shutil.which("setpriv") is None:
+    level = "namespaces+nobody" if _is_root() else "namespaces+userns"
+    with tempfile.TemporaryDirectory(prefix="grader-probe-") as scratch:
+        new_root, workdir = Path(scratch) / "root", Path(scratch) / "work"
+        new_root.mkdir()
+        workdir.mkdir(mode=0o777)
+        workdir.chmod(0o777)  # `nobody` needs to enter it
+        command = _namespace_command(level, new_root, workdir, [sys.executable, "-I", "-c", "import numpy"])
+        try:
+            return subprocess.run(command, capture_output=True, timeout=60, cwd=workdir).returncode == 0
+        except (OSError, subprocess.SubprocessError):
             return False
-    else:
-        probe = ["unshare", "-rmnp", "--fork", "--kill-child", "--mount-proc", "true"]
-    try:
-        return subprocess.run(probe, capture_output=True, timeout=10).returncode == 0
-    except (OSError, subprocess.SubprocessError):
-        return False
+
+
+def _namespace_command(level: str, new_root: Path, workdir: Path, command: list[str]) -> list[str]:
+    """`command` wrapped to run in new mount/net/pid (and, unprivileged, user) namespaces and a minimal root."""
+    unshare = ["unshare", "-mnp", "--fork", "--kill-child", "--mount-proc"]
+    if level == "namespaces+userns":
+        unshare.insert(1, "-r")
+    return [*unshare, "sh", "-c", _mount_script(new_root, workdir, command, level)]
 
 
 def choose_isolation(requested: str) -> str:
@@ -117,55 +129,80 @@ def nobody_can_run_python() -> bool:
         return False
 
 
-def _keep_paths(workdir: Path) -> list[tuple[Path, bool]]:
-    """Directories that must stay visible inside hidden ones: (path, writable)."""
-    keep = [(workdir, True)]
-    for prefix in {Path(sys.prefix), Path(sys.base_prefix), Path(os.path.realpath(sys.executable)).parent.parent}:
-        keep.append((prefix.resolve(), False))
-    return keep
+# System directories every program needs, bound read-only into the worker's new root. Nothing else on the
+# machine exists there: not the course, not home directories, not /tmp, not another checkout of the kit.
+SYSTEM_DIRS = ("/usr", "/etc", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
+DEVICES = ("null", "zero", "full", "random", "urandom")
+# The grader's own packages, covered when a non-editable install put them inside the Python installation.
+GRADER_PACKAGES = ("reference_impl", "autograder", "notebook_builder")
 
 
-def _untraversable_ancestor(path: Path) -> Path | None:
-    """The highest ancestor of ``path`` that other users cannot enter (e.g. a mode-700 /root), if any."""
-    for ancestor in reversed(path.parents):
-        if ancestor != Path("/") and not os.stat(ancestor).st_mode & 0o001:
-            return ancestor
-    return None
+def _system_tool(name: str) -> str:
+    """Absolute path of a util-linux tool, also when it lives in an sbin directory not on PATH."""
+    found = shutil.which(name, path=os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/sbin"]))
+    return shlex.quote(found or name)
 
 
-def _mount_script(workdir: Path, hidden: tuple[Path, ...], command: list[str], isolation: str) -> str:
-    """Shell script run as root of the new namespaces: cover the hidden paths, then drop privileges."""
-    keep = _keep_paths(workdir)
-    hidden = set(hidden) | {Path("/", workdir.parts[1])}  # the worker's own scratch area (usually /tmp)
-    if isolation == "namespaces+nobody":
-        # Covering a directory `nobody` cannot enter and binding the kept path back makes it reachable.
-        hidden |= {a for a in (_untraversable_ancestor(p) for p, _ in keep) if a is not None}
-    lines = ["set -e"]
-    # Open every kept directory first: once its parent is covered it can only be reached through the fd.
-    for fd, (path, _) in enumerate(keep, start=3):
-        lines.append(f"exec {fd}<{shlex.quote(str(path))}")
-    covered: list[Path] = []
-    for hidden_dir in sorted({p.resolve() for p in hidden}, key=lambda p: len(p.parts)):
-        if not hidden_dir.is_dir() or any(c in hidden_dir.parents for c in covered):
-            continue  # missing, or already inside a covered directory
-        covered.append(hidden_dir)
-        lines.append(f"mount -t tmpfs -o size=256k,mode=755 grader-hidden {shlex.quote(str(hidden_dir))}")
-        for fd, (path, writable) in enumerate(keep, start=3):
-            if path == hidden_dir or hidden_dir in path.parents:
-                target = shlex.quote(str(path))
-                lines.append(f"mkdir -p {target}")
-                lines.append(f"mount -c --bind /proc/self/fd/{fd} {target}")
-                if not writable:
-                    lines.append(f"mount -c -o remount,bind,ro {target}")
-    for fd in range(3, 3 + len(keep)):
-        lines.append(f"exec {fd}<&-")
-    lines.append(f"cd {shlex.quote(str(workdir))}")
+def _python_installations() -> list[Path]:
+    """The directories the worker's interpreter is loaded from (the venv and the Python it was made from)."""
+    prefixes = {Path(sys.prefix), Path(sys.base_prefix), Path(os.path.realpath(sys.executable)).parent.parent}
+    return sorted({p.resolve() for p in prefixes})
+
+
+def _grader_package_dirs() -> list[Path]:
+    """Copies of the grader's packages inside the Python installations (a non-editable install)."""
+    found = []
+    for site_dir in {*site.getsitepackages(), site.getusersitepackages()}:
+        for name in GRADER_PACKAGES:
+            candidate = Path(site_dir) / name
+            if candidate.is_dir():
+                found.append(candidate.resolve())
+    return sorted(found)
+
+
+def _mount_script(new_root: Path, workdir: Path, command: list[str], isolation: str) -> str:
+    """Shell script run as root of the new namespaces: build a minimal root, pivot into it, drop privileges.
+
+    The new root is an empty tmpfs holding only: the system directories and the Python installations
+    (read-only), device nodes, a fresh /proc and a small /tmp, and the worker's own directory (writable).
+    pivot_root plus a lazy unmount of the old root leave no path back to the rest of the file system.
+    """
+    root = shlex.quote(str(new_root))
+    lines = ["set -e", f"mount -t tmpfs -o size=1m,mode=755 grader-root {root}"]
+
+    def bind(source: Path, writable: bool = False) -> None:
+        target = shlex.quote(str(new_root) + str(source))
+        lines.append(f"mkdir -p {target}")
+        lines.append(f"mount --bind {shlex.quote(str(source))} {target}")
+        if not writable:
+            lines.append(f"mount -o remount,bind,ro {target}")
+
+    for name in SYSTEM_DIRS:
+        path = Path(name)
+        if path.is_symlink():  # merged /usr: /bin -> usr/bin and friends
+            lines.append(f"ln -s {shlex.quote(os.readlink(path))} {root}{name}")
+        elif path.is_dir():
+            bind(path)
+    lines.append(f"mkdir -p {root}/dev {root}/proc {root}/tmp")
+    for device in DEVICES:
+        lines.append(f"touch {root}/dev/{device}")
+        lines.append(f"mount --bind /dev/{device} {root}/dev/{device}")
+    lines.append(f"mount -t tmpfs -o size=16m,mode=1777 grader-shm {root}/tmp")
+    lines.append(f"mount -t proc proc {root}/proc")
+    for installation in _python_installations():
+        if not any(Path(d) in (installation, *installation.parents) for d in SYSTEM_DIRS):
+            bind(installation)
+    for package_dir in _grader_package_dirs():
+        lines.append(f"mount -t tmpfs -o size=4k,mode=555 grader-hidden {root}{shlex.quote(str(package_dir))}")
+    bind(workdir, writable=True)
+    lines += [f"cd {root}", "mkdir .old-root", f"{_system_tool('pivot_root')} . .old-root", "umount -l /.old-root",
+              "rmdir /.old-root", "mount -o remount,ro /", f"cd {shlex.quote(str(workdir))}"]
     quoted = " ".join(shlex.quote(c) for c in command)
     if isolation == "namespaces+nobody":
         lines.append(f"exec setpriv --reuid={NOBODY} --regid={NOBODY} --clear-groups -- {quoted}")
     else:
-        # A nested user+mount namespace locks the mounts above: they can no longer be unmounted.
-        lines.append(f"exec unshare -rm -- {quoted}")
+        # Root of a user namespace: give up every capability, so the mounts can be neither undone nor changed.
+        lines.append(f"exec setpriv --bounding-set=-all --inh-caps=-all --no-new-privs -- {quoted}")
     return "\n".join(lines) + "\n"
 
 
@@ -210,7 +247,7 @@ def _read_capped(path: Path, cap: int) -> str:
 
 
 def run_worker(workdir: Path, script: str, args: list[str], limits: WorkerLimits,
-               hidden_paths: tuple[Path, ...] = (), isolation: str = "auto") -> WorkerRun:
+               isolation: str = "auto") -> WorkerRun:
     """Run ``python -I <workdir>/<script> <args>`` as an untrusted worker and wait for it.
 
     Parameters
@@ -224,8 +261,6 @@ def run_worker(workdir: Path, script: str, args: list[str], limits: WorkerLimits
         Command-line arguments for the script.
     limits : WorkerLimits
         Time, memory, file-size and process limits.
-    hidden_paths : tuple of Path
-        Directories to cover with empty ones (namespace levels only).
     isolation : {"auto", "namespaces", "reduced"}
         Requested isolation (see ``choose_isolation``).
 
@@ -241,12 +276,11 @@ def run_worker(workdir: Path, script: str, args: list[str], limits: WorkerLimits
         for root, dirs, files in os.walk(workdir):
             for name in [root, *(os.path.join(root, d) for d in dirs), *(os.path.join(root, f) for f in files)]:
                 os.chown(name, NOBODY, NOBODY)
-    if level.startswith("namespaces"):
-        unshare = ["unshare", "-mnp", "--fork", "--kill-child", "--mount-proc"]
-        if level == "namespaces+userns":
-            unshare.insert(1, "-r")
-        command = [*unshare, "sh", "-c", _mount_script(workdir, hidden_paths, command, level)]
     with tempfile.TemporaryDirectory(prefix="grader-capture-") as capture:
+        if level.startswith("namespaces"):
+            new_root = Path(capture) / "root"
+            new_root.mkdir()
+            command = _namespace_command(level, new_root, workdir, command)
         out_path, err_path = Path(capture) / "stdout", Path(capture) / "stderr"
         started = time.monotonic()
         timed_out = False

@@ -5,21 +5,15 @@ finishes in well under a second, so the limits only bite on runaway code.
 """
 from __future__ import annotations
 
-import tempfile
-from dataclasses import dataclass, field
+import dataclasses
+import typing
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 COURSE_ROOT = Path(__file__).resolve().parent.parent
 
 Isolation = Literal["auto", "namespaces", "reduced"]
-
-
-def _default_hidden_paths() -> tuple[Path, ...]:
-    # The course (hidden tests, reference code, other students' work, the gradebook), the shared temporary
-    # directory (other workers' inputs) and home directories (the instructor's other files).
-    candidates = (COURSE_ROOT, Path(tempfile.gettempdir()), Path("/root"), Path("/home"))
-    return tuple(p for p in candidates if p.is_dir())
 
 
 @dataclass(frozen=True)
@@ -59,8 +53,6 @@ class GradingSettings:
     isolation : {"auto", "namespaces", "reduced"}
         "auto" uses Linux namespaces when ``unshare`` works and falls back otherwise; "namespaces" fails the
         worker when they are unavailable; "reduced" never uses them (recorded in the result's problems).
-    hidden_paths : tuple of Path
-        Directories replaced by empty ones inside the worker's mount namespace.
     hidden_seed : int or None
         Seed of the hidden cases' random inputs; ``None`` draws a fresh one per run (recorded in the log).
     item_workers : int
@@ -82,7 +74,6 @@ class GradingSettings:
     heldout_num_training: int = 49000
     heldout_num_validation: int = 1000
     isolation: Isolation = "auto"
-    hidden_paths: tuple[Path, ...] = field(default_factory=_default_hidden_paths)
     hidden_seed: int | None = 0
     item_workers: int = 1
 
@@ -102,3 +93,40 @@ class GradingSettings:
     def worker_wall_seconds(self, n_cells: int, n_cases: int) -> float:
         """Wall-clock budget of one worker that runs ``n_cells`` cells and ``n_cases`` test cases."""
         return self.startup_seconds + self.cell_seconds * n_cells + self.test_seconds * n_cases
+
+    @classmethod
+    def from_nbgrader_config(cls, course_dir: Path, **overrides) -> "GradingSettings":
+        """Settings from the ``c.GradingSettings`` section of ``<course_dir>/nbgrader_config.py``.
+
+        Every field above can be set there, e.g. ``c.GradingSettings.reveal_hidden = True`` or
+        ``c.GradingSettings.heldout_dir = "datasets/cifar-10-batches-py"``; relative paths are taken from the
+        course directory. The instructor notebook defaults to ``<course_dir>/source/convnets/...``.
+        ``overrides`` win over the file.
+
+        Raises
+        ------
+        ValueError
+            An unknown option name in the file (with the known ones listed), or a value of the wrong type.
+        """
+        from traitlets.config.loader import PyFileConfigLoader
+
+        course_dir = Path(course_dir).resolve()
+        values: dict = {}
+        config_file = course_dir / "nbgrader_config.py"
+        if config_file.is_file():
+            loaded = PyFileConfigLoader(config_file.name, path=str(course_dir)).load_config()
+            values = dict(loaded.get(cls.__name__, {}))
+        known = {f.name: f for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - set(known))
+        if unknown:
+            raise ValueError(f"{config_file}: unknown c.{cls.__name__} option(s) {', '.join(unknown)}; "
+                             f"known: {', '.join(sorted(known))}")
+        hints = typing.get_type_hints(cls)
+        for name, value in list(values.items()):
+            if "Path" in str(hints[name]) and value is not None:
+                values[name] = course_dir / Path(value)
+        instructor = course_dir / "source" / "convnets" / "ConvolutionalNetworks.ipynb"
+        if "source_notebook" not in values and instructor.is_file():
+            values["source_notebook"] = instructor
+        values.update(overrides)
+        return cls(**values)

@@ -73,9 +73,10 @@ def test_every_test_name_starts_with_its_graded_function():
         assert test["name"].split(":")[0] == test["tags"][0]
 
 
-def test_hidden_tests_keep_their_visibility_and_describe_only_what_was_checked():
+def test_hidden_cases_are_shown_by_name_and_describe_only_what_was_checked():
     hidden = gradescope_results(_result())["tests"][1]
-    assert hidden["visibility"] == "hidden"
+    assert hidden["visibility"] == "visible"
+    assert "hidden case" in hidden["tags"]
     assert hidden["output"] == ("values differ only at the padded border\nExpected: shape (2, 3, 3, 2)\n"
                                 "Got: shape (2, 3, 3, 2), max relative error 0.41\n"
                                 "Hint: pad before sliding the filter")

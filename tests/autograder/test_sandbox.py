@@ -19,11 +19,11 @@ from autograder.settings import COURSE_ROOT
 LIMITS = WorkerLimits(wall_seconds=20, cpu_seconds=20, memory_mb=1024, output_bytes=2000)
 
 
-def _run(tmp_path: Path, code: str, limits: WorkerLimits = LIMITS, hidden=(), isolation="auto"):
+def _run(tmp_path: Path, code: str, limits: WorkerLimits = LIMITS, isolation="auto"):
     workdir = tmp_path / "work"
     workdir.mkdir()
     (workdir / "probe.py").write_text(textwrap.dedent(code))
-    run = run_worker(workdir, "probe.py", [], limits, tuple(hidden), isolation)
+    run = run_worker(workdir, "probe.py", [], limits, isolation)
     result = workdir / "result.json"
     return run, (json.loads(result.read_text()) if result.exists() else None)
 
@@ -79,10 +79,9 @@ def test_student_code_cannot_see_the_course_reference_or_gradebook(tmp_path, fak
     (tmp_path / "control").mkdir()
     _, open_found = _run(tmp_path / "control", PROBE % dict(paths, try_write=False), isolation="reduced")
     assert open_found["read source notebook"] == "allowed" and open_found["read gradebook"] == "allowed"
-    # Isolated: the fake course and the real repository (which holds reference_impl) are hidden.
+    # Isolated: nothing outside the worker's own directory and the interpreter exists for student code.
     (tmp_path / "isolated").mkdir()
-    run, found = _run(tmp_path / "isolated", PROBE % dict(paths, try_write=True),
-                      hidden=(fake_course, COURSE_ROOT, tmp_path))
+    run, found = _run(tmp_path / "isolated", PROBE % dict(paths, try_write=True))
     assert run.returncode == 0, run.stderr
     assert run.isolation.startswith("namespaces")
     assert found["read source notebook"] != "allowed"
@@ -96,11 +95,36 @@ def test_student_code_cannot_see_the_course_reference_or_gradebook(tmp_path, fak
 def test_reference_impl_cannot_be_imported_from_the_real_repository(tmp_path):
     code = PROBE % dict(root=str(COURSE_ROOT), notebook=str(COURSE_ROOT / "reference_impl" / "conv_naive.py"),
                         gradebook=str(COURSE_ROOT / "autograder" / "spec.py"), try_write=False)
-    run, found = _run(tmp_path, code, hidden=(COURSE_ROOT,))
+    run, found = _run(tmp_path, code)
     assert run.returncode == 0, run.stderr
     assert found["import reference_impl"] == "ModuleNotFoundError"
     assert found["read source notebook"] == "FileNotFoundError"
     assert found["listing"] in ([], [".venv"])  # only the interpreter is bound back, read-only
+
+
+@pytest.mark.skipif(not sandbox.namespaces_available(), reason="unshare cannot create namespaces here")
+def test_no_other_copy_of_the_kit_anywhere_on_the_machine_is_visible(tmp_path):
+    # Another checkout of the course (an instructor's second clone, a CI directory) in a place no setting names.
+    elsewhere = Path(tempfile.mkdtemp(prefix="another-checkout-", dir=Path.home()))
+    try:
+        shutil.copytree(COURSE_ROOT / "reference_impl", elsewhere / "reference_impl",
+                        ignore=shutil.ignore_patterns("*.so", "__pycache__"))
+        code = PROBE % dict(root=str(elsewhere), notebook=str(elsewhere / "reference_impl" / "conv_naive.py"),
+                            gradebook="/etc/shadow", try_write=False)
+        code += textwrap.dedent("""
+        found["top level"] = sorted(os.listdir("/"))
+        json.dump(found, open("result.json", "w"))
+        """)
+        run, found = _run(tmp_path, code)
+    finally:
+        shutil.rmtree(elsewhere)
+    assert run.returncode == 0, run.stderr
+    assert found["import reference_impl"] == "ModuleNotFoundError"
+    assert found["read source notebook"] == "FileNotFoundError"
+    assert found["read gradebook"] != "allowed"
+    assert set(found["top level"]) <= {"usr", "etc", "bin", "sbin", "lib", "lib32", "lib64", "libx32", "dev",
+                                       "proc", "tmp", *(p.parts[1] for p in sandbox._python_installations()),
+                                       tmp_path.resolve().parts[1]}
 
 
 def test_wall_clock_limit_kills_the_worker(tmp_path):
@@ -145,7 +169,7 @@ def test_unknown_isolation_is_rejected():
 
 
 @pytest.mark.skipif(not sandbox.namespaces_available(), reason="unshare cannot create namespaces here")
-def test_unprivileged_mode_hides_the_course_and_locks_the_covering_mounts(tmp_path, fake_course, monkeypatch):
+def test_unprivileged_mode_hides_the_course_and_locks_the_mounts(tmp_path, fake_course, monkeypatch):
     # The user-namespace path an instructor's laptop takes (simulated here by pretending not to be root).
     monkeypatch.setattr(sandbox, "_is_root", lambda: False)
     sandbox.namespaces_available.cache_clear()
@@ -155,18 +179,18 @@ def test_unprivileged_mode_hides_the_course_and_locks_the_covering_mounts(tmp_pa
         code += textwrap.dedent(f"""
         import ctypes
         libc = ctypes.CDLL(None, use_errno=True)
-        found["umount"] = libc.umount2(b"/tmp", 2)  # MNT_DETACH of the cover over the scratch area
+        found["umount"] = libc.umount2(b"/tmp", 2)  # MNT_DETACH of the worker's /tmp
         course = {str(fake_course)!r}
         found["listing after umount"] = sorted(os.listdir(course)) if os.path.isdir(course) else []
         json.dump(found, open("result.json", "w"))
         """)
-        run, found = _run(tmp_path, code, hidden=(fake_course, tmp_path))
+        run, found = _run(tmp_path, code)
     finally:
         sandbox.namespaces_available.cache_clear()
     assert run.returncode == 0, run.stderr
     assert run.isolation == "namespaces+userns"
     assert found["read gradebook"] != "allowed" and found["listing"] == []
-    assert found["umount"] == -1 and found["listing after umount"] == []  # the cover is locked in place
+    assert found["umount"] == -1 and found["listing after umount"] == []  # no capability left to undo mounts
 
 
 def test_without_namespaces_root_still_drops_to_nobody(tmp_path, monkeypatch):
@@ -176,7 +200,7 @@ def test_without_namespaces_root_still_drops_to_nobody(tmp_path, monkeypatch):
     workdir = Path(tempfile.mkdtemp(prefix="grader-test-"))  # pytest's folders are private: use /tmp itself
     try:
         (workdir / "probe.py").write_text("import json, os\njson.dump(os.getuid(), open('result.json', 'w'))\n")
-        run = run_worker(workdir, "probe.py", [], LIMITS, (), "auto")
+        run = run_worker(workdir, "probe.py", [], LIMITS, "auto")
         assert run.isolation == "reduced+nobody" and run.returncode == 0, run.stderr
         assert json.loads((workdir / "result.json").read_text()) == sandbox.NOBODY
     finally:
