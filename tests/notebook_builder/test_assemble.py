@@ -37,8 +37,8 @@ def test_nbgrader_metadata_and_points_come_from_the_spec(tmp_path):
                      "test_double": (False, True, True, 3), "Counter": (True, False, False, None),
                      "test_Counter": (False, True, True, 4), "answer_why": (True, True, False, 2),
                      "experiment": (True, False, False, None),
-                     # scored from the saved file by the autograder, so worth nothing inside nbgrader
-                     "test_experiment": (False, True, True, 0)}
+                     # scored from the saved file by `make grade`, which writes the score into this cell's grade
+                     "test_experiment": (False, True, True, 10)}
     assert cells["answer_why"].cell_type == "markdown"
     assert all(cell.id == gid for gid, cell in cells.items())
 
