@@ -280,3 +280,83 @@ def test_max_pool_matches_pytorch(rng, x_shape, pool_height, pool_width, stride,
     np.testing.assert_array_equal(out, expected.detach().numpy())
     np.testing.assert_allclose(max_pool_backward_fast(dout, cache), leaf.grad.numpy(), rtol=1e-12, atol=1e-12)
 
+
+
+def _pool_paths():
+    paths = [pytest.param("numpy", id="numpy")]
+    if im2col.extension is None:
+        paths.append(pytest.param("compiled", id="compiled", marks=pytest.mark.skip("compiled backend not in use")))
+    else:
+        paths.append(pytest.param("compiled", id="compiled"))
+    return paths
+
+
+@pytest.fixture(params=_pool_paths())
+def pool_path(request, monkeypatch):
+    """Route max pooling through the NumPy code or the compiled kernels for the duration of a test."""
+    if request.param == "numpy":
+        monkeypatch.setattr(im2col, "extension", None)
+    return request.param
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("ties", [False, True], ids=["distinct", "ties"])
+@pytest.mark.parametrize("x_shape, pool_height, pool_width, stride", POOL_CASES)
+def test_max_pool_paths_match_naive(pool_path, rng, dtype, x_shape, pool_height, pool_width, stride, ties):
+    x = (rng.integers(0, 3, x_shape) if ties else rng.standard_normal(x_shape)).astype(dtype)
+    param = pool_param(pool_height, pool_width, stride)
+    out_naive, cache_naive = max_pool_forward_naive(x, param)
+    out_fast, cache_fast = max_pool_forward_fast(x, param)
+    assert out_fast.dtype == dtype
+    np.testing.assert_array_equal(out_fast, out_naive)
+    dout = rng.standard_normal(out_naive.shape).astype(dtype)
+    dx_fast = max_pool_backward_fast(dout, cache_fast)
+    assert dx_fast.dtype == dtype
+    # Same routing (first maximum), so the same sums up to the order of additions of overlapping windows.
+    np.testing.assert_allclose(dx_fast, max_pool_backward_naive(dout, cache_naive), rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("x_shape, pool_height, pool_width, stride", [POOL_CASES[0], POOL_CASES[2], POOL_CASES[5]])
+def test_max_pool_nan_windows_agree_between_paths(rng, monkeypatch, x_shape, pool_height, pool_width, stride):
+    # As np.maximum, a NaN makes its window's maximum NaN; that window's gradient goes to its last position.
+    x = rng.standard_normal(x_shape)
+    x.flat[rng.choice(x.size, 5, replace=False)] = np.nan
+    param = pool_param(pool_height, pool_width, stride)
+    results = []
+    for extension in (im2col.extension, None):
+        monkeypatch.setattr(im2col, "extension", extension)
+        out, cache = max_pool_forward_fast(x, param)
+        results.append((out, max_pool_backward_fast(np.ones(out.shape), cache)))
+    np.testing.assert_array_equal(results[0][0], results[1][0])
+    np.testing.assert_array_equal(results[0][1], results[1][1])
+    assert np.isnan(results[0][0]).any()
+
+
+def test_max_pool_mixed_dtypes_follow_numpy_promotion(pool_path, rng):
+    x = rng.standard_normal((2, 3, 8, 8)).astype(np.float32)
+    out, cache = max_pool_forward_fast(x, pool_param(2, 2, 2))
+    dout = rng.standard_normal(out.shape)  # float64
+    dx = max_pool_backward_fast(dout, cache)
+    assert dx.dtype == np.float64
+    np.testing.assert_allclose(dx, max_pool_backward_naive(dout, max_pool_forward_naive(x, pool_param(2, 2, 2))[1]))
+
+
+def test_results_do_not_share_working_memory(backend, rng, monkeypatch):
+    # The chunk loops reuse per-thread scratch memory between calls; nothing returned or cached may live there.
+    monkeypatch.setattr(fast_layers, "_CHUNK_BYTES", 5000)  # several chunks per call
+    conv_param = {"stride": 1, "pad": 1}
+    first_inputs, second_inputs = conv_inputs(rng, (5, 2, 6, 5), (3, 2, 3, 4)), conv_inputs(rng, (5, 2, 6, 5),
+                                                                                             (3, 2, 3, 4))
+    out1, cache1 = conv_forward_fast(*first_inputs, conv_param)
+    out1_copy = out1.copy()
+    dout = rng.standard_normal(out1.shape)
+    grads1 = conv_backward_fast(dout, cache1)
+    grads1_copy = [g.copy() for g in grads1]
+    out2, cache2 = conv_forward_fast(*second_inputs, conv_param)
+    conv_backward_fast(-dout, cache2)
+    np.testing.assert_array_equal(out1, out1_copy)
+    for g, g_copy in zip(grads1, grads1_copy):
+        np.testing.assert_array_equal(g, g_copy)
+    for fast, naive in zip(conv_backward_fast(dout, cache1),
+                           conv_backward_naive(dout, conv_forward_naive(*first_inputs, conv_param)[1])):
+        assert rel_error(fast, naive) < 1e-9

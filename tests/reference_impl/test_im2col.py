@@ -162,3 +162,48 @@ def test_missing_extension_warns_once_and_falls_back():
 def test_environment_variable_forces_the_fallback_silently():
     output = run_isolated(USE_LAYERS_TWICE.format(prelude=""), CONVKIT_NO_CYTHON="1")
     assert json.loads(output) == ["numpy", [], [2, 3, 6, 6]]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("shape, field_height, field_width, pad, stride", GEOMETRIES)
+def test_batch_axis_1_puts_the_image_index_inside(backend, rng, dtype, shape, field_height, field_width, pad,
+                                                   stride):
+    # cols[k, n, q] with batch_axis=1 is cols[n, k, q] of the default layout; col2im reads either layout.
+    to_cols, to_image = backend
+    x = rng.standard_normal(shape).astype(dtype)
+    expected = loop_im2col(x, field_height, field_width, pad, stride)
+    cols = to_cols(x, field_height, field_width, pad, stride, batch_axis=1)
+    assert cols.dtype == dtype
+    np.testing.assert_array_equal(cols, expected.transpose(1, 0, 2))
+    c = rng.standard_normal(expected.shape).astype(dtype)
+    back = to_image(np.ascontiguousarray(c.transpose(1, 0, 2)), *shape, field_height, field_width, pad, stride,
+                    batch_axis=1)
+    assert back.dtype == dtype
+    np.testing.assert_allclose(back, to_image(c, *shape, field_height, field_width, pad, stride),
+                               rtol=1e-5 if dtype == np.float32 else 1e-12, atol=1e-5 if dtype == np.float32 else 0)
+
+
+@pytest.mark.parametrize("batch_axis", [0, 1])
+def test_out_argument_is_overwritten_and_returned(backend, rng, batch_axis):
+    to_cols, to_image = backend
+    x = rng.standard_normal((3, 2, 7, 8))
+    cols = to_cols(x, 2, 4, 2, 3, batch_axis=batch_axis)
+    buffer = np.full(cols.shape, np.nan)
+    assert to_cols(x, 2, 4, 2, 3, batch_axis=batch_axis, out=buffer) is buffer
+    np.testing.assert_array_equal(buffer, cols)
+    image = np.full(x.shape, np.nan)  # previous contents must not leak into the sums
+    assert to_image(cols, *x.shape, 2, 4, 2, 3, batch_axis=batch_axis, out=image) is image
+    np.testing.assert_array_equal(image, to_image(cols, *x.shape, 2, 4, 2, 3, batch_axis=batch_axis))
+
+
+def test_bad_batch_axis_or_out_is_a_value_error(backend):
+    to_cols, to_image = backend
+    x = np.zeros((1, 1, 4, 4))
+    with pytest.raises(ValueError, match="batch_axis"):
+        to_cols(x, 3, 3, 1, 1, batch_axis=2)
+    with pytest.raises(ValueError, match="out must be"):
+        to_cols(x, 3, 3, 1, 1, out=np.zeros((1, 9, 15)))
+    with pytest.raises(ValueError, match="out must be"):
+        to_image(np.zeros((1, 9, 16)), 1, 1, 4, 4, 3, 3, 1, 1, out=np.zeros((1, 1, 4, 4), dtype=np.float32))
+    with pytest.raises(ValueError, match="does not match|has shape"):
+        to_image(np.zeros((1, 9, 16)), 1, 1, 4, 4, 3, 3, 1, 1, batch_axis=1)  # (9, 1, 16) expected

@@ -2,25 +2,53 @@
 """Fast convolution and max pooling with the same API as the naive layers.
 
 Convolution unfolds the receptive fields with im2col (compiled or NumPy, see ``im2col.BACKEND``) and does all
-its arithmetic in BLAS matrix products, one per image, working through the batch in cache-sized chunks.
-Max pooling has two paths: a reshape into blocks when the windows tile the input exactly (stride == pool
-height == pool width, both dividing the input), and strided views otherwise (overlapping or non-tiling windows).
-Caches are opaque: pass them back to the matching backward function unchanged.
+its arithmetic in BLAS matrix products, working through the batch in cache-sized chunks of images: one product
+per chunk (columns laid out (C*HH*WW, n*H'*W'), ``batch_axis=1``), large enough for several BLAS threads.
+Max pooling uses the compiled kernels of the extension for float32/float64 when it is built (one pass over the
+input), and otherwise NumPy with two paths: a reshape into blocks when the windows tile the input exactly
+(stride == pool height == pool width, both dividing the input), and strided views otherwise (overlapping or
+non-tiling windows). Both give the same results. Caches are opaque: pass them back to the matching backward
+function unchanged.
 """
+import threading
+
 import numpy as np
 
 from . import im2col as unfold
 
 
 # Images per im2col chunk are chosen so one chunk's columns take about this many bytes: small enough to stay
-# in cache between im2col and the matrix products that read them.
-_CHUNK_BYTES = 512 * 1024
+# in (L2/L3) cache between im2col and the matrix products that read them, large enough for a product to keep
+# two BLAS threads busy.
+_CHUNK_BYTES = 2 * 1024 * 1024
 
 
 def _image_chunks(num_images, bytes_per_image):
     """Consecutive slices of the batch, each of about _CHUNK_BYTES of im2col columns (at least one image)."""
     step = max(1, _CHUNK_BYTES // max(bytes_per_image, 1))
     return [slice(start, min(start + step, num_images)) for start in range(0, num_images, step)]
+
+
+_scratch = threading.local()  # per-thread working memory of the chunk loops, see _workspace
+_WORKSPACE_LIMIT = 16 * 1024 * 1024  # bytes per kept buffer
+
+
+def _workspace(name, shape, dtype):
+    """An uninitialised array of this shape and dtype for temporaries of one chunk, backed by memory that is kept
+    (per thread and name, growing as needed) from call to call.
+
+    Never returned to the caller nor cached: only a chunk's intermediate results live there. Reusing it rather
+    than allocating afresh spares the page faults of new memory, which cost as much as the arithmetic here on
+    some machines. Larger requests than _WORKSPACE_LIMIT (a single huge image) get fresh memory that is not kept.
+    """
+    nbytes = int(np.prod(shape)) * np.dtype(dtype).itemsize
+    if nbytes > _WORKSPACE_LIMIT:
+        return np.empty(shape, dtype=dtype)
+    buffer = getattr(_scratch, name, None)
+    if buffer is None or buffer.nbytes < nbytes:
+        buffer = np.empty(max(nbytes, 64), dtype=np.uint8)
+        setattr(_scratch, name, buffer)
+    return buffer[:nbytes].view(dtype).reshape(shape)
 
 
 def _check_int_params(params, keys, name):
@@ -87,12 +115,19 @@ def conv_forward_fast(x, w, b, conv_param):
     dtype = np.result_type(x, w, b, np.float32)  # integers become floats; float32 stays float32
     x_float = np.ascontiguousarray(x, dtype=dtype)  # x itself when it already is
     w_rows = np.asarray(w, dtype=dtype).reshape(F, C * HH * WW)  # (F, C*HH*WW)
-    out = np.empty((N, F, H_out * W_out), dtype=dtype)
-    for part in _image_chunks(N, C * HH * WW * H_out * W_out * out.itemsize):
-        cols = unfold.im2col(x_float[part], HH, WW, pad, stride)  # (n, C*HH*WW, H'*W')
-        # One BLAS product per image, (F, C*HH*WW) @ (C*HH*WW, H'*W'), landing directly in (n, F, H'*W').
-        np.matmul(w_rows, cols, out=out[part])
-    out += np.asarray(b, dtype=dtype)[:, None]
+    K, Q = C * HH * WW, H_out * W_out
+    # The bias rides along in the matrix product as one more column of weights, times a row of ones in cols.
+    w_bias = np.empty((F, K + 1), dtype=dtype)  # (F, C*HH*WW + 1)
+    w_bias[:, :K], w_bias[:, K] = w_rows, b
+    out = np.empty((N, F, Q), dtype=dtype)
+    for part in _image_chunks(N, K * Q * out.itemsize):
+        n = part.stop - part.start
+        cols = _columns_with_ones(x_float[part], HH, WW, pad, stride, K, Q)  # (C*HH*WW + 1, n*H'*W')
+        # One BLAS product for the whole chunk, (F, C*HH*WW + 1) @ (C*HH*WW + 1, n*H'*W') -> (F, n, H'*W') ...
+        out_by_filter = _workspace("out", (F, n, Q), dtype)
+        np.matmul(w_bias, cols, out=out_by_filter.reshape(F, n * Q))
+        # ... put back in (n, F, H'*W') order.
+        np.copyto(out[part], out_by_filter.transpose(1, 0, 2))
     cache = (x_float, w_rows, w.shape, stride, pad)
     return out.reshape(N, F, H_out, W_out), cache
 
@@ -124,18 +159,35 @@ def conv_backward_fast(dout, cache):
     F, _, HH, WW = w_shape
     H_out, W_out = 1 + (H + 2 * pad - HH) // stride, 1 + (W + 2 * pad - WW) // stride
     _check_dout(dout, (N, F, H_out, W_out))
-    dout_rows = np.asarray(dout, dtype=x.dtype).reshape(N, F, H_out * W_out)  # (N, F, H'*W')
-    db = dout_rows.sum(axis=(0, 2))  # (F,)
-    dw_rows = np.zeros(w_rows.shape, dtype=x.dtype)  # (F, C*HH*WW)
+    K, Q = C * HH * WW, H_out * W_out
+    dout = np.asarray(dout).reshape(N, F, Q)
+    dw_bias = np.zeros((F, K + 1), dtype=x.dtype)  # (F, C*HH*WW + 1): dw, then db as the last column
     dx = np.empty(x.shape, dtype=x.dtype)
-    for part in _image_chunks(N, C * HH * WW * H_out * W_out * x.itemsize):
+    for part in _image_chunks(N, K * Q * x.itemsize):
+        n = part.stop - part.start
         # Unfolding again is cheaper than caching all of cols, which is HH*WW times the size of x.
-        cols = unfold.im2col(x[part], HH, WW, pad, stride)  # (n, C*HH*WW, H'*W')
-        # Per image (F, H'*W') @ (H'*W', C*HH*WW), summed; the transposed view of cols needs no copy.
-        dw_rows += np.matmul(dout_rows[part], cols.transpose(0, 2, 1)).sum(axis=0)
-        dcols = np.matmul(w_rows.T, dout_rows[part])  # (n, C*HH*WW, H'*W')
-        dx[part] = unfold.col2im(dcols, dcols.shape[0], C, H, W, HH, WW, pad, stride)  # (n, C, H, W)
-    return dx, dw_rows.reshape(w_shape), db
+        cols = _columns_with_ones(x[part], HH, WW, pad, stride, K, Q)  # (C*HH*WW + 1, n*H'*W')
+        # The chunk's upstream gradient filter outermost, (F, n, H'*W'): one (F, n*H'*W') matrix.
+        dout_part = _workspace("out", (F, n, Q), x.dtype)
+        np.copyto(dout_part, dout[part].transpose(1, 0, 2), casting="unsafe")
+        dout_part = dout_part.reshape(F, n * Q)
+        # (F, n*H'*W') @ (n*H'*W', C*HH*WW + 1): the transposed view of cols needs no copy; the row of ones
+        # sums dout into db.
+        dw_bias += dout_part @ cols.T
+        dcols = _workspace("dcols", (K, n, Q), x.dtype)
+        np.matmul(w_rows.T, dout_part, out=dcols.reshape(K, n * Q))
+        unfold.col2im(dcols, n, C, H, W, HH, WW, pad, stride, batch_axis=1, out=dx[part])  # (n, C, H, W)
+    return dx, dw_bias[:, :K].reshape(w_shape), dw_bias[:, K].copy()
+
+
+def _columns_with_ones(x, field_height, field_width, pad, stride, K, Q):
+    """im2col of a chunk of images with batch_axis=1, plus a last row of ones: (C*HH*WW + 1, n*H'*W'), in the
+    "cols" workspace."""
+    n = x.shape[0]
+    cols = _workspace("cols", (K + 1, n, Q), x.dtype)
+    unfold.im2col(x, field_height, field_width, pad, stride, batch_axis=1, out=cols[:K])  # (C*HH*WW, n, H'*W')
+    cols[K] = 1
+    return cols.reshape(K + 1, n * Q)
 
 
 def _pool_geometry(x_shape, pool_param):
@@ -149,6 +201,11 @@ def _pool_geometry(x_shape, pool_param):
     if pool_height > H or pool_width > W:
         raise ValueError(f"pool window {pool_height}x{pool_width} is larger than the input {H}x{W}")
     return pool_height, pool_width, stride, 1 + (H - pool_height) // stride, 1 + (W - pool_width) // stride
+
+
+def _compiled_pool(dtype):
+    """Whether the compiled max-pooling kernels take arrays of this dtype (built extension, float32/64)."""
+    return unfold.extension is not None and dtype in (np.float32, np.float64)
 
 
 def _window_views(array, pool_height, pool_width, stride, H_out, W_out, tiles):
@@ -174,6 +231,8 @@ def max_pool_forward_fast(x, pool_param):
     reshape of x into blocks; any other windows (overlapping, non-square, leaving rows or columns over) through
     strided views. Either way the maximum is taken elementwise over the pool_height * pool_width offsets inside
     the window, each pass covering every window at once (much faster in NumPy than reducing a length-2 axis).
+    With the compiled extension in use, float32/float64 inputs take one pass of its kernel instead (same output;
+    as np.maximum, a window holding a NaN gives NaN).
 
     Parameters
     ----------
@@ -202,10 +261,14 @@ def max_pool_forward_fast(x, pool_param):
     H, W = x.shape[2:]
     pool_height, pool_width, stride, H_out, W_out = _pool_geometry(x.shape, pool_param)
     tiles = pool_height == pool_width == stride and H % stride == 0 and W % stride == 0
-    views = _window_views(x, pool_height, pool_width, stride, H_out, W_out, tiles)
-    out = next(views).copy()  # (N, C, H', W')
-    for view in views:
-        np.maximum(out, view, out=out)
+    if _compiled_pool(x.dtype):  # one pass over x in the compiled extension (same result)
+        x = np.ascontiguousarray(x)
+        out = unfold.extension.max_pool_forward(x, pool_height, pool_width, stride)
+    else:
+        views = _window_views(x, pool_height, pool_width, stride, H_out, W_out, tiles)
+        out = next(views).copy()  # (N, C, H', W')
+        for view in views:
+            np.maximum(out, view, out=out)
     cache = (x, out, pool_height, pool_width, stride, tiles)
     return out, cache
 
@@ -215,7 +278,7 @@ def max_pool_backward_fast(dout, cache):
 
     Same convention as max_pool_backward_naive: each window's gradient goes to ONE input position, the first
     maximum in row-major order within the window; where overlapping windows share that position their
-    gradients add up. Both forward paths (tiling and general) use the same rule.
+    gradients add up. All paths (NumPy tiling and general, compiled kernels) use the same rule.
 
     Parameters
     ----------
@@ -238,6 +301,10 @@ def max_pool_backward_fast(dout, cache):
     _check_dout(dout, out.shape)
     dout = np.asarray(dout)
     dtype = np.result_type(x, dout)
+    if dtype == x.dtype and _compiled_pool(dtype) and x.flags.c_contiguous and out.flags.c_contiguous:
+        # One pass in the compiled extension, same routing rule as below.
+        return unfold.extension.max_pool_backward(x, out, np.ascontiguousarray(dout, dtype=dtype),
+                                                  pool_height, pool_width, stride)
     # Tiling windows write every pixel of dx exactly once below, so only overlapping ones need zeros first.
     dx = np.empty(x.shape, dtype=dtype) if tiles else np.zeros(x.shape, dtype=dtype)
     geometry = (pool_height, pool_width, stride) + out.shape[2:]
