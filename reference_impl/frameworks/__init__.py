@@ -1,0 +1,1 @@
+"""Reference implementations of the deep-learning-frameworks assignments (PyTorch and TensorFlow 2 / Keras)."""
