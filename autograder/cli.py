@@ -14,8 +14,9 @@ import sys
 from pathlib import Path
 from typing import Any, Sequence
 
-from . import spec
-from .course_layout import check_student_id, find_submissions
+import assignments
+
+from .intake.course_layout import check_student_id, find_submissions
 from .pipeline import grade_course
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -45,7 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
     grade = commands.add_parser("grade", help="grade submitted/<student>/<assignment>/ of a course directory")
     grade.add_argument("--student", type=_student_id, help="regrade this student only")
     grade.add_argument("--course-dir", type=Path, default=Path.cwd(), help="nbgrader course root (default: .)")
-    grade.add_argument("--assignment", default=spec.ASSIGNMENT, help=f"assignment id (default: {spec.ASSIGNMENT})")
+    grade.add_argument("--assignment", default="convnets", choices=list(assignments.ASSIGNMENTS),
+                       help="assignment id (default: convnets)")
     grade.add_argument("--force", action="store_true", help="regrade everyone, ignoring cached results")
     demo = commands.add_parser("demo-class", help="build and grade the built-in demo class")
     demo.add_argument("--dest", type=Path, default=None, help="demo course directory (default: out/demo_class)")
@@ -60,9 +62,10 @@ def load_settings(course_dir: Path, assignment: str) -> Any:
     """The engine's GradingSettings: `c.GradingSettings` of the course's nbgrader_config.py, pointed at the
     course's instructor notebook of `assignment`."""
     from .settings import GradingSettings
-    instructor = Path(course_dir) / "source" / assignment / spec.NOTEBOOK
+    record = assignments.get(assignment)
+    instructor = Path(course_dir) / "source" / record.name / record.notebook
     overrides = {"source_notebook": instructor.resolve()} if instructor.is_file() else {}
-    return GradingSettings.from_nbgrader_config(Path(course_dir), **overrides)
+    return GradingSettings.from_nbgrader_config(Path(course_dir), record.name, **overrides)
 
 
 def run_demo(dest: Path | None, jobs: int, progress: bool) -> int:
@@ -75,7 +78,7 @@ def run_demo(dest: Path | None, jobs: int, progress: bool) -> int:
         return 2
     print(f"Demo class in {course}: the reference solution (with a trained experiment model), a half-done "
           f"notebook, a buggy max-pool backward, a broken file and a wrongly named notebook.")
-    run = grade_course(course, demo_settings(load_settings(course, spec.ASSIGNMENT), course), jobs=jobs,
+    run = grade_course(course, demo_settings(load_settings(course, "convnets"), course), jobs=jobs,
                        progress=progress)
     print(f"Open {course / 'grades' / 'demo_buggy_pool_backward' / 'feedback.html'} to see a student's feedback.")
     return 1 if run.errors else 0
@@ -92,7 +95,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "demo-class":
         return run_demo(args.dest, args.jobs, progress)
     course = args.course_dir.resolve()
-    if not find_submissions(course, args.assignment):
+    if not find_submissions(course, assignments.get(args.assignment)):
         if args.student:
             print(f"no submissions under {course / 'submitted'}; nothing to regrade for {args.student}",
                   file=sys.stderr)

@@ -25,7 +25,8 @@ from typing import Any, Callable
 
 import nbformat
 
-from . import spec
+import assignments
+
 from .atomicio import atomic_write_bytes, atomic_write_text
 
 DEMO_DIR = Path("out") / "demo_class"
@@ -156,43 +157,45 @@ def build_demo_class(repo_root: Path, dest: Path | None = None) -> Path:
     """
     repo_root = Path(repo_root).resolve()
     dest = (repo_root / DEMO_DIR if dest is None else Path(dest)).resolve()
-    source_dir = repo_root / "source" / spec.ASSIGNMENT
-    if not (source_dir / spec.NOTEBOOK).is_file():
-        raise FileNotFoundError(f"the demo class is built from {source_dir / spec.NOTEBOOK}, which does not exist "
+    record = assignments.get("convnets")
+    source_dir = repo_root / "source" / record.name
+    if not (source_dir / record.notebook).is_file():
+        raise FileNotFoundError(f"the demo class is built from {source_dir / record.notebook}, which does not exist "
                                 f"yet: run `make source` first")
     stamp = _tree_hash(source_dir)
-    release_notebook = dest / "release" / spec.ASSIGNMENT / spec.NOTEBOOK
+    release_notebook = dest / "release" / record.name / record.notebook
     if not release_notebook.is_file() or not (dest / _STAMP).is_file() or (dest / _STAMP).read_text() != stamp:
         # A changed source means a new release and gradebook: start the demo course from scratch.
         for name in ("source", "release", "submitted", "autograded", "grades", "gradebook.db"):
             target = dest / name
             shutil.rmtree(target) if target.is_dir() else target.unlink(missing_ok=True)
-        shutil.copytree(source_dir, dest / "source" / spec.ASSIGNMENT,
+        shutil.copytree(source_dir, dest / "source" / record.name,
                         ignore=shutil.ignore_patterns("__pycache__", "*.so", "build"))
         _write_config(repo_root, dest)
-        done = subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", spec.ASSIGNMENT, "--force"],
+        done = subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", record.name, "--force"],
                               cwd=dest, env=_nbgrader_env(repo_root), capture_output=True, text=True)
         if done.returncode != 0 or not release_notebook.is_file():
             raise RuntimeError(f"nbgrader generate_assignment failed in {dest}:\n{done.stdout}\n{done.stderr}")
         atomic_write_text(dest / _STAMP, stamp)
-    source = nbformat.read(str(source_dir / spec.NOTEBOOK), as_version=4)
+    source = nbformat.read(str(source_dir / record.notebook), as_version=4)
     release = nbformat.read(str(release_notebook), as_version=4)
     solutions = _solutions(source)
     reference = _filled(release, solutions)
     bug = {"max_pool_backward_naive": _assign_instead_of_accumulate}
     students = {
-        ("demo_reference", spec.NOTEBOOK): reference,
-        ("demo_half_done", spec.NOTEBOOK): _filled(release, solutions, only=HALF_DONE_ITEMS),
-        ("demo_buggy_pool_backward", spec.NOTEBOOK): _filled(release, solutions, bugs=bug),
-        ("demo_broken_file", spec.NOTEBOOK): reference[: len(reference) // 3],
+        ("demo_reference", record.notebook): reference,
+        ("demo_half_done", record.notebook): _filled(release, solutions, only=HALF_DONE_ITEMS),
+        ("demo_buggy_pool_backward", record.notebook): _filled(release, solutions, bugs=bug),
+        ("demo_broken_file", record.notebook): reference[: len(reference) // 3],
         ("demo_wrong_name", "ConvolutionalNetworks (1).ipynb"): reference,
     }
     model = _experiment_model(dest)
+    experiment_file = record.item("experiment").file
     for (student, filename), text in students.items():
-        folder = dest / "submitted" / student / spec.ASSIGNMENT
+        folder = dest / "submitted" / student / record.name
         if not (folder / filename).is_file() or (folder / filename).read_text(encoding="utf-8") != text:
             atomic_write_text(folder / filename, text)
         if student in ("demo_reference", "demo_buggy_pool_backward") and (
-                not (folder / spec.EXPERIMENT_FILE).is_file() or (folder / spec.EXPERIMENT_FILE).read_bytes() != model):
-            atomic_write_bytes(folder / spec.EXPERIMENT_FILE, model)
+                not (folder / experiment_file).is_file() or (folder / experiment_file).read_bytes() != model):
+            atomic_write_bytes(folder / experiment_file, model)
     return dest

@@ -1,6 +1,6 @@
 """Turns template cells into an nbgrader source notebook, checking them against the grading spec.
 
-Grade ids and points come from the spec (``autograder.spec`` in the real build); the template only says where
+Grade ids and points come from the assignment record (``assignments.<name>``); the template only says where
 each cell goes. Every check failure is a BuildError located in the template or the reference module.
 """
 from __future__ import annotations
@@ -40,7 +40,7 @@ def assemble(cells: Sequence[TemplateCell], template: str | Path, repo_root: str
     repo_root : str or Path
         Directory holding ``reference_impl/``; the notice names the template relative to it.
     graded_items : sequence of objects with ``name``, ``points`` and ``kind``
-        ``autograder.spec.GRADED_ITEMS`` or a test double.
+        The record's ``graded_items`` or a test double.
     manual_items : mapping of str to float
         Grade id -> points of the hand-graded answers.
     command : str
@@ -97,8 +97,9 @@ def _build_cell(cell, position, template, repo_root, items, manual_items, solved
         solved.add(name)
         return nbgrader_cells.solution_cell(name, definition.source)
     if kind == "student_code":
-        if value not in items or items[value].kind != "experiment":
-            raise BuildError(f"student_code {value!r} is not an experiment item of the spec", template, cell.line)
+        if value not in items or items[value].kind != "file":
+            raise BuildError(f"student_code {value!r} is not an item of the spec graded from a file", template,
+                             cell.line)
         _check_markers(cell, SOLUTION, required=True, template=template)
         solved.add(value)
         return nbgrader_cells.solution_cell(value, cell.source)
@@ -109,9 +110,9 @@ def _build_cell(cell, position, template, repo_root, items, manual_items, solved
         if value not in solved:
             raise BuildError(f"test for {value!r} comes before its solution cell", template, cell.line)
         item = items[value]
-        _check_markers(cell, HIDDEN_TESTS, required=item.kind != "experiment", template=template)
-        # The experiment's points are scored from its saved parameters by `make grade`, which writes them into
-        # this cell's gradebook entry; the cell itself only checks that the file loads.
+        _check_markers(cell, HIDDEN_TESTS, required=item.kind != "file", template=template)
+        # An item graded from a file is scored from it by `make grade`, which writes the points into this cell's
+        # gradebook entry; the cell itself only checks that the file loads.
         return nbgrader_cells.test_cell(f"test_{value}", cell.source, item.points)
     for line in lines:
         check_absent([line], template, cell.locate(line))

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from autograder import spec
-from autograder.course_layout import find_submissions
+from assignments.convnets import CONVNETS, EXPERIMENT_FILE
+from autograder.intake.course_layout import find_submissions
 from autograder.pipeline import grade_course, grade_submissions, result_from_dict
 from stub_engine import StubSettings, all_items, stub_grade_submission, write_submission
 
@@ -56,7 +56,7 @@ def test_scores_come_from_the_grader_and_every_report_is_written(tmp_path):
     _class(tmp_path)
     run = _grade(tmp_path, StubSettings())
     totals = {r.student: r.score for r in run.results}
-    full = spec.total_autograded_points()
+    full = CONVNETS.total_autograded_points
     # Stub rule: fraction 1 earns both halves, 0.5 only the public half; the experiment needs the npz.
     assert totals == {"alice": full - 10, "bob": (full - 10) / 2, "carol": 10, "dave": full}
     for name in REPORT_FILES:
@@ -84,7 +84,7 @@ def test_changed_notebook_or_changed_grader_settings_regrade_what_they_affect(tm
     write_submission(tmp_path, "bob", all_items(1.0))
     rerun = _grade(tmp_path, StubSettings())
     assert rerun.graded == ["bob"]
-    assert {r.student: r.score for r in rerun.results}["bob"] == spec.total_autograded_points() - 10
+    assert {r.student: r.score for r in rerun.results}["bob"] == CONVNETS.total_autograded_points - 10
     assert _grade(tmp_path, StubSettings(version=2)).graded == ["alice", "bob", "carol", "dave"]
 
 
@@ -170,7 +170,7 @@ def test_bad_layouts_get_a_zero_with_a_clear_message_and_the_run_goes_on(tmp_pat
     write_submission(tmp_path, "good", all_items(1.0))
     write_submission(tmp_path, "renamed", all_items(1.0), notebook_name="ConvolutionalNetworks (1).ipynb")
     (tmp_path / "submitted" / "no_assignment" / "assignment2").mkdir(parents=True)
-    (tmp_path / "submitted" / "empty" / spec.ASSIGNMENT).mkdir(parents=True)
+    (tmp_path / "submitted" / "empty" / CONVNETS.name).mkdir(parents=True)
     run = _grade(tmp_path, StubSettings())
     by_student = {r.student: r for r in run.results}
     assert by_student["good"].score > 0
@@ -179,14 +179,14 @@ def test_bad_layouts_get_a_zero_with_a_clear_message_and_the_run_goes_on(tmp_pat
                     "empty": "no notebook in convnets/"}
     for student, text in expectations.items():
         result = by_student[student]
-        assert result.score == 0 and result.max_score == spec.total_autograded_points()
+        assert result.score == 0 and result.max_score == CONVNETS.total_autograded_points
         assert text in result.problems[0]
         assert text in html.unescape((tmp_path / "grades" / student / "feedback.html").read_text())
 
 
 def test_cached_results_round_trip_exactly(tmp_path):
     write_submission(tmp_path, "alice", all_items(0.5), message="<b>hi</b>")
-    [submission] = find_submissions(tmp_path)
+    [submission] = find_submissions(tmp_path, CONVNETS)
     result = stub_grade_submission(submission.notebook, "alice", StubSettings())
     assert result_from_dict(json.loads(json.dumps(result.to_dict()))) == result
 
