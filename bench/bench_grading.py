@@ -21,7 +21,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from autograder import spec  # noqa: E402
+from assignments.convnets import CONVNETS  # noqa: E402
 from autograder.cli import load_settings  # noqa: E402
 from autograder.intake.course_layout import find_submissions  # noqa: E402
 from autograder.demo_class import build_demo_class, demo_settings  # noqa: E402
@@ -39,7 +39,8 @@ def _nbgrader_env(data_dir: Path) -> dict[str, str]:
 def time_ours(course: Path, jobs: int) -> tuple[float, dict[str, tuple[float, float]]]:
     """Wall seconds for the whole class, and per student (engine seconds, score)."""
     start = time.perf_counter()
-    run = grade_course(course, demo_settings(load_settings(course, CONVNETS.name), course), jobs=jobs, force=True, progress=False,
+    run = grade_course(course, demo_settings(load_settings(course, CONVNETS.name), course), jobs=jobs, force=True,
+                       progress=False,
                        out=io.StringIO())
     wall = time.perf_counter() - start
     return wall, {r.student: (r.seconds, r.score) for r in run.results}
@@ -98,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
           f"{serial_theirs / len(graded):.2f} s   ratio {serial_theirs / serial_ours:.1f}x")
     print(f"Whole demo class ({len(ours)} folders): ours {wall:.1f} s wall with {args.jobs} job(s)   nbgrader "
           f"{serial_theirs:.1f} s serial   ratio {serial_theirs / wall:.1f}x")
-    print("nbgrader points are its in-kernel test-cell scores; ours come from the hidden battery (max "
+    print("nbgrader points are its in-kernel test-cell scores; ours come from the case tables (max "
           f"{CONVNETS.total_autograded_points:g}).")
     return 0
 
