@@ -26,7 +26,7 @@ from assignments import Assignment
 
 from .atomicio import atomic_write_json
 from .intake.course_layout import Submission, find_submissions, inspect_submission, ungraded_result
-from .results import SubmissionResult, TestResult
+from .results import SubmissionResult
 
 # The engine's entry point: (notebook_path, student, settings, files) -> SubmissionResult.
 Grader = Callable[..., SubmissionResult]
@@ -76,10 +76,7 @@ def submission_key(submission: Submission, fingerprint: str) -> str:
 
 def result_from_dict(document: dict) -> SubmissionResult:
     """Rebuild a SubmissionResult from `SubmissionResult.to_dict()` output (the cache format)."""
-    names = {f.name for f in dataclasses.fields(TestResult)}
-    tests = [TestResult(**{k: v for k, v in t.items() if k in names}) for t in document["tests"]]
-    return SubmissionResult(student=document["student"], assignment=document["assignment"], tests=tests,
-                            problems=list(document.get("problems", [])), seconds=float(document.get("seconds", 0)))
+    return SubmissionResult.from_dict(document)
 
 
 def _cache_path(cache_dir: Path, student: str) -> Path:
@@ -243,21 +240,24 @@ def grade_course(course_dir: Path, settings: Any, assignment: str | None = None,
     -------
     GradingRun
 
-    Writes (under ``<course_dir>/grades/``): ``<student>/results.json`` (Gradescope), ``<student>/feedback.html``,
-    ``grades.csv``, ``summary.txt``, ``score_histogram.png``; and the gradebook + ``autograded/``.
+    Writes, under ``<course_dir>/grades/<assignment>/``: ``<student>/results.json`` (Gradescope),
+    ``<student>/feedback.html``, ``summary.txt``, ``score_histogram.png`` and ``class_results.json``; then the
+    course-wide ``grades/grades.csv`` (every assignment's latest results); and the gradebook + ``autograded/``.
     """
     from .reports import gradebook as gradebook_writer
     from .reports.feedback_html import write_feedback_page
-    from .reports.grades_csv import write_grades_csv
+    from .reports.grades_csv import CLASS_RESULTS_FILE, write_class_results, write_grades_csv
     from .reports.gradescope import write_gradescope_results
     from .reports.summary import write_class_summary
 
     grader = default_grader if grader is None else grader
     out = sys.stdout if out is None else out
     course_dir = Path(course_dir).resolve()
-    grades_dir = course_dir / GRADES_DIR
-    cache_dir = grades_dir / CACHE_DIR
-    assignment = assignments.get(assignment or settings.assignment)
+    if assignment is not None and assignment != settings.assignment:
+        raise ValueError(f"the settings are for assignment {settings.assignment!r}, not {assignment!r}")
+    assignment = assignments.get(settings.assignment)
+    grades_dir = course_dir / GRADES_DIR / assignment.name
+    cache_dir = course_dir / GRADES_DIR / CACHE_DIR / assignment.name
     everyone = find_submissions(course_dir, assignment)
     if student is not None:
         if not (course_dir / "submitted" / student).is_dir():
@@ -282,7 +282,8 @@ def grade_course(course_dir: Path, settings: Any, assignment: str | None = None,
         if result.student in written:
             write_gradescope_results(result, grades_dir / result.student / "results.json")
             write_feedback_page(result, grades_dir / result.student / "feedback.html")
-    write_grades_csv(run.results, grades_dir / "grades.csv", assignment)
+    write_class_results(run.results, grades_dir / CLASS_RESULTS_FILE)
+    write_grades_csv(course_dir / GRADES_DIR, list(assignments.ASSIGNMENTS.values()))
     if gradebook:
         inputs = {s.student: s for s in everyone}
         try:

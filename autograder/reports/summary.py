@@ -113,5 +113,5 @@ def write_class_summary(run, grades_dir: Path, out: TextIO) -> None:
     print(f"This run: graded {len(run.graded)}, reused {len(run.cached)} cached result(s){timing}.", file=out)
     for student, error in sorted(run.errors.items()):
         print(f"GRADER ERROR for {student} (nothing recorded for this student): {error}", file=out)
-    print(f"Reports: {grades_dir} (grades.csv, {SUMMARY_FILE}, {HISTOGRAM_FILE}, <student>/results.json, "
+    print(f"Reports: {grades_dir} ({SUMMARY_FILE}, {HISTOGRAM_FILE}, <student>/results.json, "
           f"<student>/feedback.html)", file=out)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import nbformat
 
-from assignments.convnets import CONVNETS, EXPERIMENT_FILE
+from assignments.convnets import CONVNETS
 
 MANUAL = "answer_naive_speed"
 

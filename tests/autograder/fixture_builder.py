@@ -20,7 +20,7 @@ from pathlib import Path
 
 import nbformat
 
-from assignments.convnets import CONVNETS, EXPERIMENT_FILE
+from assignments.convnets import CONVNETS
 from autograder.intake.notebook_reader import strip_hidden_tests
 
 FIXTURES = Path(__file__).with_name("fixtures")

@@ -8,12 +8,13 @@ import json
 import nbformat
 import pytest
 
-from assignments.convnets import CONVNETS, EXPERIMENT_FILE
+from assignments.convnets import CONVNETS
 from autograder.cli import REPO_ROOT, load_settings
 from autograder.intake.course_layout import find_submissions
-from autograder.demo_class import HALF_DONE_ITEMS, build_demo_class, demo_settings
+from autograder.demo_class import build_demo_class, demo_settings, half_done_items
 from autograder.pipeline import grade_course
 
+HALF_DONE_ITEMS = half_done_items(CONVNETS)
 SOURCE = REPO_ROOT / "source" / CONVNETS.name / CONVNETS.notebook
 needs_source = pytest.mark.skipif(not SOURCE.is_file(), reason="run `make source` first: no instructor notebook")
 

@@ -122,3 +122,28 @@ def score(cases: tuple[Case, ...], path: Path | None, settings: GradingSettings)
     if accuracy_test.score < accuracy_points:
         accuracy_test.hint = "train longer, tune the learning rate and regularisation, or widen the network"
     return [file_test, accuracy_test]
+
+
+# The demo class's trained model (see autograder.demo_class): a small net that reaches ~95% on the tiny digits
+# stand-in in a few seconds of training.
+DEMO_MODEL_FILE = "demo_experiment_model.npz"
+DEMO_MODEL_KWARGS = {"num_filters": 8, "filter_size": 3, "hidden_dim": 64}
+
+
+def demo_file(dest: Path, data_dir: Path) -> bytes:
+    """A good experiment file for the demo class, trained once with the reference code and kept in ``dest``."""
+    path = Path(dest) / DEMO_MODEL_FILE
+    if not path.is_file():
+        from reference_impl.cnn import ThreeLayerConvNet
+        from reference_impl.data import get_CIFAR10_data
+        from reference_impl.model_io import save_experiment_model
+        from reference_impl.solver import Solver
+        from reference_impl.tiny_cifar import TINY_SPLIT
+
+        data = get_CIFAR10_data(**TINY_SPLIT, cifar10_dir=data_dir)
+        np.random.seed(231)  # the reference model and Solver draw from NumPy's global generator
+        model = ThreeLayerConvNet(weight_scale=1e-2, reg=1e-3, **DEMO_MODEL_KWARGS)
+        Solver(model, data, update_rule="adam", optim_config={"learning_rate": 1e-3}, batch_size=50, num_epochs=3,
+               verbose=False).train()
+        save_experiment_model(path, model, **DEMO_MODEL_KWARGS)
+    return path.read_bytes()

@@ -45,3 +45,17 @@ def prepare(case: Case, rng: np.random.Generator) -> Prepared:
                                                 "overlapping windows can share a max")] + checks
     ops, checks = with_unchanged(case, inputs, ops, checks, ["x", "dout"])
     return Prepared(inputs, ops, checks, aux)
+
+
+# The demo class's buggy student (see autograder.demo_class): the classic max-pool backward bug.
+DEMO_BUG_STUDENT = "demo_buggy_pool_backward"
+
+
+def demo_bug(code: str) -> str:
+    """Assign instead of accumulate: the first `+=` on a code line (not a comment) becomes `=`."""
+    lines = code.splitlines()
+    for number, line in enumerate(lines):
+        if "+=" in line.split("#", 1)[0]:
+            lines[number] = line.replace("+=", "=", 1)
+            return "\n".join(lines)
+    raise RuntimeError("the reference max_pool_backward_naive has no '+=' line to turn into the demo's bug")

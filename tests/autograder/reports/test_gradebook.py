@@ -14,7 +14,7 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from assignments.convnets import CONVNETS, EXPERIMENT_FILE
+from assignments.convnets import CONVNETS
 from autograder.intake.course_layout import find_submissions, ungraded_result
 from autograder.reports.gradebook import GradebookUnavailable, gradebook_location, write_gradebook
 from autograder.results import SubmissionResult

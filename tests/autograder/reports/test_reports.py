@@ -10,8 +10,10 @@ from numbers import Real
 
 import pytest
 
-from assignments.convnets import CONVNETS, EXPERIMENT_FILE
-from autograder.reports.grades_csv import csv_header, write_grades_csv
+from assignments import Assignment, GradedItem
+from assignments.convnets import CONVNETS
+from autograder.reports.grades_csv import (CLASS_RESULTS_FILE, csv_header, grades_csv, write_class_results,
+                                          write_grades_csv)
 from autograder.reports.gradescope import gradescope_results, write_gradescope_results
 from autograder.reports.feedback_html import feedback_html
 from autograder.reports.summary import hardest_tests, histogram_png, pass_rates, summary_text
@@ -83,17 +85,29 @@ def test_hidden_cases_are_shown_by_name_and_describe_only_what_was_checked():
 
 
 def test_grades_csv_has_one_row_per_student_with_item_scores(tmp_path):
-    path = tmp_path / "grades.csv"
-    write_grades_csv([_result("zed"), _result("amy")], path, CONVNETS)
-    rows = list(csv.DictReader(io.StringIO(path.read_text())))
-    assert list(rows[0]) == ["student", "score", "max_score", *(g.name for g in CONVNETS.graded_items), "problems"]
-    assert csv_header(CONVNETS) == list(rows[0])
+    write_class_results([_result("zed"), _result("amy")], tmp_path / "convnets" / CLASS_RESULTS_FILE)
+    write_grades_csv(tmp_path, [CONVNETS])
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "grades.csv").read_text())))
+    items = [f"convnets:{g.name}" for g in CONVNETS.graded_items]
+    assert list(rows[0]) == ["student", "score", "max_score", "convnets", *items, "problems"]
+    assert csv_header([CONVNETS]) == list(rows[0])
     assert [row["student"] for row in rows] == ["amy", "zed"]
     row = rows[0]
-    assert (row["score"], row["max_score"], row["conv_forward_naive"], row["max_pool_backward_naive"]) == \
-        ("6.5", "20", "4", "2.5")
-    assert row["ThreeLayerConvNet"] == "0" and row["problems"] == "tampered cell"
-    assert sum(float(row[g.name]) for g in CONVNETS.graded_items) == float(row["score"])
+    assert (row["score"], row["max_score"], row["convnets"], row["convnets:conv_forward_naive"],
+            row["convnets:max_pool_backward_naive"]) == ("6.5", "20", "6.5", "4", "2.5")
+    assert row["convnets:ThreeLayerConvNet"] == "0" and row["problems"] == "convnets: tampered cell"
+    assert sum(float(row[item]) for item in items) == float(row["convnets"])
+
+
+def test_grades_csv_holds_every_assignment_and_leaves_a_missing_one_blank():
+    second = Assignment("second", "Second.ipynb", "templates/second/Second.py", (GradedItem("flatten", 4),))
+    late = SubmissionResult("amy", "second", [Check("flatten: shapes", "flatten", 3.0, 4.0)])
+    text = grades_csv({"convnets": [_result("amy"), _result("zed")], "second": [late]}, [CONVNETS, second])
+    rows = {row["student"]: row for row in csv.DictReader(io.StringIO(text))}
+    assert list(rows["amy"])[-3:] == ["second", "second:flatten", "problems"]
+    assert (rows["amy"]["score"], rows["amy"]["max_score"], rows["amy"]["second"]) == ("9.5", "24", "3")
+    # zed has not submitted the second assignment: blank cells, and its points count 0 of its total.
+    assert (rows["zed"]["second"], rows["zed"]["second:flatten"], rows["zed"]["max_score"]) == ("", "", "24")
 
 
 class _Collector(HTMLParser):
