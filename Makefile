@@ -21,7 +21,8 @@ $(STAMP): pyproject.toml setup.py reference_impl/im2col_cython.pyx
 	touch $(STAMP)
 
 ## demo: the built-in default, no downloads: train the three-layer net briefly on the tiny data set
-##       (plots under out/demo/), then grade the built-in demo class (reports under out/demo_class/grades/)
+##       (plots under out/demo/), then grade the built-in demo class, every installed assignment
+##       (reports under out/demo_class/grades/)
 demo: $(STAMP)
 	$(RUN) $(PY) -m reference_impl.demo
 	$(RUN) $(PY) -m autograder demo-class
@@ -37,17 +38,22 @@ bench: $(STAMP)
 clean:
 	rm -rf build out reference_impl/*.so reference_impl/im2col_cython.c
 
-## grade: grade submitted/<student>/convnets/ (the built-in demo class when there are none);
-##        make grade STUDENT=id regrades one student, make grade JOBS=n sets the parallel processes
+# Every course target works on all assignments (assignments/), or on one: make source ASSIGNMENT=convnets
+ASSIGNMENT_ARG = $(if $(ASSIGNMENT),--assignment $(ASSIGNMENT))
+
+## grade: grade submitted/<student>/<assignment>/ for every assignment (the built-in demo class when there are
+##        none); reports under grades/<assignment>/, the class table in grades/grades.csv.
+##        make grade STUDENT=id regrades one student, ASSIGNMENT=name one assignment, JOBS=n sets the processes
 .PHONY: grade
 grade: $(STAMP)
-	$(RUN) $(PY) -m autograder grade $(if $(STUDENT),--student $(STUDENT)) $(if $(JOBS),--jobs $(JOBS))
+	$(RUN) $(PY) -m autograder grade $(ASSIGNMENT_ARG) $(if $(STUDENT),--student $(STUDENT)) \
+		$(if $(JOBS),--jobs $(JOBS))
 
-## source: regenerate source/convnets/ (notebook + shipped convkit/) from templates/ and reference_impl/
-## release: nbgrader generate_assignment -> release/convnets/ and release/convnets.zip
+## source: regenerate source/<assignment>/ (notebook + shipped support package) from templates/ and reference_impl/
+## release: nbgrader generate_assignment -> release/<assignment>/ and release/<assignment>.zip
 .PHONY: source release
 source: $(STAMP)
-	$(RUN) $(PY) -m notebook_builder source
+	$(RUN) $(PY) -m notebook_builder source $(ASSIGNMENT_ARG)
 
 release: source
-	$(RUN) $(PY) -m notebook_builder release
+	$(RUN) $(PY) -m notebook_builder release $(ASSIGNMENT_ARG)

@@ -1,10 +1,11 @@
 """Command line: `python -m autograder grade ...` and `python -m autograder demo-class`.
 
-    python -m autograder grade [--student ID] [--jobs N] [--course-dir DIR] [--assignment convnets] [--force]
+    python -m autograder grade [--assignment NAME] [--student ID] [--jobs N] [--course-dir DIR] [--force]
     python -m autograder demo-class [--dest DIR] [--jobs N]
 
-`grade` with no submissions under <course-dir>/submitted/ grades the built-in demo class instead, so that a
-fresh clone shows the whole pipeline at work.
+`grade` grades every assignment of the course whose instructor notebook exists (source/<name>/), or only
+`--assignment`; with no submissions under <course-dir>/submitted/ it grades the built-in demo class instead,
+so that a fresh clone shows the whole pipeline at work.
 """
 from __future__ import annotations
 
@@ -14,8 +15,9 @@ import sys
 from pathlib import Path
 from typing import Any, Sequence
 
-from . import spec
-from .course_layout import check_student_id, find_submissions
+import assignments
+
+from .intake.course_layout import check_student_id, find_submissions
 from .pipeline import grade_course
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -45,7 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
     grade = commands.add_parser("grade", help="grade submitted/<student>/<assignment>/ of a course directory")
     grade.add_argument("--student", type=_student_id, help="regrade this student only")
     grade.add_argument("--course-dir", type=Path, default=Path.cwd(), help="nbgrader course root (default: .)")
-    grade.add_argument("--assignment", default=spec.ASSIGNMENT, help=f"assignment id (default: {spec.ASSIGNMENT})")
+    grade.add_argument("--assignment", default="", choices=["", *assignments.ASSIGNMENTS],
+                       help="grade this assignment only (default: every assignment with a source notebook)")
     grade.add_argument("--force", action="store_true", help="regrade everyone, ignoring cached results")
     demo = commands.add_parser("demo-class", help="build and grade the built-in demo class")
     demo.add_argument("--dest", type=Path, default=None, help="demo course directory (default: out/demo_class)")
@@ -60,9 +63,21 @@ def load_settings(course_dir: Path, assignment: str) -> Any:
     """The engine's GradingSettings: `c.GradingSettings` of the course's nbgrader_config.py, pointed at the
     course's instructor notebook of `assignment`."""
     from .settings import GradingSettings
-    instructor = Path(course_dir) / "source" / assignment / spec.NOTEBOOK
+    record = assignments.get(assignment)
+    instructor = Path(course_dir) / "source" / record.name / record.notebook
     overrides = {"source_notebook": instructor.resolve()} if instructor.is_file() else {}
-    return GradingSettings.from_nbgrader_config(Path(course_dir), **overrides)
+    return GradingSettings.from_nbgrader_config(Path(course_dir), record.name, **overrides)
+
+
+def installed(course_dir: Path, name: str = "") -> list[assignments.Assignment]:
+    """The assignments to grade: ``name`` only, or every one the course has (its instructor notebook is in
+    source/, or some student submitted it)."""
+    if name:
+        return [assignments.get(name)]
+    course_dir = Path(course_dir)
+    return [a for a in assignments.ASSIGNMENTS.values()
+            if (course_dir / "source" / a.name / a.notebook).is_file()
+            or any(p.is_dir() for p in (course_dir / "submitted").glob(f"*/{a.name}"))]
 
 
 def run_demo(dest: Path | None, jobs: int, progress: bool) -> int:
@@ -73,12 +88,19 @@ def run_demo(dest: Path | None, jobs: int, progress: bool) -> int:
     except (FileNotFoundError, RuntimeError) as error:
         print(f"cannot build the demo class: {error}", file=sys.stderr)
         return 2
-    print(f"Demo class in {course}: the reference solution (with a trained experiment model), a half-done "
-          f"notebook, a buggy max-pool backward, a broken file and a wrongly named notebook.")
-    run = grade_course(course, demo_settings(load_settings(course, spec.ASSIGNMENT), course), jobs=jobs,
-                       progress=progress)
-    print(f"Open {course / 'grades' / 'demo_buggy_pool_backward' / 'feedback.html'} to see a student's feedback.")
-    return 1 if run.errors else 0
+    chosen = installed(course)
+    print(f"Demo class in {course} ({', '.join(a.name for a in chosen)}): the reference solution (with the files "
+          f"it is graded from), a half-done notebook, one with a classic bug, a broken file and a wrongly named "
+          f"notebook.")
+    errors = 0
+    for record in chosen:
+        print(f"\n== {record.name} ==")
+        run = grade_course(course, demo_settings(load_settings(course, record.name), course), jobs=jobs,
+                           progress=progress)
+        errors += len(run.errors)
+    print(f"\nClass table: {course / 'grades' / 'grades.csv'}; open "
+          f"{course / 'grades' / chosen[0].name / 'demo_half_done' / 'feedback.html'} to see a student's feedback.")
+    return 1 if errors else 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -92,17 +114,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "demo-class":
         return run_demo(args.dest, args.jobs, progress)
     course = args.course_dir.resolve()
-    if not find_submissions(course, args.assignment):
+    chosen = installed(course, args.assignment)
+    if not any(find_submissions(course, record) for record in chosen):
         if args.student:
             print(f"no submissions under {course / 'submitted'}; nothing to regrade for {args.student}",
                   file=sys.stderr)
             return 2
         print(f"No submissions under {course / 'submitted'}: grading the built-in demo class instead.")
         return run_demo(None, args.jobs, progress)
-    try:
-        run = grade_course(course, load_settings(course, args.assignment), args.assignment, jobs=args.jobs,
-                           student=args.student, force=args.force, progress=progress)
-    except ValueError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    return 1 if run.errors else 0
+    errors = 0
+    for record in chosen:
+        if len(chosen) > 1:
+            print(f"\n== {record.name} ==")
+        try:
+            run = grade_course(course, load_settings(course, record.name), jobs=args.jobs, student=args.student,
+                               force=args.force, progress=progress)
+        except ValueError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
+        errors += len(run.errors)
+    return 1 if errors else 0

@@ -1,14 +1,16 @@
 """A small built-in class to grade on a fresh clone: `python -m autograder demo-class`.
 
-Built from the instructor's source notebook into its own nbgrader course directory (default out/demo_class/),
-so it never mixes with real submissions: the release is generated with `nbgrader generate_assignment` (which
-also creates the demo gradebook), then five students are written from it:
+Built from the instructor's source notebooks of every installed assignment into its own nbgrader course
+directory (default out/demo_class/), so it never mixes with real submissions: each release is generated with
+`nbgrader generate_assignment` (which also creates the demo gradebook), then five students submit each one:
 
-- demo_reference: every solution cell filled with the reference solution, plus an experiment model trained
-  for a few seconds on the built-in tiny CIFAR-10 stand-in (which also serves as the demo's held-out data);
-- demo_half_done: only the convolution and max-pool cells filled, the rest left as released;
-- demo_buggy_pool_backward: reference (with the model), except max-pool backward assigns instead of
-  accumulating;
+- demo_reference: every solution cell filled with the reference solution, plus the files its items are
+  graded from (for convnets, an experiment model trained for a few seconds on the built-in tiny CIFAR-10
+  stand-in, which also serves as the demo's held-out data);
+- demo_half_done: the first half of the code items filled (for convnets, the convolution and max-pool cells),
+  the rest left as released;
+- a buggy student named by the case module that plants the bug (for convnets, demo_buggy_pool_backward: the
+  reference, except max-pool backward assigns instead of accumulating);
 - demo_broken_file: a truncated, unreadable notebook file;
 - demo_wrong_name: the reference saved under a name the assignment does not expect.
 """
@@ -25,16 +27,13 @@ from typing import Any, Callable
 
 import nbformat
 
-from . import spec
+import assignments
+
 from .atomicio import atomic_write_bytes, atomic_write_text
 
 DEMO_DIR = Path("out") / "demo_class"
-HALF_DONE_ITEMS = ("conv_forward_naive", "conv_backward_naive", "max_pool_forward_naive", "max_pool_backward_naive")
 _STAMP = ".demo-source.sha256"
 DATA_DIR = "datasets"
-_MODEL_FILE = "demo_experiment_model.npz"
-# A small net that reaches ~95% on the tiny digits stand-in in a few seconds of training.
-_MODEL_KWARGS = {"num_filters": 8, "filter_size": 3, "hidden_dim": 64}
 _MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
 
 
@@ -74,16 +73,6 @@ def _solutions(source: nbformat.NotebookNode) -> dict[str, str]:
     return found
 
 
-def _assign_instead_of_accumulate(code: str) -> str:
-    """The classic max-pool backward bug: the first `+=` on a code line (not a comment) becomes `=`."""
-    lines = code.splitlines()
-    for number, line in enumerate(lines):
-        if "+=" in line.split("#", 1)[0]:
-            lines[number] = line.replace("+=", "=", 1)
-            return "\n".join(lines)
-    raise RuntimeError("the reference max_pool_backward_naive has no '+=' line to turn into the demo's bug")
-
-
 def _filled(release: nbformat.NotebookNode, solutions: dict[str, str], only: tuple[str, ...] | None = None,
             bugs: dict[str, Callable[[str], str]] | None = None) -> str:
     """The release notebook with solution cells filled in (all, or those in `only`), as JSON text."""
@@ -104,26 +93,6 @@ def _tiny_data(dest: Path) -> Path:
     return dest / DATA_DIR
 
 
-def _experiment_model(dest: Path) -> bytes:
-    """The demo's experiment file, trained once with the reference code and kept in the demo directory."""
-    path = dest / _MODEL_FILE
-    if not path.is_file():
-        import numpy as np
-        from reference_impl.cnn import ThreeLayerConvNet
-        from reference_impl.data import get_CIFAR10_data
-        from reference_impl.model_io import save_experiment_model
-        from reference_impl.solver import Solver
-        from reference_impl.tiny_cifar import TINY_SPLIT
-
-        data = get_CIFAR10_data(**TINY_SPLIT, cifar10_dir=_tiny_data(dest))
-        np.random.seed(231)  # the reference model and Solver draw from NumPy's global generator
-        model = ThreeLayerConvNet(weight_scale=1e-2, reg=1e-3, **_MODEL_KWARGS)
-        Solver(model, data, update_rule="adam", optim_config={"learning_rate": 1e-3}, batch_size=50, num_epochs=3,
-               verbose=False).train()
-        save_experiment_model(path, model, **_MODEL_KWARGS)
-    return path.read_bytes()
-
-
 def demo_settings(settings: Any, dest: Path) -> Any:
     """`settings` with the demo's held-out data: the validation split of the tiny stand-in data set."""
     from reference_impl.tiny_cifar import TINY_SPLIT
@@ -132,8 +101,23 @@ def demo_settings(settings: Any, dest: Path) -> Any:
                                heldout_num_validation=TINY_SPLIT["num_validation"])
 
 
+def _installed(repo_root: Path) -> list[assignments.Assignment]:
+    return [a for a in assignments.ASSIGNMENTS.values() if (repo_root / "source" / a.name / a.notebook).is_file()]
+
+
+def half_done_items(record: assignments.Assignment) -> tuple[str, ...]:
+    """The items the half-done student solved: the first half of those that run code."""
+    code = [g.name for g in record.graded_items if g.runs_code]
+    return tuple(code[:len(code) // 2])
+
+
 def build_demo_class(repo_root: Path, dest: Path | None = None) -> Path:
-    """Create (or refresh) the demo course directory and its five submissions.
+    """Create (or refresh) the demo course directory and its five students, for every installed assignment.
+
+    An assignment is installed when its instructor notebook exists (``source/<name>/<notebook>``, written by
+    `make source`). Every student submits every installed assignment; the case modules supply what is
+    assignment-specific: ``demo_file(dest, data_dir)`` makes a good file for an item graded from a file, and
+    ``demo_bug(code)`` (with ``DEMO_BUG_STUDENT``) plants the buggy student's classic bug.
 
     Parameters
     ----------
@@ -150,49 +134,65 @@ def build_demo_class(repo_root: Path, dest: Path | None = None) -> Path:
     Raises
     ------
     FileNotFoundError
-        If the instructor's source notebook has not been generated (`make source`).
+        If no assignment's source notebook has been generated (`make source`).
     RuntimeError
         If `nbgrader generate_assignment` fails (its output is included).
     """
+    from . import cases
+
     repo_root = Path(repo_root).resolve()
     dest = (repo_root / DEMO_DIR if dest is None else Path(dest)).resolve()
-    source_dir = repo_root / "source" / spec.ASSIGNMENT
-    if not (source_dir / spec.NOTEBOOK).is_file():
-        raise FileNotFoundError(f"the demo class is built from {source_dir / spec.NOTEBOOK}, which does not exist "
-                                f"yet: run `make source` first")
-    stamp = _tree_hash(source_dir)
-    release_notebook = dest / "release" / spec.ASSIGNMENT / spec.NOTEBOOK
-    if not release_notebook.is_file() or not (dest / _STAMP).is_file() or (dest / _STAMP).read_text() != stamp:
+    records = _installed(repo_root)
+    if not records:
+        expected = ", ".join(f"source/{a.name}/{a.notebook}" for a in assignments.ASSIGNMENTS.values())
+        raise FileNotFoundError(f"the demo class is built from the instructor notebooks ({expected}), none of "
+                                f"which exists yet in {repo_root}: run `make source` first")
+    stamp = "".join(_tree_hash(repo_root / "source" / r.name) for r in records)
+    released = all((dest / "release" / r.name / r.notebook).is_file() for r in records)
+    if not released or not (dest / _STAMP).is_file() or (dest / _STAMP).read_text() != stamp:
         # A changed source means a new release and gradebook: start the demo course from scratch.
         for name in ("source", "release", "submitted", "autograded", "grades", "gradebook.db"):
             target = dest / name
             shutil.rmtree(target) if target.is_dir() else target.unlink(missing_ok=True)
-        shutil.copytree(source_dir, dest / "source" / spec.ASSIGNMENT,
-                        ignore=shutil.ignore_patterns("__pycache__", "*.so", "build"))
         _write_config(repo_root, dest)
-        done = subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", spec.ASSIGNMENT, "--force"],
-                              cwd=dest, env=_nbgrader_env(repo_root), capture_output=True, text=True)
-        if done.returncode != 0 or not release_notebook.is_file():
-            raise RuntimeError(f"nbgrader generate_assignment failed in {dest}:\n{done.stdout}\n{done.stderr}")
+        for record in records:
+            shutil.copytree(repo_root / "source" / record.name, dest / "source" / record.name,
+                            ignore=shutil.ignore_patterns("__pycache__", "*.so", "build"))
+            done = subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", record.name, "--force"],
+                                  cwd=dest, env=_nbgrader_env(repo_root), capture_output=True, text=True)
+            if done.returncode != 0 or not (dest / "release" / record.name / record.notebook).is_file():
+                raise RuntimeError(f"nbgrader generate_assignment {record.name} failed in {dest}:\n{done.stdout}\n"
+                                   f"{done.stderr}")
         atomic_write_text(dest / _STAMP, stamp)
-    source = nbformat.read(str(source_dir / spec.NOTEBOOK), as_version=4)
-    release = nbformat.read(str(release_notebook), as_version=4)
+    for record in records:
+        _write_students(dest, repo_root / "source" / record.name, record, cases)
+    return dest
+
+
+def _write_students(dest: Path, source_dir: Path, record: assignments.Assignment, cases) -> None:
+    source = nbformat.read(str(source_dir / record.notebook), as_version=4)
+    release = nbformat.read(str(dest / "release" / record.name / record.notebook), as_version=4)
     solutions = _solutions(source)
     reference = _filled(release, solutions)
-    bug = {"max_pool_backward_naive": _assign_instead_of_accumulate}
+    modules = [cases.item_module(record.name, g.name) for g in record.graded_items]
+    buggy = next((m for m in modules if hasattr(m, "demo_bug")), None)
     students = {
-        ("demo_reference", spec.NOTEBOOK): reference,
-        ("demo_half_done", spec.NOTEBOOK): _filled(release, solutions, only=HALF_DONE_ITEMS),
-        ("demo_buggy_pool_backward", spec.NOTEBOOK): _filled(release, solutions, bugs=bug),
-        ("demo_broken_file", spec.NOTEBOOK): reference[: len(reference) // 3],
-        ("demo_wrong_name", "ConvolutionalNetworks (1).ipynb"): reference,
+        ("demo_reference", record.notebook): reference,
+        ("demo_half_done", record.notebook): _filled(release, solutions, only=half_done_items(record)),
+        ("demo_broken_file", record.notebook): reference[: len(reference) // 3],
+        ("demo_wrong_name", f"{Path(record.notebook).stem} (1).ipynb"): reference,
     }
-    model = _experiment_model(dest)
+    with_files = ["demo_reference"]
+    if buggy is not None:
+        students[(buggy.DEMO_BUG_STUDENT, record.notebook)] = _filled(release, solutions,
+                                                                      bugs={buggy.ITEM: buggy.demo_bug})
+        with_files.append(buggy.DEMO_BUG_STUDENT)
+    files = {g.file: cases.item_module(record.name, g.name).demo_file(dest, _tiny_data(dest))
+             for g in record.graded_items if g.file}
     for (student, filename), text in students.items():
-        folder = dest / "submitted" / student / spec.ASSIGNMENT
+        folder = dest / "submitted" / student / record.name
         if not (folder / filename).is_file() or (folder / filename).read_text(encoding="utf-8") != text:
             atomic_write_text(folder / filename, text)
-        if student in ("demo_reference", "demo_buggy_pool_backward") and (
-                not (folder / spec.EXPERIMENT_FILE).is_file() or (folder / spec.EXPERIMENT_FILE).read_bytes() != model):
-            atomic_write_bytes(folder / spec.EXPERIMENT_FILE, model)
-    return dest
+        for name, payload in files.items():
+            if student in with_files and (not (folder / name).is_file() or (folder / name).read_bytes() != payload):
+                atomic_write_bytes(folder / name, payload)

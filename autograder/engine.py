@@ -1,11 +1,11 @@
 """Grade one submitted notebook: ``grade_submission`` is the whole public interface.
 
 One sandboxed worker process per submission (see ``sandbox``) imports NumPy once and forks one child per
-graded function or class (see ``worker``); each child runs the instructor's setup cell and the student's code,
-then every case of that item's battery. The parent loads the outputs as plain float64 arrays and judges them
-with ``checks``. A child that dies takes only its own item with it, and the item is rerun past the cell or
-case that killed it. The experiment is scored here, in the parent, from the saved ``.npz`` file. Nothing a
-student does makes ``grade_submission`` raise.
+graded item that runs code (see ``sandbox.untrusted.worker``); each child runs the instructor's setup cell and
+the student's code, then every case of that item (``cases``). The parent loads the outputs as plain float64
+arrays and judges them with ``checks``. A child that dies takes only its own item with it, and the item is
+rerun past the cell or case that killed it. Items graded from a submitted file are scored here, in the parent,
+by their case module. Nothing a student does makes ``grade_submission`` raise.
 """
 from __future__ import annotations
 
@@ -16,45 +16,51 @@ import shutil
 import tempfile
 import time
 from dataclasses import dataclass, field
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
 
-from . import battery, spec
+import assignments
+from assignments import Assignment
+
+from . import cases
+from .cases import Case, Prepared
+from .cases.ops import with_npy_paths
 from .checks import FunctionCheck, Output, Verdict
-from .notebook_reader import (InstructorNotebook, NotebookError, Submission, neutralise_magics,
-                              read_instructor_notebook, read_submission)
+from .intake.notebook_reader import (InstructorNotebook, NotebookError, Submission, neutralise_magics,
+                                     read_instructor_notebook, read_submission)
 from .results import SubmissionResult, TestResult
 from .sandbox import WorkerLimits, WorkerRun, run_worker
+from .sandbox.files import install_worker, load_outputs, read_status, write_lib
+from .sandbox.untrusted import protocol
 from .settings import GradingSettings
-from .worker_files import load_outputs, read_status, with_npy_paths, write_lib
 
-WORKER_SCRIPT = "grader_worker.py"
 MAX_ATTEMPTS = 4
-# Items that must be written with loops: the provided fast layers are replaced by tripwires for them.
-NAIVE_ITEMS = ("conv_forward_naive", "conv_backward_naive", "max_pool_forward_naive", "max_pool_backward_naive")
+AUX = protocol.AUX_SUFFIX
 
 
 def grade_submission(notebook_path: Path, student: str, settings: GradingSettings,
-                     experiment_path: Path | None = None) -> SubmissionResult:
-    """Grade one student's notebook (and saved experiment model) against the instructor's battery.
+                     files: Mapping[str, Path] | None = None) -> SubmissionResult:
+    """Grade one student's notebook (and the files it carries) against the instructor's cases.
 
     Parameters
     ----------
     notebook_path : Path
-        The submitted notebook. Only this file (and ``experiment_path``) is read from the submission.
+        The submitted notebook. Only this file (and ``files``) is read from the submission.
     student : str
         Student id, copied into the result.
     settings : GradingSettings
-        Limits, instructor notebook, held-out data, feedback options.
-    experiment_path : Path or None
-        The submitted ``experiment_model.npz`` (default: next to the notebook).
+        The assignment (``settings.assignment``), limits, instructor notebook, held-out data, feedback options.
+    files : mapping of file name to Path, optional
+        The submitted files that items are graded from (``GradedItem.file``), as found by the intake; an item
+        whose file is not in the mapping scores zero saying so. Default: look for them next to the notebook.
 
     Returns
     -------
     SubmissionResult
-        One TestResult per battery case (plus the experiment's), problems found in the file, timing and a log
-        recording the isolation level and the hidden seed.
+        One TestResult per case of every graded item, problems found in the file, timing and a log recording
+        the isolation level and the hidden seed.
 
     Raises
     ------
@@ -62,15 +68,18 @@ def grade_submission(notebook_path: Path, student: str, settings: GradingSetting
         Only for the grader's own configuration: the instructor's source notebook is missing.
     """
     started = time.monotonic()
-    result = SubmissionResult(student=student, assignment=spec.ASSIGNMENT)
+    assignment = assignments.get(settings.assignment)
+    result = SubmissionResult(student=student, assignment=assignment.name)
     seed = settings.hidden_seed if settings.hidden_seed is not None else int.from_bytes(os.urandom(4), "little")
     result.log.append(f"hidden cases drawn with seed {seed}")
     notebook_path = Path(notebook_path)
-    experiment_path = Path(experiment_path) if experiment_path else notebook_path.parent / spec.EXPERIMENT_FILE
+    if files is None:
+        files = {g.file: notebook_path.parent / g.file for g in assignment.graded_items if g.file}
     if not settings.source_notebook.is_file():
         raise FileNotFoundError(f"the instructor's source notebook {settings.source_notebook} does not exist; "
                                 "run `make source` first (this is a grader configuration error, not the student's)")
-    instructor = _instructor(settings.source_notebook, settings.source_notebook.stat().st_mtime_ns)
+    not_run = tuple(g.name for g in assignment.graded_items if not g.runs_code)
+    instructor = _instructor(settings.source_notebook, settings.source_notebook.stat().st_mtime_ns, not_run)
     try:
         submission = read_submission(notebook_path, instructor)
     except NotebookError as error:
@@ -81,41 +90,43 @@ def grade_submission(notebook_path: Path, student: str, settings: GradingSetting
                                f"{error})")
         submission = None
     result.problems.extend(submission.problems if submission else [])
-    function_items = [g.name for g in spec.GRADED_ITEMS if g.kind != "experiment"]
+    in_worker = [g.name for g in assignment.graded_items if cases.runs_in_worker(assignment, g.name)]
+    unreadable = "the notebook could not be read (see the problems above)"
+    graded_tests: dict[str, list[TestResult]] = {}
     if submission is None:
-        for name in function_items:
-            result.tests.extend(_zero(c, "the notebook could not be read (see the problems above)")
-                                for c in battery.cases_for(name))
-    else:
-        tests, isolation = _grade_items(function_items, submission, instructor, settings, seed)
-        result.tests.extend(tests)
+        for name in in_worker:
+            graded_tests[name] = [_zero(c, unreadable) for c in cases.cases_for(assignment, name)]
+    elif in_worker:
+        tests, isolation = _grade_items(assignment, in_worker, submission, instructor, settings, seed)
+        for test in tests:
+            graded_tests.setdefault(test.item, []).append(test)
         result.log.append(f"student code ran with isolation level {isolation}")
         if isolation.startswith("reduced"):
             result.log.append("WARNING: Linux namespaces were unavailable; student code could read world-readable "
                               "files (and, without the drop to nobody, everything the grader's user can read)")
-    from .experiment import grade_experiment  # reference model and data are loaded only here
-    for graded in spec.GRADED_ITEMS:
-        if graded.kind == "experiment":
-            result.tests.extend(grade_experiment(experiment_path, graded, settings) if submission else
-                                _all_zero_experiment(graded))
+    for graded in assignment.graded_items:
+        if graded.name in in_worker:
+            continue
+        if submission is None:
+            graded_tests[graded.name] = [_zero(c, unreadable) for c in cases.cases_for(assignment, graded.name)]
+        else:
+            path = files.get(graded.file) if graded.file else None
+            graded_tests[graded.name] = cases.score_file(assignment, graded.name, Path(path) if path else None,
+                                                         settings)
+    for graded in assignment.graded_items:  # results in the record's item order
+        result.tests.extend(graded_tests.get(graded.name, []))
     result.seconds = time.monotonic() - started
     return result
 
 
 @functools.lru_cache(maxsize=4)
-def _instructor(path: Path, mtime_ns: int) -> InstructorNotebook:
-    return read_instructor_notebook(path)
+def _instructor(path: Path, mtime_ns: int, not_run: tuple[str, ...]) -> InstructorNotebook:
+    return read_instructor_notebook(path, not_run)
 
 
-def _zero(case: battery.Case, message: str) -> TestResult:
+def _zero(case: Case, message: str) -> TestResult:
     return TestResult(case.name, case.item, 0.0, case.points, message=message,
                       visibility="visible" if case.visibility == "visible" else "hidden")
-
-
-def _all_zero_experiment(graded) -> list[TestResult]:
-    from .experiment import experiment_cases
-    return [TestResult(name, graded.name, 0.0, points, message="the notebook could not be read")
-            for name, points in experiment_cases(graded)]
 
 
 # ----------------------------------------------------------------------------------------------- workers
@@ -125,9 +136,6 @@ class _CaseOutcome:
     ok: bool
     error: str
     outputs: dict[str, Output]
-
-
-AUX = "~aux"
 
 
 @dataclass
@@ -151,13 +159,14 @@ class _ItemState:
                        if self.prepared[c.case_id].aux_ops and c.case_id not in self.aux_outputs]
 
 
-def _grade_items(items: list[str], submission: Submission, instructor: InstructorNotebook,
+def _grade_items(assignment: Assignment, items: list[str], submission: Submission, instructor: InstructorNotebook,
                  settings: GradingSettings, seed: int) -> tuple[list[TestResult], str]:
-    """Grade every function/class item; one worker child per item, restarted past what killed it."""
+    """Grade every item that runs code; one worker child per item, restarted past what killed it."""
     states = []
     for name in items:
-        cases = battery.cases_for(name)
-        states.append(_ItemState(name, cases, {c.case_id: battery.prepare(c, seed) for c in cases},
+        item_cases = cases.cases_for(assignment, name)
+        states.append(_ItemState(name, list(item_cases),
+                                 {c.case_id: cases.prepare(assignment, c, seed) for c in item_cases},
                                  {cell.label for cell in submission.cells if cell.grade_id == name}))
     cells = [{"label": c.label, "source": c.source} for c in submission.cells]
     isolation = ""
@@ -168,7 +177,7 @@ def _grade_items(items: list[str], submission: Submission, instructor: Instructo
             break
         for state in pending:
             state.skip_cells = [label for label in killers if label not in state.own_labels]
-        run, statuses, endings, outputs = _run_batch(pending, cells, instructor, settings)
+        run, statuses, endings, outputs = _run_batch(assignment, pending, cells, instructor, settings)
         isolation = run.isolation
         for state in pending:
             killer = _absorb(state, statuses.get(state.name, {}), outputs.get(state.name, {}),
@@ -209,15 +218,17 @@ def _absorb(state: _ItemState, status: dict, outputs: dict, death: str, last: bo
         state.done = True
         return None
     running = str(status.get("running") or "")
-    if running.startswith("cell:") and running[5:] not in state.own_labels and not last:
-        return running[5:]  # another cell ended the process: rerun without it
-    if running.startswith("case:") and running.endswith(AUX):
+    cell, case_job = protocol.RUNNING_CELL, protocol.RUNNING_CASE
+    if running.startswith(cell) and running[len(cell):] not in state.own_labels and not last:
+        return running[len(cell):]  # another cell ended the process: rerun without it
+    if running.startswith(case_job) and running.endswith(AUX):
         # The submitted forward pass, run only to support numeric-gradient checks, killed the process: those
         # checks become "not applicable"; the main tests had already run.
         for _, case_id in state.jobs():
             state.aux_outputs.setdefault(case_id, {})
-    elif running.startswith("case:"):
-        state.outcomes[running[5:]] = _CaseOutcome(False, f"this test ended the grading process: {death}", {})
+    elif running.startswith(case_job):
+        state.outcomes[running[len(case_job):]] = _CaseOutcome(False, f"this test ended the grading process: {death}",
+                                                               {})
     else:
         for case in state.cases:
             state.outcomes.setdefault(case.case_id, _CaseOutcome(
@@ -239,19 +250,20 @@ def _describe_death(ending, run: WorkerRun, settings: GradingSettings) -> str:
     return f"it exited with status {ending.get('exit')} (sys.exit or os._exit in student code?)"
 
 
-def _run_batch(states: list[_ItemState], cells, instructor, settings):
+def _run_batch(assignment: Assignment, states: list[_ItemState], cells, instructor, settings):
     """One sandboxed zygote run over several items: (WorkerRun, child statuses, endings, outputs by item)."""
     workdir = Path(tempfile.mkdtemp(prefix="grader-worker-"))
     try:
-        shutil.copyfile(Path(__file__).with_name("worker.py"), workdir / WORKER_SCRIPT)
-        write_lib(workdir / "lib_naive", True, settings.source_notebook.parent)
-        write_lib(workdir / "lib_full", False, settings.source_notebook.parent)
-        items, total_seconds = [], settings.startup_seconds
+        script = install_worker(workdir)
+        write_lib(workdir / "lib_naive", assignment, True, settings.source_notebook.parent)
+        write_lib(workdir / "lib_full", assignment, False, settings.source_notebook.parent)
+        items: list[protocol.ItemJob] = []
+        total_seconds = settings.startup_seconds
         for state in states:
             item_dir = workdir / "items" / state.name
-            job_cases = []
+            job_cases: list[protocol.CaseJob] = []
             for job_id, case_id in state.jobs():
-                case_dir = item_dir / "in" / case_id
+                case_dir = item_dir / protocol.IN_DIR / case_id
                 if not case_dir.exists():
                     case_dir.mkdir(parents=True)
                     for name, array in state.prepared[case_id].inputs.items():
@@ -261,21 +273,23 @@ def _run_batch(states: list[_ItemState], cells, instructor, settings):
             wall = settings.worker_wall_seconds(len(cells) + 1, len(job_cases))
             total_seconds += wall
             items.append({"item": state.name, "work": str(item_dir),
-                          "lib": str(workdir / ("lib_naive" if state.name in NAIVE_ITEMS else "lib_full")),
+                          "lib": str(workdir / ("lib_naive" if state.name in assignment.naive_items else "lib_full")),
                           "wall_seconds": wall, "cpu_seconds": settings.cpu_seconds,
                           "setup_code": neutralise_magics(instructor.setup_code) or "", "cells": cells,
                           "skip_cells": state.skip_cells, "cell_seconds": settings.cell_seconds,
                           "test_seconds": settings.test_seconds, "cases": job_cases})
-        (workdir / "job.json").write_text(json.dumps({"parallel": settings.item_workers, "items": items}))
+        batch: protocol.Batch = {"parallel": settings.item_workers, "items": items}
+        (workdir / protocol.JOB_FILE).write_text(json.dumps(batch))
         limits = WorkerLimits(total_seconds, settings.cpu_seconds * len(states), settings.memory_mb,
                               settings.output_bytes, settings.file_mb)
-        run = run_worker(workdir, WORKER_SCRIPT, ["job.json"], limits, settings.isolation)
-        endings = read_status(workdir / "zygote.json", plain=True)
+        run = run_worker(workdir, script.relative_to(workdir).as_posix(), [protocol.JOB_FILE], limits,
+                         settings.isolation)
+        endings = read_status(workdir / protocol.ZYGOTE_FILE, plain=True)
         statuses, outputs = {}, {}
         for state in states:
             item_dir = workdir / "items" / state.name
-            status = statuses[state.name] = read_status(item_dir / "status.json")
-            outputs[state.name] = {job_id: load_outputs(item_dir / "out" / job_id,
+            status = statuses[state.name] = read_status(item_dir / protocol.STATUS_FILE)
+            outputs[state.name] = {job_id: load_outputs(item_dir / protocol.OUT_DIR / job_id,
                                                          (status["cases"].get(job_id) or {}).get("outputs"),
                                                          settings.file_mb)
                                    for job_id, _ in state.jobs()}
@@ -284,7 +298,7 @@ def _run_batch(states: list[_ItemState], cells, instructor, settings):
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def _judge(case: battery.Case, prepared: battery.Prepared, outcome: _CaseOutcome, cell_errors: dict[str, str],
+def _judge(case: Case, prepared: Prepared, outcome: _CaseOutcome, cell_errors: dict[str, str],
            settings: GradingSettings) -> TestResult:
     """The TestResult of one case: all of its checks must pass for its points."""
     result = _verdict_of(case, prepared, outcome, cell_errors, settings)

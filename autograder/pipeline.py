@@ -1,8 +1,8 @@
 """Grade a whole class: submissions in parallel, a result cache per student, then every report.
 
 The cache makes runs idempotent and resumable: a student's result is stored (atomically) as soon as it is
-graded, under a key that hashes the submitted notebook, the experiment file and the grader itself (its source
-code and settings). A re-run reuses every entry whose key still matches, so a run killed half-way finishes
+graded, under a key that hashes the submitted notebook, the other files it carries and the grader itself (its
+grading code and settings). A re-run reuses every entry whose key still matches, so a run killed half-way finishes
 where it stopped, an unchanged class is not graded twice, and any change to a submission or to the grader
 regrades exactly what it affects.
 """
@@ -21,28 +21,31 @@ from typing import Any, Callable, TextIO
 
 from tqdm import tqdm
 
-from . import spec
-from .atomicio import atomic_write_json
-from .course_layout import Submission, find_submissions, inspect_submission, ungraded_result
-from .results import SubmissionResult, TestResult
+import assignments
+from assignments import Assignment
 
-# The engine's entry point: (notebook_path, student, settings, experiment_path) -> SubmissionResult.
+from .atomicio import atomic_write_json
+from .intake.course_layout import Submission, find_submissions, inspect_submission, ungraded_result
+from .results import SubmissionResult
+
+# The engine's entry point: (notebook_path, student, settings, files) -> SubmissionResult.
 Grader = Callable[..., SubmissionResult]
 GRADES_DIR = "grades"
 CACHE_DIR = ".cache"
 _PACKAGE_ROOT = Path(__file__).resolve().parent.parent
-# Code whose change must invalidate every cached result: the engine and the reference it compares with.
-_GRADER_SOURCES = ("autograder/*.py", "reference_impl/*.py", "reference_impl/*.pyx")
-# Modules that only orchestrate or report: they never change a result, so editing them regrades nobody.
-_NOT_GRADING = {"__main__.py", "atomicio.py", "cli.py", "course_layout.py", "demo_class.py", "gradebook.py",
-                "pipeline.py", "report_csv.py", "report_gradescope.py", "report_html.py", "report_summary.py"}
+# Code whose change must invalidate every cached result: the assignment records, the grading code and the
+# reference it compares with. The folder layout decides: autograder/reports/ and the orchestrating modules at
+# the top of autograder/ (this one, the command line, the demo class) never change a result.
+_GRADER_SOURCES = ("assignments/**/*.py", "autograder/cases/**/*.py", "autograder/sandbox/**/*.py",
+                   "autograder/intake/**/*.py", "autograder/*.py", "reference_impl/*.py", "reference_impl/*.pyx")
+_ORCHESTRATION = {"__main__.py", "atomicio.py", "cli.py", "demo_class.py", "pipeline.py"}
 
 
 def default_grader(notebook_path: Path, student: str, settings: Any,
-                   experiment_path: Path | None = None) -> SubmissionResult:
+                   files: dict[str, Path] | None = None) -> SubmissionResult:
     """The production grader, imported lazily so that the pipeline loads without the engine."""
     from .engine import grade_submission
-    return grade_submission(notebook_path, student, settings, experiment_path)
+    return grade_submission(notebook_path, student, settings, files)
 
 
 def grader_fingerprint(settings: Any) -> str:
@@ -50,7 +53,7 @@ def grader_fingerprint(settings: Any) -> str:
     digest = hashlib.sha256()
     for pattern in _GRADER_SOURCES:
         for path in sorted(_PACKAGE_ROOT.glob(pattern)):
-            if pattern.startswith("autograder/") and path.name in _NOT_GRADING:
+            if pattern == "autograder/*.py" and path.name in _ORCHESTRATION:
                 continue
             digest.update(path.relative_to(_PACKAGE_ROOT).as_posix().encode() + b"\0" + path.read_bytes())
     digest.update(repr(settings).encode())
@@ -63,19 +66,17 @@ def grader_fingerprint(settings: Any) -> str:
 
 
 def submission_key(submission: Submission, fingerprint: str) -> str:
-    """Cache key of one submission: its notebook bytes, experiment bytes and the grader fingerprint."""
+    """Cache key of one submission: its notebook's and other files' bytes and the grader fingerprint."""
     digest = hashlib.sha256(fingerprint.encode())
-    for path in (submission.notebook, submission.experiment):
-        digest.update(b"\0" if path is None else hashlib.sha256(path.read_bytes()).digest())
+    digest.update(b"\0" if submission.notebook is None else hashlib.sha256(submission.notebook.read_bytes()).digest())
+    for name, path in sorted(submission.files.items()):
+        digest.update(name.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
     return digest.hexdigest()
 
 
 def result_from_dict(document: dict) -> SubmissionResult:
     """Rebuild a SubmissionResult from `SubmissionResult.to_dict()` output (the cache format)."""
-    names = {f.name for f in dataclasses.fields(TestResult)}
-    tests = [TestResult(**{k: v for k, v in t.items() if k in names}) for t in document["tests"]]
-    return SubmissionResult(student=document["student"], assignment=document["assignment"], tests=tests,
-                            problems=list(document.get("problems", [])), seconds=float(document.get("seconds", 0)))
+    return SubmissionResult.from_dict(document)
 
 
 def _cache_path(cache_dir: Path, student: str) -> Path:
@@ -96,7 +97,7 @@ def load_cached(cache_dir: Path, student: str, key: str) -> SubmissionResult | N
 def _grade_and_cache(grader: Grader, submission: Submission, settings: Any, key: str,
                      cache_dir: Path) -> dict:
     """Worker-process task: grade one submission and store it in the cache before reporting back."""
-    result = grader(submission.notebook, submission.student, settings, submission.experiment)
+    result = grader(submission.notebook, submission.student, settings, dict(submission.files))
     document = result.to_dict()
     atomic_write_json(_cache_path(cache_dir, submission.student), {"key": key, "result": document})
     return document
@@ -139,7 +140,7 @@ def _run_pool(tasks: list[tuple[Submission, str]], grader: Grader, settings: Any
 
 def grade_submissions(submissions: list[Submission], settings: Any, cache_dir: Path, jobs: int | None = None,
                       force: bool = False, grader: Grader = default_grader, progress: bool = True,
-                      assignment: str = spec.ASSIGNMENT) -> GradingRun:
+                      assignment: Assignment | None = None) -> GradingRun:
     """Grade every submission that has no valid cached result, `jobs` at a time.
 
     Parameters
@@ -155,12 +156,12 @@ def grade_submissions(submissions: list[Submission], settings: Any, cache_dir: P
     force : bool
         Ignore cached results (they are still overwritten with the new ones).
     grader : callable
-        `grader(notebook_path, student, settings, experiment_path) -> SubmissionResult`; module-level, so that
-        it can be sent to worker processes.
+        `grader(notebook_path, student, settings, files) -> SubmissionResult`; module-level, so that it can be
+        sent to worker processes.
     progress : bool
         Show a tqdm progress bar on stderr.
-    assignment : str
-        Assignment id recorded in the zero results of folders that cannot be graded.
+    assignment : Assignment, optional
+        The record used for the zero results of folders that cannot be graded (default: settings.assignment).
 
     Returns
     -------
@@ -169,6 +170,7 @@ def grade_submissions(submissions: list[Submission], settings: Any, cache_dir: P
     jobs = (os.cpu_count() or 1) if jobs is None else jobs
     if jobs < 1:
         raise ValueError(f"jobs must be at least 1, got {jobs}")
+    assignment = assignment or assignments.get(settings.assignment)
     run = GradingRun()
     done: dict[str, SubmissionResult] = {}
     fingerprint = grader_fingerprint(settings)
@@ -206,7 +208,7 @@ def grade_submissions(submissions: list[Submission], settings: Any, cache_dir: P
     return run
 
 
-def grade_course(course_dir: Path, settings: Any, assignment: str = spec.ASSIGNMENT, jobs: int | None = None,
+def grade_course(course_dir: Path, settings: Any, assignment: str | None = None, jobs: int | None = None,
                  student: str | None = None, force: bool = False, grader: Grader | None = None,
                  progress: bool = True, gradebook: bool = True, out: TextIO | None = None) -> GradingRun:
     """Grade a course directory and write every report; the body of `python -m autograder grade`.
@@ -217,8 +219,8 @@ def grade_course(course_dir: Path, settings: Any, assignment: str = spec.ASSIGNM
         nbgrader course root with submitted/<student>/<assignment>/<notebook>.ipynb.
     settings : GradingSettings
         The engine's settings.
-    assignment : str
-        Assignment folder name.
+    assignment : str, optional
+        Assignment name (default: settings.assignment).
     jobs : int, optional
         Parallel grading processes (default: all cores).
     student : str, optional
@@ -238,20 +240,24 @@ def grade_course(course_dir: Path, settings: Any, assignment: str = spec.ASSIGNM
     -------
     GradingRun
 
-    Writes (under ``<course_dir>/grades/``): ``<student>/results.json`` (Gradescope), ``<student>/feedback.html``,
-    ``grades.csv``, ``summary.txt``, ``score_histogram.png``; and the gradebook + ``autograded/``.
+    Writes, under ``<course_dir>/grades/<assignment>/``: ``<student>/results.json`` (Gradescope),
+    ``<student>/feedback.html``, ``summary.txt``, ``score_histogram.png`` and ``class_results.json``; then the
+    course-wide ``grades/grades.csv`` (every assignment's latest results); and the gradebook + ``autograded/``.
     """
-    from . import gradebook as gradebook_writer
-    from .report_csv import write_grades_csv
-    from .report_gradescope import write_gradescope_results
-    from .report_html import write_feedback_page
-    from .report_summary import write_class_summary
+    from .reports import gradebook as gradebook_writer
+    from .reports.feedback_html import write_feedback_page
+    from .reports.grades_csv import CLASS_RESULTS_FILE, write_class_results, write_grades_csv
+    from .reports.gradescope import write_gradescope_results
+    from .reports.summary import write_class_summary
 
     grader = default_grader if grader is None else grader
     out = sys.stdout if out is None else out
     course_dir = Path(course_dir).resolve()
-    grades_dir = course_dir / GRADES_DIR
-    cache_dir = grades_dir / CACHE_DIR
+    if assignment is not None and assignment != settings.assignment:
+        raise ValueError(f"the settings are for assignment {settings.assignment!r}, not {assignment!r}")
+    assignment = assignments.get(settings.assignment)
+    grades_dir = course_dir / GRADES_DIR / assignment.name
+    cache_dir = course_dir / GRADES_DIR / CACHE_DIR / assignment.name
     everyone = find_submissions(course_dir, assignment)
     if student is not None:
         if not (course_dir / "submitted" / student).is_dir():
@@ -276,7 +282,8 @@ def grade_course(course_dir: Path, settings: Any, assignment: str = spec.ASSIGNM
         if result.student in written:
             write_gradescope_results(result, grades_dir / result.student / "results.json")
             write_feedback_page(result, grades_dir / result.student / "feedback.html")
-    write_grades_csv(run.results, grades_dir / "grades.csv")
+    write_class_results(run.results, grades_dir / CLASS_RESULTS_FILE)
+    write_grades_csv(course_dir / GRADES_DIR, list(assignments.ASSIGNMENTS.values()))
     if gradebook:
         inputs = {s.student: s for s in everyone}
         try:
@@ -291,6 +298,6 @@ def grade_course(course_dir: Path, settings: Any, assignment: str = spec.ASSIGNM
 
 
 def _refuse_to_grade(notebook_path: Path, student: str, settings: Any,
-                     experiment_path: Path | None = None) -> SubmissionResult:
+                     files: dict[str, Path] | None = None) -> SubmissionResult:
     """Stand-in grader for "use the cache only": a submission without a valid cache entry is reported."""
     raise LookupError(f"{student} has no up-to-date cached result")

@@ -4,7 +4,7 @@ A failing check is recorded here, never raised: one broken test must not stop th
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Literal
 
 Visibility = Literal["visible", "hidden", "after_due_date", "after_published"]
@@ -73,6 +73,15 @@ class SubmissionResult:
             got, top = totals.get(t.item, (0.0, 0.0))
             totals[t.item] = (got + t.score, top + t.max_score)
         return totals
+
+    @classmethod
+    def from_dict(cls, document: dict) -> "SubmissionResult":
+        """Rebuild a result from ``to_dict()`` output (the cache and class-results format)."""
+        names = {f.name for f in fields(TestResult)}
+        tests = [TestResult(**{k: v for k, v in t.items() if k in names}) for t in document["tests"]]
+        return cls(student=document["student"], assignment=document["assignment"], tests=tests,
+                   problems=list(document.get("problems", [])), seconds=float(document.get("seconds", 0)),
+                   log=list(document.get("log", [])))
 
     def to_dict(self) -> dict:
         return {

@@ -1,7 +1,8 @@
 """What an instructor can tune about grading one submission, in one frozen record.
 
-The defaults suit a 2-core laptop: every hidden case is small enough that a correct pure-Python loop answer
-finishes in well under a second, so the limits only bite on runaway code.
+The limits' defaults come from the assignment's record (``assignments.<name>``, ``GradingLimits``): they suit a
+2-core laptop, where every hidden case is small enough that a correct pure-Python loop answer finishes in well
+under a second, so the limits only bite on runaway code. ``nbgrader_config.py`` may override any field.
 """
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import typing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
+
+import assignments
 
 COURSE_ROOT = Path(__file__).resolve().parent.parent
 
@@ -22,6 +25,8 @@ class GradingSettings:
 
     Parameters
     ----------
+    assignment : str
+        The assignment graded (a name in ``assignments.ASSIGNMENTS``).
     test_seconds : float
         Wall-clock limit per test case (an alarm inside the item's process); each item's process as a whole
         is killed after ``startup_seconds + cell_seconds * cells + test_seconds * cases``. After two timeouts
@@ -41,9 +46,9 @@ class GradingSettings:
     reveal_hidden : bool
         Whether feedback shows the data of hidden cases (expected values, inputs); by default it names only
         what the case checked.
-    source_notebook : Path
+    source_notebook : Path or None
         The instructor's source notebook: setup code, test cells and metadata come from it, never from the
-        submission.
+        submission. ``None``: ``source/<assignment>/<notebook>`` of this repository.
     heldout_dir : Path or None
         Directory of the CIFAR-10-format batches used to score the experiment (``None``: the experiment is
         scored 0 with a message saying the grader has no data).
@@ -61,6 +66,7 @@ class GradingSettings:
         faster.
     """
 
+    assignment: str = "convnets"
     test_seconds: float = 5.0
     cell_seconds: float = 10.0
     startup_seconds: float = 15.0
@@ -69,7 +75,7 @@ class GradingSettings:
     output_bytes: int = 20_000
     file_mb: int = 64
     reveal_hidden: bool = False
-    source_notebook: Path = COURSE_ROOT / "source" / "convnets" / "ConvolutionalNetworks.ipynb"
+    source_notebook: Path | None = None
     heldout_dir: Path | None = None
     heldout_num_training: int = 49000
     heldout_num_validation: int = 1000
@@ -78,6 +84,9 @@ class GradingSettings:
     item_workers: int = 1
 
     def __post_init__(self) -> None:
+        record = assignments.get(self.assignment)  # KeyError naming the known assignments
+        if self.source_notebook is None:
+            object.__setattr__(self, "source_notebook", COURSE_ROOT / "source" / record.name / record.notebook)
         for name in ("test_seconds", "cell_seconds", "startup_seconds", "cpu_seconds"):
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or value <= 0:
@@ -95,13 +104,14 @@ class GradingSettings:
         return self.startup_seconds + self.cell_seconds * n_cells + self.test_seconds * n_cases
 
     @classmethod
-    def from_nbgrader_config(cls, course_dir: Path, **overrides) -> "GradingSettings":
-        """Settings from the ``c.GradingSettings`` section of ``<course_dir>/nbgrader_config.py``.
+    def from_nbgrader_config(cls, course_dir: Path, assignment: str = "convnets", **overrides) -> "GradingSettings":
+        """Settings of ``assignment``: its record's limits, then the ``c.GradingSettings`` section of
+        ``<course_dir>/nbgrader_config.py``, then ``overrides``.
 
-        Every field above can be set there, e.g. ``c.GradingSettings.reveal_hidden = True`` or
+        Every field above can be set in the file, e.g. ``c.GradingSettings.reveal_hidden = True`` or
         ``c.GradingSettings.heldout_dir = "datasets/cifar-10-batches-py"``; relative paths are taken from the
-        course directory. The instructor notebook defaults to ``<course_dir>/source/convnets/...``.
-        ``overrides`` win over the file.
+        course directory. A limit set there applies to every assignment. The instructor notebook defaults to
+        ``<course_dir>/source/<assignment>/<notebook>``.
 
         Raises
         ------
@@ -111,21 +121,24 @@ class GradingSettings:
         from traitlets.config.loader import PyFileConfigLoader
 
         course_dir = Path(course_dir).resolve()
-        values: dict = {}
+        record = assignments.get(assignment)
+        values: dict = dict(dataclasses.asdict(record.limits), assignment=record.name)
+        file_values: dict = {}
         config_file = course_dir / "nbgrader_config.py"
         if config_file.is_file():
             loaded = PyFileConfigLoader(config_file.name, path=str(course_dir)).load_config()
-            values = dict(loaded.get(cls.__name__, {}))
+            file_values = dict(loaded.get(cls.__name__, {}))
         known = {f.name: f for f in dataclasses.fields(cls)}
-        unknown = sorted(set(values) - set(known))
+        unknown = sorted(set(file_values) - set(known))
         if unknown:
             raise ValueError(f"{config_file}: unknown c.{cls.__name__} option(s) {', '.join(unknown)}; "
                              f"known: {', '.join(sorted(known))}")
         hints = typing.get_type_hints(cls)
-        for name, value in list(values.items()):
+        for name, value in list(file_values.items()):
             if "Path" in str(hints[name]) and value is not None:
-                values[name] = course_dir / Path(value)
-        instructor = course_dir / "source" / "convnets" / "ConvolutionalNetworks.ipynb"
+                file_values[name] = course_dir / Path(value)
+        values.update(file_values)
+        instructor = course_dir / "source" / record.name / record.notebook
         if "source_notebook" not in values and instructor.is_file():
             values["source_notebook"] = instructor
         values.update(overrides)

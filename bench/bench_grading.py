@@ -21,11 +21,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from autograder import spec  # noqa: E402
+from assignments.convnets import CONVNETS  # noqa: E402
 from autograder.cli import load_settings  # noqa: E402
-from autograder.course_layout import find_submissions  # noqa: E402
+from autograder.intake.course_layout import find_submissions  # noqa: E402
 from autograder.demo_class import build_demo_class, demo_settings  # noqa: E402
-from autograder.gradebook import gradebook_location  # noqa: E402
+from autograder.reports.gradebook import gradebook_location  # noqa: E402
 from autograder.pipeline import grade_course  # noqa: E402
 
 
@@ -39,7 +39,8 @@ def _nbgrader_env(data_dir: Path) -> dict[str, str]:
 def time_ours(course: Path, jobs: int) -> tuple[float, dict[str, tuple[float, float]]]:
     """Wall seconds for the whole class, and per student (engine seconds, score)."""
     start = time.perf_counter()
-    run = grade_course(course, demo_settings(load_settings(course, spec.ASSIGNMENT), course), jobs=jobs, force=True, progress=False,
+    run = grade_course(course, demo_settings(load_settings(course, CONVNETS.name), course), jobs=jobs, force=True,
+                       progress=False,
                        out=io.StringIO())
     wall = time.perf_counter() - start
     return wall, {r.student: (r.seconds, r.score) for r in run.results}
@@ -50,17 +51,17 @@ def time_nbgrader(course: Path, data_dir: Path) -> dict[str, tuple[float, float 
     from nbgrader.api import Gradebook, MissingEntry
 
     timings = {}
-    for submission in find_submissions(course):
+    for submission in find_submissions(course, CONVNETS):
         if submission.notebook is None:
             continue  # nbgrader has nothing to grade in a wrongly laid-out folder either
         start = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "nbgrader", "autograde", spec.ASSIGNMENT, "--student",
+        subprocess.run([sys.executable, "-m", "nbgrader", "autograde", CONVNETS.name, "--student",
                         submission.student, "--force"], cwd=course, env=_nbgrader_env(data_dir),
                        capture_output=True, text=True)
         seconds = time.perf_counter() - start
         with Gradebook(gradebook_location(course)[0]) as gb:
             try:
-                score = gb.find_submission(spec.ASSIGNMENT, submission.student).score
+                score = gb.find_submission(CONVNETS.name, submission.student).score
             except MissingEntry:
                 score = None
         timings[submission.student] = (seconds, score)
@@ -98,8 +99,8 @@ def main(argv: list[str] | None = None) -> int:
           f"{serial_theirs / len(graded):.2f} s   ratio {serial_theirs / serial_ours:.1f}x")
     print(f"Whole demo class ({len(ours)} folders): ours {wall:.1f} s wall with {args.jobs} job(s)   nbgrader "
           f"{serial_theirs:.1f} s serial   ratio {serial_theirs / wall:.1f}x")
-    print("nbgrader points are its in-kernel test-cell scores; ours come from the hidden battery (max "
-          f"{spec.total_autograded_points():g}).")
+    print("nbgrader points are its in-kernel test-cell scores; ours come from the case tables (max "
+          f"{CONVNETS.total_autograded_points:g}).")
     return 0
 
 

@@ -1,6 +1,6 @@
 """Turns template cells into an nbgrader source notebook, checking them against the grading spec.
 
-Grade ids and points come from the spec (``autograder.spec`` in the real build); the template only says where
+Grade ids and points come from the assignment record (``assignments.<name>``); the template only says where
 each cell goes. Every check failure is a BuildError located in the template or the reference module.
 """
 from __future__ import annotations
@@ -15,6 +15,7 @@ from . import nbgrader_cells
 from .errors import BuildError
 from .extract import extract_definition
 from .markers import HIDDEN_TESTS, SOLUTION, check_absent, find_regions
+from .published import render
 from .template import TemplateCell
 
 KERNELSPEC = MappingProxyType({"display_name": "Python 3", "language": "python", "name": "python3"})
@@ -28,7 +29,8 @@ def notice_text(template_name: str, command: str) -> str:
 
 
 def assemble(cells: Sequence[TemplateCell], template: str | Path, repo_root: str | Path, graded_items: Sequence,
-             manual_items: Mapping[str, float], command: str = "make source") -> nbformat.NotebookNode:
+             manual_items: Mapping[str, float], command: str = "make source",
+             published: Mapping[str, Mapping] | None = None, assignment: str = "") -> nbformat.NotebookNode:
     """Build the source notebook.
 
     Parameters
@@ -40,11 +42,15 @@ def assemble(cells: Sequence[TemplateCell], template: str | Path, repo_root: str
     repo_root : str or Path
         Directory holding ``reference_impl/``; the notice names the template relative to it.
     graded_items : sequence of objects with ``name``, ``points`` and ``kind``
-        ``autograder.spec.GRADED_ITEMS`` or a test double.
+        The record's ``graded_items`` or a test double.
     manual_items : mapping of str to float
         Grade id -> points of the hand-graded answers.
     command : str
         The command named in the notice cell.
+    published : mapping, optional
+        The record's published fixed values, rendered into test cells where they say ``{{ item.name }}``.
+    assignment : str
+        The assignment's name, for the ``{{ grader.cases }}`` line of hidden-test regions.
 
     Returns
     -------
@@ -69,7 +75,8 @@ def assemble(cells: Sequence[TemplateCell], template: str | Path, repo_root: str
     seen: dict[str, int] = {}  # grade id -> template line
     solved: set[str] = set()
     for position, cell in enumerate(cells, start=1):
-        built = _build_cell(cell, position, template, repo_root, items, manual_items, solved)
+        built = _build_cell(cell, position, template, repo_root, items, manual_items, solved, published or {},
+                            assignment)
         grade_id = built.metadata.get("nbgrader", {}).get("grade_id")
         if grade_id is not None:
             if grade_id in seen:
@@ -82,7 +89,8 @@ def assemble(cells: Sequence[TemplateCell], template: str | Path, repo_root: str
     return notebook
 
 
-def _build_cell(cell, position, template, repo_root, items, manual_items, solved) -> nbformat.NotebookNode:
+def _build_cell(cell, position, template, repo_root, items, manual_items, solved, published,
+                assignment) -> nbformat.NotebookNode:
     kind, value = cell.directive, cell.value
     lines = cell.source.splitlines()
     if kind == "solution":
@@ -97,8 +105,9 @@ def _build_cell(cell, position, template, repo_root, items, manual_items, solved
         solved.add(name)
         return nbgrader_cells.solution_cell(name, definition.source)
     if kind == "student_code":
-        if value not in items or items[value].kind != "experiment":
-            raise BuildError(f"student_code {value!r} is not an experiment item of the spec", template, cell.line)
+        if value not in items or items[value].kind != "file":
+            raise BuildError(f"student_code {value!r} is not an item of the spec graded from a file", template,
+                             cell.line)
         _check_markers(cell, SOLUTION, required=True, template=template)
         solved.add(value)
         return nbgrader_cells.solution_cell(value, cell.source)
@@ -109,10 +118,11 @@ def _build_cell(cell, position, template, repo_root, items, manual_items, solved
         if value not in solved:
             raise BuildError(f"test for {value!r} comes before its solution cell", template, cell.line)
         item = items[value]
-        _check_markers(cell, HIDDEN_TESTS, required=item.kind != "experiment", template=template)
-        # The experiment's points are scored from its saved parameters by `make grade`, which writes them into
-        # this cell's gradebook entry; the cell itself only checks that the file loads.
-        return nbgrader_cells.test_cell(f"test_{value}", cell.source, item.points)
+        _check_markers(cell, HIDDEN_TESTS, required=item.kind != "file", template=template)
+        # An item graded from a file is scored from it by `make grade`, which writes the points into this cell's
+        # gradebook entry; the cell itself only checks that the file loads.
+        source = render(cell.source, published, template, cell.line + 1, assignment, value)
+        return nbgrader_cells.test_cell(f"test_{value}", source, item.points)
     for line in lines:
         check_absent([line], template, cell.locate(line))
     if kind == "answer":

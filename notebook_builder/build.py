@@ -1,4 +1,4 @@
-"""`make source`: render the whole ``source/convnets/`` folder in memory, then write it.
+"""`make source`: render the whole ``source/<assignment>/`` folder in memory, then write it.
 
 Rendering in memory first means a build error leaves the previous folder untouched, and lets the tests compare a
 fresh build with the committed one byte for byte.
@@ -10,13 +10,14 @@ from pathlib import Path
 
 import nbformat
 
+import assignments
+from assignments import Assignment
+
 from .assemble import assemble
 from .support import shipped_files
 from .template import read_template
 
-ASSIGNMENT = "convnets"
-TEMPLATE = Path("templates") / ASSIGNMENT / "ConvolutionalNetworks.py"
-SOURCE_DIR = Path("source") / ASSIGNMENT
+SOURCE_ROOT = Path("source")
 # Files a build, a compile or a run may leave in the folder; the builder neither writes nor deletes them.
 LOCAL_ARTEFACTS = ("__pycache__", "*.pyc", "*.so", "*.pyd", "*.c", "build", ".ipynb_checkpoints")
 
@@ -26,15 +27,23 @@ def notebook_bytes(notebook: nbformat.NotebookNode) -> bytes:
     return (nbformat.writes(notebook, version=4).rstrip("\n") + "\n").encode()
 
 
-def render_source(repo_root: str | Path, graded_items=None, manual_items=None) -> dict[str, bytes]:
-    """Every file of the source assignment folder, keyed by relative path.
+def source_dir(assignment: Assignment) -> Path:
+    """``source/<assignment>``, relative to the repository."""
+    return SOURCE_ROOT / assignment.name
+
+
+def render_source(repo_root: str | Path, assignment: Assignment | None = None, graded_items=None,
+                  manual_items=None) -> dict[str, bytes]:
+    """Every file of one assignment's source folder, keyed by relative path.
 
     Parameters
     ----------
     repo_root : str or Path
         The repository (holding ``templates/``, ``reference_impl/``, ``pyproject.toml``).
+    assignment : Assignment, optional
+        The assignment's record (default: convnets).
     graded_items, manual_items : optional
-        Override ``autograder.spec``'s items (tests use small fakes).
+        Override the record's items (tests use small fakes).
 
     Returns
     -------
@@ -46,15 +55,16 @@ def render_source(repo_root: str | Path, graded_items=None, manual_items=None) -
         Any template, marker or reference-module problem, located by file and line.
     """
     repo_root = Path(repo_root)
+    assignment = assignment or assignments.get("convnets")
     if graded_items is None or manual_items is None:
-        from autograder.spec import GRADED_ITEMS, MANUAL_ITEMS, NOTEBOOK
-        graded_items, manual_items = GRADED_ITEMS, MANUAL_ITEMS
-    else:
-        NOTEBOOK = TEMPLATE.with_suffix(".ipynb").name
-    template = repo_root / TEMPLATE
-    notebook = assemble(read_template(template), template, repo_root, graded_items, manual_items)
-    files = {NOTEBOOK: notebook_bytes(notebook)}
-    files.update(shipped_files(repo_root))
+        graded_items = assignment.graded_items
+        manual_items = {m.name: m.points for m in assignment.manual_items}
+    template = repo_root / assignment.template
+    notebook = assemble(read_template(template), template, repo_root, graded_items, manual_items,
+                        published=assignment.published, assignment=assignment.name)
+    files = {assignment.notebook: notebook_bytes(notebook)}
+    if assignment.support is not None:
+        files.update(shipped_files(repo_root, assignment.support))
     return dict(sorted(files.items()))
 
 
@@ -91,7 +101,9 @@ def write_tree(files: dict[str, bytes], folder: str | Path) -> list[str]:
     return sorted(changed)
 
 
-def build_source(repo_root: str | Path, out_dir: str | Path | None = None) -> list[str]:
-    """Render and write the source folder (default ``source/convnets`` under ``repo_root``)."""
+def build_source(repo_root: str | Path, assignment: Assignment | None = None,
+                 out_dir: str | Path | None = None) -> list[str]:
+    """Render and write one assignment's source folder (default ``source/<assignment>`` under ``repo_root``)."""
     repo_root = Path(repo_root)
-    return write_tree(render_source(repo_root), out_dir or repo_root / SOURCE_DIR)
+    assignment = assignment or assignments.get("convnets")
+    return write_tree(render_source(repo_root, assignment), out_dir or repo_root / source_dir(assignment))

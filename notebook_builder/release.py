@@ -11,13 +11,13 @@ import sys
 import zipfile
 from pathlib import Path
 
-from .build import ASSIGNMENT, is_local_artefact
+from .build import is_local_artefact
 
 # A fixed timestamp makes the zip byte-identical for identical content (zip cannot store dates before 1980).
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 
 
-def generate_assignment(course_root: str | Path, assignment: str = ASSIGNMENT) -> None:
+def generate_assignment(course_root: str | Path, assignment: str) -> None:
     """Run ``nbgrader generate_assignment`` in ``course_root`` (which holds ``nbgrader_config.py``).
 
     Raises
@@ -66,7 +66,7 @@ def zip_folder(folder: str | Path, zip_path: str | Path) -> Path:
     return zip_path
 
 
-def build_release(course_root: str | Path, assignment: str = ASSIGNMENT) -> Path:
+def build_release(course_root: str | Path, assignment: str) -> Path:
     """Generate ``release/<assignment>/`` and ``release/<assignment>.zip``; return the zip's path."""
     course_root = Path(course_root)
     generate_assignment(course_root, assignment)

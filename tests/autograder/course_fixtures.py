@@ -10,7 +10,7 @@ from pathlib import Path
 
 import nbformat
 
-from autograder import spec
+from assignments.convnets import CONVNETS
 
 MANUAL = "answer_naive_speed"
 
@@ -22,7 +22,7 @@ def _nbgrader_cell(maker, source, **meta):
 
 def instructor_notebook() -> nbformat.NotebookNode:
     cells = [_nbgrader_cell(nbformat.v4.new_code_cell, "import math", grade_id="setup", locked=True)]
-    for graded in spec.GRADED_ITEMS:
+    for graded in CONVNETS.graded_items:
         cells.append(_nbgrader_cell(nbformat.v4.new_code_cell,
                                     f"def {graded.name}():\n    total = 0\n    ### BEGIN SOLUTION\n"
                                     "    total += 1\n    ### END SOLUTION\n    return total",
@@ -32,16 +32,16 @@ def instructor_notebook() -> nbformat.NotebookNode:
                                     "### END HIDDEN TESTS", grade_id=graded.test_cell_id, grade=True, locked=True,
                                     points=graded.points))
     cells.append(_nbgrader_cell(nbformat.v4.new_markdown_cell, "YOUR ANSWER HERE", grade_id=MANUAL, grade=True,
-                                solution=True, points=spec.MANUAL_ITEMS[MANUAL]))
+                                solution=True, points={m.name: m.points for m in CONVNETS.manual_items}[MANUAL]))
     return nbformat.v4.new_notebook(cells=cells)
 
 
 def write_source(course: Path) -> Path:
     """Write the stand-in as <course>/source/<assignment>/<notebook>; returns its path."""
-    folder = course / "source" / spec.ASSIGNMENT
+    folder = course / "source" / CONVNETS.name
     folder.mkdir(parents=True, exist_ok=True)
-    nbformat.write(instructor_notebook(), str(folder / spec.NOTEBOOK))
-    return folder / spec.NOTEBOOK
+    nbformat.write(instructor_notebook(), str(folder / CONVNETS.notebook))
+    return folder / CONVNETS.notebook
 
 
 def run_nbgrader(course: Path, *args: str) -> subprocess.CompletedProcess:

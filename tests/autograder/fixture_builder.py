@@ -20,8 +20,8 @@ from pathlib import Path
 
 import nbformat
 
-from autograder import spec
-from autograder.notebook_reader import strip_hidden_tests
+from assignments.convnets import CONVNETS
+from autograder.intake.notebook_reader import strip_hidden_tests
 
 FIXTURES = Path(__file__).with_name("fixtures")
 SOLUTION_REGION = re.compile(r"^([ \t]*)### BEGIN SOLUTION[^\n]*\n.*?^[ \t]*### END SOLUTION[^\n]*\n?", re.S | re.M)
@@ -32,12 +32,12 @@ def render_course(folder: Path) -> Path:
     """Write the instructor's source folder (notebook + convkit) under ``folder``; returns the notebook path."""
     from notebook_builder.build import render_source
 
-    target = folder / "source" / spec.ASSIGNMENT
+    target = folder / "source" / CONVNETS.name
     for relative, content in render_source(Path(__file__).resolve().parents[2]).items():
         path = target / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(content)
-    return target / spec.NOTEBOOK
+    return target / CONVNETS.notebook
 
 
 def _stub(source: str) -> str:
@@ -79,7 +79,7 @@ def build_fixture(name: str, source_notebook: Path, out_dir: Path) -> Path:
         notebook.cells.insert(position, nbformat.v4.new_code_cell(path.read_text(), id=f"student-extra-{number}"))
     notebook.cells = [c for c in notebook.cells
                       if c.metadata.get("nbgrader", {}).get("grade_id") not in config.get("delete", [])]
-    target = out_dir / name / spec.NOTEBOOK
+    target = out_dir / name / CONVNETS.notebook
     target.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(notebook, target)
     return target
@@ -99,5 +99,5 @@ def affected_items(name: str) -> set[str]:
     config = fixture_config(name)
     items = set(config.get("items", []))
     if not items and name.startswith("loses_"):
-        items = {g.name for g in spec.GRADED_ITEMS if name.startswith(f"loses_{g.name}_")}
+        items = {g.name for g in CONVNETS.graded_items if name.startswith(f"loses_{g.name}_")}
     return items | set(config.get("also_affects", []))

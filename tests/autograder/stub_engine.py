@@ -16,7 +16,7 @@ from pathlib import Path
 
 import nbformat
 
-from autograder import spec
+from assignments.convnets import CONVNETS, EXPERIMENT_FILE
 from autograder.results import SubmissionResult, TestResult
 
 
@@ -31,10 +31,11 @@ class StubSettings:
 
     control: str = ""
     version: int = 1
+    assignment: str = "convnets"
 
 
 def stub_grade_submission(notebook_path: Path, student: str, settings: StubSettings,
-                          experiment_path: Path | None = None) -> SubmissionResult:
+                          files: dict[str, Path] | None = None) -> SubmissionResult:
     control = Path(settings.control) if settings.control else None
     if control is not None:
         (control / "calls").mkdir(parents=True, exist_ok=True)
@@ -45,16 +46,16 @@ def stub_grade_submission(notebook_path: Path, student: str, settings: StubSetti
             raise RuntimeError("stub grader bug")
         if (control / f"die_{student}").exists():
             os._exit(3)
-    result = SubmissionResult(student=student, assignment=spec.ASSIGNMENT, seconds=1.25)
+    result = SubmissionResult(student=student, assignment=CONVNETS.name, seconds=1.25)
     try:
         stub = json.loads(Path(notebook_path).read_text(encoding="utf-8"))["metadata"].get("stub", {})
     except (ValueError, KeyError):
         result.problems.append("the notebook is not valid JSON")
         stub = {"fractions": {}}
     message = stub.get("message", "")
-    for graded in spec.GRADED_ITEMS:
+    for graded in CONVNETS.graded_items:
         fraction = stub.get("fractions", {}).get(graded.name, 0.0)
-        if graded.kind == "experiment" and experiment_path is not None:
+        if not graded.runs_code and graded.file in (files or {}):
             fraction = 1.0
         half = graded.points / 2
         result.tests.append(TestResult(
@@ -68,9 +69,9 @@ def stub_grade_submission(notebook_path: Path, student: str, settings: StubSetti
 
 
 def write_submission(course: Path, student: str, fractions: dict[str, float] | None = None, message: str = "",
-                     notebook_name: str = spec.NOTEBOOK, experiment: bool = False) -> Path:
+                     notebook_name: str = CONVNETS.notebook, experiment: bool = False) -> Path:
     """Write submitted/<student>/<assignment>/<notebook_name> carrying the stub's instructions."""
-    folder = course / "submitted" / student / spec.ASSIGNMENT
+    folder = course / "submitted" / student / CONVNETS.name
     folder.mkdir(parents=True, exist_ok=True)
     notebook = nbformat.v4.new_notebook(metadata={"stub": {"fractions": fractions or {}, "message": message}})
     cell = nbformat.v4.new_code_cell("print('hello')")
@@ -79,10 +80,10 @@ def write_submission(course: Path, student: str, fractions: dict[str, float] | N
     path = folder / notebook_name
     path.write_text(nbformat.writes(notebook), encoding="utf-8")
     if experiment:
-        (folder / spec.EXPERIMENT_FILE).write_bytes(b"not really an npz")
+        (folder / EXPERIMENT_FILE).write_bytes(b"not really an npz")
     return path
 
 
 def all_items(fraction: float) -> dict[str, float]:
     """The same fraction for every graded item except the experiment (which needs its npz file)."""
-    return {graded.name: fraction for graded in spec.GRADED_ITEMS if graded.kind != "experiment"}
+    return {graded.name: fraction for graded in CONVNETS.graded_items if graded.runs_code}

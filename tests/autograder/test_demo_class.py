@@ -8,13 +8,14 @@ import json
 import nbformat
 import pytest
 
-from autograder import spec
+from assignments.convnets import CONVNETS
 from autograder.cli import REPO_ROOT, load_settings
-from autograder.course_layout import find_submissions
-from autograder.demo_class import HALF_DONE_ITEMS, build_demo_class, demo_settings
+from autograder.intake.course_layout import find_submissions
+from autograder.demo_class import build_demo_class, demo_settings, half_done_items
 from autograder.pipeline import grade_course
 
-SOURCE = REPO_ROOT / "source" / spec.ASSIGNMENT / spec.NOTEBOOK
+HALF_DONE_ITEMS = half_done_items(CONVNETS)
+SOURCE = REPO_ROOT / "source" / CONVNETS.name / CONVNETS.notebook
 needs_source = pytest.mark.skipif(not SOURCE.is_file(), reason="run `make source` first: no instructor notebook")
 
 
@@ -32,7 +33,7 @@ def _solution_cells(path):
 @pytest.mark.slow
 @needs_source
 def test_the_demo_class_has_the_five_documented_students(demo):
-    found = {s.student: s for s in find_submissions(demo)}
+    found = {s.student: s for s in find_submissions(demo, CONVNETS)}
     assert sorted(found) == ["demo_broken_file", "demo_buggy_pool_backward", "demo_half_done", "demo_reference",
                              "demo_wrong_name"]
     assert "wrongly named notebook" in found["demo_wrong_name"].problem
@@ -44,9 +45,9 @@ def test_the_demo_class_has_the_five_documented_students(demo):
 @needs_source
 def test_submissions_differ_from_the_reference_only_where_intended(demo):
     def cells(student):
-        return _solution_cells(demo / "submitted" / student / spec.ASSIGNMENT / spec.NOTEBOOK)
+        return _solution_cells(demo / "submitted" / student / CONVNETS.name / CONVNETS.notebook)
     reference, half, buggy = cells("demo_reference"), cells("demo_half_done"), cells("demo_buggy_pool_backward")
-    source = _solution_cells(demo / "source" / spec.ASSIGNMENT / spec.NOTEBOOK)
+    source = _solution_cells(demo / "source" / CONVNETS.name / CONVNETS.notebook)
     assert all("### BEGIN SOLUTION" not in text for text in reference.values())
     assert set(reference) == set(source)
     assert {k for k in reference if reference[k] != half[k]} == set(reference) - set(HALF_DONE_ITEMS)
@@ -69,10 +70,10 @@ def test_a_missing_source_notebook_says_to_run_make_source(tmp_path):
 @pytest.mark.slow
 @needs_source
 def test_grading_the_demo_class_end_to_end(demo):
-    run = grade_course(demo, demo_settings(load_settings(demo, spec.ASSIGNMENT), demo), jobs=2, progress=False, out=io.StringIO())
+    run = grade_course(demo, demo_settings(load_settings(demo, CONVNETS.name), demo), jobs=2, progress=False, out=io.StringIO())
     assert run.errors == {}
     results = {r.student: r for r in run.results}
-    assert results["demo_reference"].score == pytest.approx(spec.total_autograded_points())
+    assert results["demo_reference"].score == pytest.approx(CONVNETS.total_autograded_points)
     buggy = results["demo_buggy_pool_backward"].item_scores()
     reference = results["demo_reference"].item_scores()
     assert {k for k in reference if buggy[k] != reference[k]} == {"max_pool_backward_naive"}
@@ -81,4 +82,4 @@ def test_grading_the_demo_class_end_to_end(demo):
     assert sum(half[k][0] for k in half if k not in HALF_DONE_ITEMS) == 0  # no experiment file either
     assert results["demo_broken_file"].score == 0 and results["demo_broken_file"].problems
     assert results["demo_wrong_name"].score == 0
-    assert (demo / "autograded" / "demo_reference" / spec.ASSIGNMENT / spec.NOTEBOOK).is_file()
+    assert (demo / "autograded" / "demo_reference" / CONVNETS.name / CONVNETS.notebook).is_file()

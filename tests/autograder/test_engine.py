@@ -15,13 +15,14 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
-from autograder import sandbox, spec
+from assignments.convnets import CONVNETS, EXPERIMENT_FILE
+from autograder import sandbox
 from autograder.engine import grade_submission
 from autograder.settings import GradingSettings
 from fixture_builder import affected_items, build_fixture, fixture_config, fixture_names, render_course
 
-FUNCTION_ITEMS = {g.name: g.points for g in spec.GRADED_ITEMS if g.kind != "experiment"}
-EXPERIMENT_POINTS = spec.item("experiment").points
+FUNCTION_ITEMS = {g.name: g.points for g in CONVNETS.graded_items if g.runs_code}
+EXPERIMENT_POINTS = CONVNETS.item("experiment").points
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +67,7 @@ def test_correct_styles_earn_full_marks(name, graded):
     result = graded(name, everything=True)
     assert _lost(result) == {}, [t.message for t in result.tests if not t.passed and t.item in FUNCTION_ITEMS]
     assert result.score == sum(FUNCTION_ITEMS.values())  # no experiment file was submitted
-    assert result.max_score == spec.total_autograded_points()
+    assert result.max_score == CONVNETS.total_autograded_points
 
 
 @pytest.mark.slow
@@ -92,13 +93,13 @@ def test_each_attack_gains_nothing(name, graded):
     attacked = set(config["items"])
     assert all(scores[item][0] == 0 for item in attacked), {i: scores[i] for i in attacked}
     assert set(_lost(result)) == attacked  # everything else is still graded, at full marks
-    assert result.max_score == spec.total_autograded_points()
+    assert result.max_score == CONVNETS.total_autograded_points
     assert not any("LEAK" in t.message for t in result.tests)
 
 
 def test_untouched_release_earns_zero_without_crashing(graded):
     result = graded("release_untouched_earns_zero")
-    assert result.score == 0 and result.max_score == spec.total_autograded_points()
+    assert result.score == 0 and result.max_score == CONVNETS.total_autograded_points
     conv = next(t for t in result.tests if t.item == "conv_forward_naive")
     assert "NotImplementedError" in conv.message and "not implemented yet" in conv.hint
     assert result.problems == []
@@ -124,16 +125,16 @@ def test_hidden_cases_name_what_they_checked_without_their_data(graded):
 
 @pytest.mark.parametrize("content, words", [(b"", "empty"), (b"{not json", "not valid notebook JSON")])
 def test_unreadable_notebook_scores_zero_with_a_message(tmp_path, settings, content, words):
-    path = tmp_path / spec.NOTEBOOK
+    path = tmp_path / CONVNETS.notebook
     path.write_bytes(content)
     result = grade_submission(path, "broken", settings)
-    assert result.score == 0 and result.max_score == spec.total_autograded_points()
+    assert result.score == 0 and result.max_score == CONVNETS.total_autograded_points
     assert any(words in p for p in result.problems)
 
 
 def test_results_serialise_to_plain_json(graded):
     result = graded("release_untouched_earns_zero")
-    assert json.loads(json.dumps(result.to_dict()))["max_score"] == spec.total_autograded_points()
+    assert json.loads(json.dumps(result.to_dict()))["max_score"] == CONVNETS.total_autograded_points
 
 
 @pytest.fixture(scope="module")
@@ -161,10 +162,10 @@ def _save_model(path, tiny_data, epochs):
 def test_reference_with_a_trained_experiment_earns_exactly_full_marks(built, settings, tiny_data, tmp_path):
     from dataclasses import replace
     notebook = built("full_marks_reference")
-    model = _save_model(tmp_path / spec.EXPERIMENT_FILE, tiny_data, epochs=1)
+    model = _save_model(tmp_path / EXPERIMENT_FILE, tiny_data, epochs=1)
     heldout = replace(settings, heldout_dir=tiny_data, heldout_num_training=1400, heldout_num_validation=100)
-    result = grade_submission(notebook, "reference", heldout, experiment_path=model)
-    assert result.score == result.max_score == spec.total_autograded_points()
+    result = grade_submission(notebook, "reference", heldout, {EXPERIMENT_FILE: model})
+    assert result.score == result.max_score == CONVNETS.total_autograded_points
 
 
 @pytest.mark.slow
@@ -185,7 +186,7 @@ def test_non_array_results_fail_with_a_message_saying_so(graded):
 def test_only_the_notebook_is_taken_from_the_submission_folder(built, settings, tmp_path):
     folder = tmp_path / "submitted" / "mallory" / "convnets"
     folder.mkdir(parents=True)
-    notebook = folder / spec.NOTEBOOK
+    notebook = folder / CONVNETS.notebook
     notebook.write_bytes(built("full_marks_reference").read_bytes())
     for shadow in ("numpy.py", "sitecustomize.py", "usercustomize.py", "convkit.py"):
         (folder / shadow).write_text("raise SystemExit('shadowing module imported')\n")

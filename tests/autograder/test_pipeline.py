@@ -13,12 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from autograder import spec
-from autograder.course_layout import find_submissions
+from assignments.convnets import CONVNETS
+from autograder.intake.course_layout import find_submissions
 from autograder.pipeline import grade_course, grade_submissions, result_from_dict
 from stub_engine import StubSettings, all_items, stub_grade_submission, write_submission
 
-REPORT_FILES = ("grades.csv", "summary.txt", "score_histogram.png")
+# Per assignment, under grades/convnets/; the course-wide table is grades/grades.csv.
+REPORT_FILES = ("summary.txt", "score_histogram.png", "class_results.json")
 
 
 def _class(course: Path) -> None:
@@ -56,14 +57,15 @@ def test_scores_come_from_the_grader_and_every_report_is_written(tmp_path):
     _class(tmp_path)
     run = _grade(tmp_path, StubSettings())
     totals = {r.student: r.score for r in run.results}
-    full = spec.total_autograded_points()
+    full = CONVNETS.total_autograded_points
     # Stub rule: fraction 1 earns both halves, 0.5 only the public half; the experiment needs the npz.
     assert totals == {"alice": full - 10, "bob": (full - 10) / 2, "carol": 10, "dave": full}
+    assert (tmp_path / "grades" / "grades.csv").is_file()
     for name in REPORT_FILES:
-        assert (tmp_path / "grades" / name).is_file()
+        assert (tmp_path / "grades" / "convnets" / name).is_file()
     for student in totals:
-        assert (tmp_path / "grades" / student / "results.json").is_file()
-        assert (tmp_path / "grades" / student / "feedback.html").is_file()
+        assert (tmp_path / "grades" / "convnets" / student / "results.json").is_file()
+        assert (tmp_path / "grades" / "convnets" / student / "feedback.html").is_file()
 
 
 def test_second_run_reuses_the_cache_and_rewrites_identical_files(tmp_path):
@@ -84,7 +86,7 @@ def test_changed_notebook_or_changed_grader_settings_regrade_what_they_affect(tm
     write_submission(tmp_path, "bob", all_items(1.0))
     rerun = _grade(tmp_path, StubSettings())
     assert rerun.graded == ["bob"]
-    assert {r.student: r.score for r in rerun.results}["bob"] == spec.total_autograded_points() - 10
+    assert {r.student: r.score for r in rerun.results}["bob"] == CONVNETS.total_autograded_points - 10
     assert _grade(tmp_path, StubSettings(version=2)).graded == ["alice", "bob", "carol", "dave"]
 
 
@@ -112,7 +114,7 @@ def test_a_run_killed_half_way_resumes_to_the_same_result_as_a_clean_run(tmp_pat
     os.kill(child.pid, signal.SIGKILL)
     child.join()
     assert _calls(log) == ["alice", "bob", "carol"]
-    cache = killed / "grades" / ".cache"
+    cache = killed / "grades" / ".cache" / "convnets"
     assert sorted(p.name for p in cache.glob("*.json")) == ["alice.json", "bob.json"]
     for path in cache.glob("*.json"):
         json.loads(path.read_text())  # complete files only, thanks to the atomic writes
@@ -136,7 +138,8 @@ def test_one_student_regrade_touches_only_that_student(tmp_path):
     assert _calls(log) == ["alice", "alice", "bob", "carol", "dave"]
     after = _snapshot(tmp_path)
     changed = {name for name in after if after[name] != before.get(name)}
-    assert changed == {"alice/results.json", "alice/feedback.html", ".cache/alice.json", *REPORT_FILES}
+    assert changed == {"convnets/alice/results.json", "convnets/alice/feedback.html", ".cache/convnets/alice.json",
+                       "grades.csv", *(f"convnets/{name}" for name in REPORT_FILES)}
     rows = (tmp_path / "grades" / "grades.csv").read_text().splitlines()
     # bob's stale cache entry no longer matches his notebook, so he is left out until the next full run.
     assert [row.split(",")[0] for row in rows[1:]] == ["alice", "carol", "dave"]
@@ -154,7 +157,7 @@ def test_a_grader_bug_is_reported_not_cached_and_not_recorded(tmp_path):
     run = _grade(tmp_path, settings)
     assert run.errors == {"bob": "RuntimeError: stub grader bug"}
     assert "bob" not in {r.student for r in run.results}
-    assert not (tmp_path / "grades" / ".cache" / "bob.json").exists()
+    assert not (tmp_path / "grades" / ".cache" / "convnets" / "bob.json").exists()
     (control / "crash_bob").unlink()
     assert _grade(tmp_path, settings).graded == ["bob"]
 
@@ -170,7 +173,7 @@ def test_bad_layouts_get_a_zero_with_a_clear_message_and_the_run_goes_on(tmp_pat
     write_submission(tmp_path, "good", all_items(1.0))
     write_submission(tmp_path, "renamed", all_items(1.0), notebook_name="ConvolutionalNetworks (1).ipynb")
     (tmp_path / "submitted" / "no_assignment" / "assignment2").mkdir(parents=True)
-    (tmp_path / "submitted" / "empty" / spec.ASSIGNMENT).mkdir(parents=True)
+    (tmp_path / "submitted" / "empty" / CONVNETS.name).mkdir(parents=True)
     run = _grade(tmp_path, StubSettings())
     by_student = {r.student: r for r in run.results}
     assert by_student["good"].score > 0
@@ -179,14 +182,14 @@ def test_bad_layouts_get_a_zero_with_a_clear_message_and_the_run_goes_on(tmp_pat
                     "empty": "no notebook in convnets/"}
     for student, text in expectations.items():
         result = by_student[student]
-        assert result.score == 0 and result.max_score == spec.total_autograded_points()
+        assert result.score == 0 and result.max_score == CONVNETS.total_autograded_points
         assert text in result.problems[0]
-        assert text in html.unescape((tmp_path / "grades" / student / "feedback.html").read_text())
+        assert text in html.unescape((tmp_path / "grades" / "convnets" / student / "feedback.html").read_text())
 
 
 def test_cached_results_round_trip_exactly(tmp_path):
     write_submission(tmp_path, "alice", all_items(0.5), message="<b>hi</b>")
-    [submission] = find_submissions(tmp_path)
+    [submission] = find_submissions(tmp_path, CONVNETS)
     result = stub_grade_submission(submission.notebook, "alice", StubSettings())
     assert result_from_dict(json.loads(json.dumps(result.to_dict()))) == result
 

@@ -11,7 +11,7 @@ class FakeItem:
     kind: str = "function"
 
 
-FAKE_ITEMS = (FakeItem("double", 3), FakeItem("Counter", 4, "class"), FakeItem("experiment", 10, "experiment"))
+FAKE_ITEMS = (FakeItem("double", 3), FakeItem("Counter", 4, "class"), FakeItem("experiment", 10, "file"))
 FAKE_MANUAL = {"answer_why": 2}
 
 REFERENCE_MODULE = dedent('''\

@@ -6,14 +6,17 @@ from pathlib import Path
 import pytest
 
 from notebook_builder.errors import BuildError
-from notebook_builder.support import NEVER_SHIPPED, SHIPPED_MODULES, shipped_files
+from assignments.convnets import CONVNETS
+from notebook_builder.support import shipped_files
+
+SHIPPED_MODULES, NEVER_SHIPPED = CONVNETS.support.modules, CONVNETS.support.never_shipped
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
 def files():
-    return shipped_files(REPO)
+    return shipped_files(REPO, CONVNETS.support)
 
 
 def test_every_shipped_module_and_nothing_graded(files):
@@ -73,5 +76,5 @@ def test_a_shipped_module_importing_graded_code_is_refused(tmp_path):
     text = solver.read_text()
     solver.write_text(text + "\nfrom .cnn import ThreeLayerConvNet\n")
     with pytest.raises(BuildError, match="imports 'cnn'") as caught:
-        shipped_files(tmp_path)
+        shipped_files(tmp_path, CONVNETS.support)
     assert caught.value.path == solver and caught.value.line == len(text.splitlines()) + 2

@@ -57,7 +57,7 @@ def stderr_by_cell(notebook) -> dict[str, str]:
 
 def save_small_experiment_model(folder: Path) -> Path:
     """A stand-in for a student's trained model: what the experiment section leaves next to the notebook."""
-    from autograder.spec import EXPERIMENT_FILE
+    from assignments.convnets import EXPERIMENT_FILE
     from reference_impl.cnn import ThreeLayerConvNet
     from reference_impl.model_io import save_experiment_model
     kwargs = dict(num_filters=4, filter_size=3, hidden_dim=10)

@@ -10,11 +10,14 @@ import sys
 import nbformat
 import pytest
 
-from autograder.spec import GRADED_ITEMS
-from notebook_builder.build import SOURCE_DIR
+from assignments.convnets import CONVNETS
+
+from notebook_builder.build import source_dir
 from notebook_fixtures import REPO, grade_id
 
-GRADED = [g.name for g in GRADED_ITEMS if g.kind != "experiment"]
+GRADED_ITEMS = CONVNETS.graded_items
+
+GRADED = [g.name for g in GRADED_ITEMS if g.runs_code]
 HIDDEN = re.compile(r"^### BEGIN HIDDEN TESTS$.*?^### END HIDDEN TESTS$", re.M | re.S)
 
 # item, text in the reference solution, buggy replacement, does the visible part already catch it?
@@ -42,7 +45,7 @@ BUGS = [
 
 @pytest.fixture(scope="module")
 def cells():
-    notebook = nbformat.read(REPO / SOURCE_DIR / "ConvolutionalNetworks.ipynb", as_version=4)
+    notebook = nbformat.read(REPO / source_dir(CONVNETS) / "ConvolutionalNetworks.ipynb", as_version=4)
     return {grade_id(c): c.source for c in notebook.cells if grade_id(c)}
 
 
@@ -52,7 +55,7 @@ def namespace(cells, monkeypatch):
     monkeypatch.setenv("CONVKIT_NO_CYTHON", "1")
     monkeypatch.setenv("MPLBACKEND", "Agg")
     monkeypatch.setattr(sys, "dont_write_bytecode", True)
-    monkeypatch.syspath_prepend(str(REPO / SOURCE_DIR))
+    monkeypatch.syspath_prepend(str(REPO / source_dir(CONVNETS)))
     names = {}
     setup = "\n".join(line for line in cells["setup"].splitlines() if not line.startswith("%"))
     exec(compile(setup, "setup", "exec"), names)

@@ -8,9 +8,12 @@ import zipfile
 import nbformat
 import pytest
 
-from autograder.spec import GRADED_ITEMS, NOTEBOOK
-from notebook_builder.support import NEVER_SHIPPED
+from assignments.convnets import CONVNETS
+
 from notebook_fixtures import REPO, errors_by_cell, execute, grade_id, nbgrader, save_small_experiment_model
+
+GRADED_ITEMS, NOTEBOOK = CONVNETS.graded_items, CONVNETS.notebook
+NEVER_SHIPPED = CONVNETS.support.never_shipped
 
 GRADED_MODULES = ("conv_naive", "pool_naive", "spatial_norm", "cnn")
 CODE_ITEMS = [g.name for g in GRADED_ITEMS if g.kind in ("function", "class")]

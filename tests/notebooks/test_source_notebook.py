@@ -6,9 +6,13 @@ import shutil
 import nbformat
 import pytest
 
-from autograder.spec import EXPERIMENT_FILE, GRADED_ITEMS, MANUAL_ITEMS, NOTEBOOK
-from notebook_builder.build import SOURCE_DIR, existing_files, render_source
+from assignments.convnets import CONVNETS, EXPERIMENT_FILE
+
+from notebook_builder.build import existing_files, render_source, source_dir
 from notebook_fixtures import REPO, errors_by_cell, execute, grade_id, save_small_experiment_model, stderr_by_cell
+
+GRADED_ITEMS, NOTEBOOK = CONVNETS.graded_items, CONVNETS.notebook
+MANUAL_ITEMS = {m.name: m.points for m in CONVNETS.manual_items}
 
 QUALNAMES = {"conv_forward_naive": "conv_naive", "conv_backward_naive": "conv_naive",
              "max_pool_forward_naive": "pool_naive", "max_pool_backward_naive": "pool_naive",
@@ -19,12 +23,12 @@ QUALNAMES = {"conv_forward_naive": "conv_naive", "conv_backward_naive": "conv_na
 
 @pytest.fixture(scope="module")
 def notebook():
-    return nbformat.read(REPO / SOURCE_DIR / NOTEBOOK, as_version=4)
+    return nbformat.read(REPO / source_dir(CONVNETS) / NOTEBOOK, as_version=4)
 
 
 def test_committed_source_is_up_to_date():
     fresh = render_source(REPO)
-    committed = existing_files(REPO / SOURCE_DIR)
+    committed = existing_files(REPO / source_dir(CONVNETS))
     stale = sorted(p for p in set(fresh) | set(committed) if fresh.get(p) != committed.get(p))
     assert not stale, f"source/convnets is out of date for {stale}: run `make source` and commit the result"
 
@@ -56,7 +60,7 @@ def test_solution_cells_are_the_reference_definitions(notebook):
         reference = getattr(importlib.import_module(f"reference_impl.{module}"), name)
         assert cells[name].source == inspect.getsource(reference).rstrip("\n")
         assert "### BEGIN HIDDEN TESTS" in cells[f"test_{name}"].source
-    assert set(QUALNAMES) == {g.name for g in GRADED_ITEMS if g.kind != "experiment"}
+    assert set(QUALNAMES) == {g.name for g in GRADED_ITEMS if g.runs_code}
 
 
 def test_heavy_cells_are_skipped_in_small_data_mode(notebook):
@@ -70,7 +74,7 @@ def test_heavy_cells_are_skipped_in_small_data_mode(notebook):
 @pytest.mark.slow
 def test_source_notebook_passes_every_visible_and_hidden_test(tmp_path, env):
     folder = tmp_path / "convnets"
-    shutil.copytree(REPO / SOURCE_DIR, folder, ignore=shutil.ignore_patterns("*.so", "*.c", "build", "__pycache__"))
+    shutil.copytree(REPO / source_dir(CONVNETS), folder, ignore=shutil.ignore_patterns("*.so", "*.c", "build", "__pycache__"))
     save_small_experiment_model(folder)
     executed = execute(folder / NOTEBOOK, env)
     assert errors_by_cell(executed) == {}

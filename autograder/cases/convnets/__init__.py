@@ -1,0 +1,1 @@
+"""Case modules of the convnets assignment, one per graded item (see ``autograder.cases``)."""

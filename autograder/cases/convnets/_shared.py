@@ -1,0 +1,130 @@
+"""Helpers the convnets case modules share: tolerances, array checks, unchanged-input and numeric-gradient
+checks, and the shape helpers of the case tables."""
+from __future__ import annotations
+
+import numpy as np
+
+from assignments import Linspace
+from assignments.convnets import CONVNETS
+
+from .. import Case, Prepared
+from ..ops import call, load_all, output, perturb, value, var
+from ...checks import ArrayCheck, NumericGradientCheck, UnchangedCheck
+
+FLOAT32_TOL = 1e-4   # scaled error for float32 results
+NUMERIC_TOL = 1e-5   # scaled error between an analytic gradient and centred differences with h = 1e-5
+NUMERIC_H = 1e-5
+SAMPLES_PER_ARRAY = 6  # coordinates perturbed per input array in numeric-gradient checks
+PUBLISHED_TOL = 1e-6  # the published values are rounded to 8 decimals (floor ~2e-8)
+
+CONV_HINT = ("loop over output positions with window x_padded[:, :, i*stride:i*stride+HH, j*stride:j*stride+WW]; "
+             "HH and WW may differ")
+POOL_HINT = "use pool_height, pool_width and stride separately; windows may overlap or leave rows unused"
+
+
+def published(item: str, name: str) -> np.ndarray:
+    """A published fixed value of the record (``CONVNETS.published``) as a float64 array."""
+    value = CONVNETS.published[item][name]
+    if isinstance(value, Linspace):
+        return np.linspace(value.start, value.stop, num=int(np.prod(value.shape))).reshape(value.shape)
+    return np.array(value, dtype=np.float64)
+
+
+def conv_config(stride, pad, F, HH, WW, N=2, C=3, H=5, W=5, **more) -> dict:
+    return dict(stride=stride, pad=pad, N=N, C=C, H=H, W=W, F=F, HH=HH, WW=WW, **more)
+
+
+def pool_config(ph, pw, stride, N=2, C=3, H=6, W=6, **more) -> dict:
+    return dict(pool_height=ph, pool_width=pw, stride=stride, N=N, C=C, H=H, W=W, **more)
+
+
+def dtype_of(case: Case) -> str:
+    return case.config.get("dtype", "float64")
+
+
+def cast(case: Case, *arrays) -> list[np.ndarray]:
+    return [np.asarray(a, dtype=dtype_of(case)) for a in arrays]
+
+
+def array_check(case, name, expected, label, hint="", pad=0, axes=("sample", "channel", "row", "column")):
+    float32 = dtype_of(case) == "float32"
+    return ArrayCheck(name, expected, label, case.tolerance, mode="scaled" if float32 else "rel",
+                      dtype="float32" if float32 else None, hint=hint, pad=pad, axes=axes)
+
+
+def unchanged(names, inputs):
+    """Ops and checks that the named inputs are as they were after the calls."""
+    ops = [output(f"{n}_after", var(n)) for n in names]
+    checks = [UnchangedCheck(f"{n}_after", np.asarray(inputs[n], dtype=np.float64), f"input {n}") for n in names]
+    return ops, checks
+
+
+def with_unchanged(case, inputs, ops, checks, names):
+    if case.config.get("unmodified"):
+        more_ops, more_checks = unchanged(names, inputs)
+        return ops + more_ops, checks + more_checks
+    return ops, checks
+
+
+def numeric(fn, arg_specs, arrays, dout, rng, forward_expected, grad_names, pick=0):
+    """Perturbation ops and checks for each input array of a forward pass (float64 cases only)."""
+    ops, checks = [], []
+    for position, grad_name in grad_names.items():
+        array = arrays[position]
+        indices = sorted(rng.choice(array.size, size=min(SAMPLES_PER_ARRAY, array.size), replace=False).tolist())
+        name = f"num_{grad_name}"
+        ops.append(perturb(fn, arg_specs, position, indices, NUMERIC_H, name, pick))
+        checks.append(NumericGradientCheck(grad_name, name, indices, dout, NUMERIC_H,
+                                           f"{grad_name} vs numeric gradient of your forward", NUMERIC_TOL,
+                                           "fwd", forward_expected))
+    return ops, checks
+
+
+def tie_free(rng, shape):
+    """Distinct values far apart compared with the numeric-gradient step, so every max is unique."""
+    size = int(np.prod(shape))
+    return (rng.permutation(size).reshape(shape) / size * 4.0 - 2.0)
+
+
+def norm_inputs(case, rng, channels_shape):
+    N, C, H, W = case.config["shape"]
+    x = 4 * rng.standard_normal((N, C, H, W)) + 10
+    gamma = rng.uniform(0.5, 2.0, C).reshape(channels_shape(C))
+    beta = rng.standard_normal(C).reshape(channels_shape(C))
+    return x, gamma, beta
+
+
+__all__ = ["FLOAT32_TOL", "NUMERIC_H", "NUMERIC_TOL", "PUBLISHED_TOL", "SAMPLES_PER_ARRAY", "array_check", "cast",
+           "conv_config", "dtype_of", "published", "norm_backward", "norm_inputs", "numeric", "pool_config", "tie_free", "unchanged",
+           "with_unchanged"]
+
+
+def norm_backward(case, rng, fn_forward, fn_backward, reference_forward, reference_backward, channels_shape,
+                  extra_args, fresh_param):
+    """A spatial-norm backward case: the cache's layout is the student's own choice, so it comes from the
+    submitted forward pass; numeric gradients of that forward pass back the analytic ones up."""
+    x, gamma, beta = norm_inputs(case, rng, channels_shape)
+    dout = rng.standard_normal(x.shape)
+    x, gamma, beta, dout = cast(case, x, gamma, beta, dout)
+    as64 = [a.astype(np.float64) for a in (x, gamma, beta)]
+    out, cache = reference_forward(*as64, *extra_args, fresh_param())
+    dx, dgamma, dbeta = reference_backward(dout.astype(np.float64), cache)
+    inputs = {"x": x, "gamma": gamma, "beta": beta, "dout": dout}
+    extra_specs = [value(a) for a in extra_args]
+    ops, aux, checks = load_all(inputs), [], []
+    if dtype_of(case) == "float64" and not case.config.get("unmodified"):
+        fwd_args = [var("x", copy=True), var("gamma", copy=True), var("beta", copy=True), *extra_specs,
+                    value(fresh_param())]
+        num_ops, checks = numeric(fn_forward, fwd_args, [x, gamma, beta], dout, rng, out,
+                                  {0: "dx", 1: "dgamma", 2: "dbeta"})
+        aux = load_all(inputs) + num_ops
+    ops += [call(fn_forward, [var("x"), var("gamma"), var("beta"), *extra_specs, value(fresh_param())], "f"),
+            output("fwd", var("f", 0)),
+            call(fn_backward, [var("dout"), var("f", 1)], "r")]
+    ops += [output(n, var("r", i)) for i, n in enumerate(("dx", "dgamma", "dbeta"))]
+    axes = ("sample", "channel", "row", "column")
+    checks = [array_check(case, "dx", dx, "dx", "chain rule through the mean and the variance as well"),
+              array_check(case, "dgamma", dgamma, "dgamma", axes=axes if dgamma.ndim == 4 else ("channel",)),
+              array_check(case, "dbeta", dbeta, "dbeta", axes=axes if dbeta.ndim == 4 else ("channel",))] + checks
+    ops, checks = with_unchanged(case, inputs, ops, checks, ["x", "gamma", "beta", "dout"])
+    return Prepared(inputs, ops, checks, aux)

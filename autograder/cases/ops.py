@@ -1,0 +1,102 @@
+"""The only code that writes worker operations: small constructors for the plain-data program a case runs.
+
+A program is a list of JSON-ready dicts interpreted by ``autograder.sandbox.untrusted.interpreter.run_ops``
+(see there for what each operation does). Case modules build their programs from these functions only, so the
+format of an operation is defined in two places that face each other: here (writing) and the interpreter
+(reading). Input arrays are named by bare names (``npy("x")``); ``with_npy_paths`` maps them to the files the
+engine writes for one case.
+"""
+from __future__ import annotations
+
+
+def var(name: str, *path, copy: bool = False) -> dict:
+    """A variable of the program, optionally indexed along ``path`` (".attr" steps read attributes)."""
+    spec = {"var": name, "path": list(path)}
+    return dict(spec, copy=True) if copy else spec
+
+
+def each(name: str) -> dict:
+    """Inside ``repeat``: element ``i`` of the variable ``name`` on iteration ``i``."""
+    return {"var": name, "iter": True}
+
+
+def value(v) -> dict:
+    """A literal (deep-copied for every use)."""
+    return {"value": v}
+
+
+def npy(name: str) -> dict:
+    """An input array, loaded afresh from its file."""
+    return {"npy": name}
+
+
+def as_tuple(*specs: dict) -> dict:
+    return {"tuple": list(specs)}
+
+
+def as_dict(**specs: dict) -> dict:
+    return {"dict": dict(specs)}
+
+
+def np_type(name: str) -> dict:
+    """A NumPy scalar type by name (``np.float64``)."""
+    return {"np_type": name}
+
+
+def load(name: str) -> dict:
+    return {"op": "load", "var": name, "npy": name}
+
+
+def load_all(names) -> list[dict]:
+    return [load(n) for n in names]
+
+
+def assign(name: str, spec: dict) -> dict:
+    return {"op": "set", "var": name, "value": spec}
+
+
+def call(fn: str, args: list[dict], result: str, optional: bool = False) -> dict:
+    """``result = fn(*args)`` with ``fn`` taken from the student's namespace; ``optional``: a failure only
+    leaves the result missing instead of failing the case."""
+    return {"op": "call", "fn": fn, "args": args, "result": result, "optional": optional}
+
+
+def new(cls: str, kwargs: dict[str, dict], result: str) -> dict:
+    return {"op": "new", "cls": cls, "kwargs": kwargs, "result": result}
+
+
+def method(obj: str, name: str, args: list[dict], result: str) -> dict:
+    return {"op": "method", "obj": obj, "method": name, "args": args, "result": result}
+
+
+def setitem(obj: dict, key, spec: dict) -> dict:
+    return {"op": "setitem", "obj": obj, "key": key, "value": spec}
+
+
+def repeat(times: int, body: list[dict]) -> dict:
+    return {"op": "repeat", "times": times, "body": body}
+
+
+def output(name: str, spec: dict) -> dict:
+    """Write ``spec``'s value as ``<name>.npy`` for the parent's checks."""
+    return {"op": "output", "name": name, "value": spec}
+
+
+def keys(name: str, spec: dict) -> dict:
+    """Record the keys of a dict (no array written)."""
+    return {"op": "keys", "name": name, "value": spec}
+
+
+def perturb(fn: str, args: list[dict], arg: int, indices: list[int], h: float, name: str, pick=0) -> dict:
+    """The forward pass at x +/- h e_i for each flat index i of argument ``arg``, for centred differences."""
+    return {"op": "perturb", "fn": fn, "args": args, "arg": arg, "indices": indices, "h": h, "pick": pick,
+            "name": name, "optional": True}
+
+
+def with_npy_paths(ops, case_id: str):
+    """Map bare input names to the files the engine writes for this case (``in/<case id>/<name>.npy``)."""
+    if isinstance(ops, list):
+        return [with_npy_paths(op, case_id) for op in ops]
+    if isinstance(ops, dict):
+        return {k: (f"in/{case_id}/{v}.npy" if k == "npy" else with_npy_paths(v, case_id)) for k, v in ops.items()}
+    return ops

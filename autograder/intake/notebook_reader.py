@@ -1,0 +1,322 @@
+"""Read a submitted notebook safely and compare it with the instructor's source notebook.
+
+Nothing here executes notebook content. Outputs are dropped before anything else looks at the notebook.
+Cells are found by the INSTRUCTOR's grade ids; whatever the submission's metadata claims about points or
+grading is only compared with the instructor's copy and reported, never trusted.
+"""
+from __future__ import annotations
+
+import json
+import re
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+MAX_NOTEBOOK_BYTES = 200 * 1024 * 1024
+# Metadata keys whose change would alter grading in nbgrader's own tools.
+LOCKED_METADATA_KEYS = ("grade", "solution", "locked", "points", "task", "grade_id")
+# Cell magics whose body is Python and may stay; any other cell magic's body is not Python.
+PYTHON_BODY_CELL_MAGICS = {"time", "timeit", "capture", "prun", "debug"}
+HIDDEN_TESTS = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?^[ \t]*### END HIDDEN TESTS[^\n]*\n?", re.S | re.M)
+SHELL_ASSIGNMENT = re.compile(r"^(\s*[\w., ]+=\s*)[!%].*$")
+
+
+class NotebookError(ValueError):
+    """The file cannot be graded at all (the message is shown to the student)."""
+
+
+@dataclass
+class StudentCell:
+    """A code cell whose code runs when grading: a solution cell or a cell the student added."""
+
+    label: str
+    source: str
+    grade_id: str | None = None
+
+
+@dataclass
+class Submission:
+    """What grading needs from one submitted notebook.
+
+    cells: student code to run, in notebook order (solution cells and the student's own extra cells).
+    solution_ids: grade ids of the instructor's solution cells that were found.
+    problems: repairs and tampering found while reading (shown to the student; none of them stops grading).
+    """
+
+    cells: list[StudentCell] = field(default_factory=list)
+    solution_ids: set[str] = field(default_factory=set)
+    problems: list[str] = field(default_factory=list)
+
+
+def _grade_meta(cell) -> dict:
+    """The cell's nbgrader metadata as a dict whose grade_id is a string or None (whatever the file holds)."""
+    metadata = cell.get("metadata", {})
+    meta = metadata.get("nbgrader", {}) if isinstance(metadata, dict) else {}
+    if not isinstance(meta, dict):
+        return {}
+    if not isinstance(meta.get("grade_id"), str):
+        meta = {**meta, "grade_id": None}
+    return meta
+
+
+def _source(cell) -> str:
+    source = cell.get("source", "")
+    return "".join(source) if isinstance(source, list) else str(source)
+
+
+def read_notebook(path: Path, expected_name: str | None = None) -> tuple[nbformat.NotebookNode, list[str]]:
+    """Load a notebook as nbformat v4 with outputs removed (``expected_name``: note it if the file differs).
+
+    Returns
+    -------
+    notebook : NotebookNode
+        The notebook, upgraded to v4 when it was older, outputs and execution counts cleared.
+    notes : list of str
+        Repairs made (upgrade, ignored outputs, missing or duplicated cell ids).
+
+    Raises
+    ------
+    NotebookError
+        The file is missing, empty, too large, not JSON, or not a notebook nbformat can read.
+    """
+    path = Path(path)
+    notes: list[str] = []
+    if not path.is_file():
+        raise NotebookError(f"no notebook at {path.name}")
+    size = path.stat().st_size
+    if size == 0:
+        raise NotebookError(f"{path.name} is empty (0 bytes): nothing could be graded")
+    if size > MAX_NOTEBOOK_BYTES:
+        raise NotebookError(f"{path.name} is {size / 2**20:.0f} MiB, above the {MAX_NOTEBOOK_BYTES // 2**20} MiB "
+                            "limit; clear the outputs (Kernel > Restart & Clear Output) and resubmit")
+    if expected_name is not None and path.name != expected_name:
+        notes.append(f"the notebook is named {path.name!r} instead of {expected_name!r}; it was graded anyway, "
+                     "but keep the original name next time")
+    try:
+        raw = json.loads(path.read_bytes().decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise NotebookError(f"{path.name} is not valid notebook JSON ({error}); was it saved completely?") from None
+    if not isinstance(raw, dict) or not isinstance(raw.get("nbformat"), int):
+        raise NotebookError(f"{path.name} is JSON but not a Jupyter notebook (no 'nbformat' version field)")
+    output_bytes = _strip_outputs(raw)
+    if output_bytes > 1_000_000:
+        notes.append(f"the notebook's outputs ({output_bytes / 2**20:.1f} MiB) were ignored; grading never "
+                     "uses outputs")
+    version = (raw.get("nbformat"), raw.get("nbformat_minor", 0))
+    if version >= (4, 5) and isinstance(raw.get("cells"), list):
+        notes.extend(_cell_id_problems([c for c in raw["cells"] if isinstance(c, dict)]))
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            notebook = nbformat.reads(json.dumps(raw), as_version=4)
+    except Exception as error:  # nbformat raises many types for malformed notebooks
+        raise NotebookError(f"{path.name} could not be read as a notebook: {error}") from None
+    if version[0] != 4:
+        notes.append(f"the notebook used the old format version {version[0]}.{version[1]}; it was upgraded to "
+                     "version 4 for grading")
+    if not isinstance(notebook.get("cells"), list):
+        raise NotebookError(f"{path.name} has no list of cells")
+    _repair_cell_ids(notebook)
+    return notebook, notes
+
+
+def _strip_outputs(raw: dict) -> int:
+    """Remove outputs in place (all format versions); returns roughly how many bytes they took."""
+    removed = 0
+    cell_lists = [raw.get("cells")] + [ws.get("cells") for ws in raw.get("worksheets", []) or []
+                                       if isinstance(ws, dict)]
+    for cells in cell_lists:
+        for cell in cells if isinstance(cells, list) else []:
+            if isinstance(cell, dict) and "outputs" in cell:
+                removed += len(json.dumps(cell["outputs"], default=str))
+                cell["outputs"] = []
+                if "execution_count" in cell:
+                    cell["execution_count"] = None
+                if "prompt_number" in cell:
+                    cell["prompt_number"] = None
+    return removed
+
+
+def _cell_id_problems(cells: list[dict]) -> list[str]:
+    """Missing or repeated cell ids in the file as submitted (nbformat >= 4.5 requires unique ids)."""
+    ids = [c.get("id") for c in cells]
+    missing = sum(1 for i in ids if not isinstance(i, str) or not i)
+    present = [i for i in ids if isinstance(i, str) and i]
+    duplicated = len(present) - len(set(present))
+    notes = []
+    if missing:
+        notes.append(f"{missing} cell(s) had no cell id; ids were added (cells are found by their grade ids)")
+    if duplicated:
+        notes.append(f"{duplicated} cell(s) repeated another cell's id; the repeats were renamed")
+    return notes
+
+
+def _repair_cell_ids(notebook) -> None:
+    """Give every cell a unique id (grading finds cells by grade id; ids only tell provided cells apart)."""
+    seen: set[str] = set()
+    for index, cell in enumerate(notebook.cells):
+        cell_id = cell.get("id")
+        if not isinstance(cell_id, str) or not cell_id:
+            cell_id = f"grader-added-{index}"
+        elif cell_id in seen:
+            cell_id = f"{cell_id}-grader-dup-{index}"
+        cell["id"] = cell_id
+        seen.add(cell_id)
+
+
+def strip_hidden_tests(source: str) -> str:
+    """The release version of a test cell: nbgrader removes the hidden-tests region with its markers."""
+    return HIDDEN_TESTS.sub("", source)
+
+
+def _normalised(source: str) -> list[str]:
+    lines = [line.rstrip() for line in source.strip().splitlines()]
+    return [line for line in lines if line]
+
+
+def neutralise_magics(source: str) -> str | None:
+    """Make notebook code plain Python: IPython magics and ``!shell`` lines become ``pass``.
+
+    Returns None when the whole cell is not Python (``%%bash``, ``%%writefile`` and similar).
+    """
+    lines = source.splitlines()
+    if lines and lines[0].lstrip().startswith("%%"):
+        magic = lines[0].lstrip()[2:].split()[0] if lines[0].lstrip()[2:].split() else ""
+        if magic not in PYTHON_BODY_CELL_MAGICS:
+            return None
+        lines = lines[1:]
+    cleaned = []
+    for line in lines:
+        stripped = line.lstrip()
+        indent = line[: len(line) - len(stripped)]
+        if stripped.startswith(("%", "!")):
+            cleaned.append(f"{indent}pass  # grader: IPython magic or shell command removed")
+        elif SHELL_ASSIGNMENT.match(line) and not stripped.startswith("#"):
+            cleaned.append(SHELL_ASSIGNMENT.sub(r"\1None  # grader: shell command removed", line))
+        else:
+            cleaned.append(line)
+    return "\n".join(cleaned) + "\n"
+
+
+@dataclass
+class InstructorNotebook:
+    """The parts of the instructor's source notebook that grading relies on."""
+
+    setup_code: str
+    locked_cells: dict[str, tuple[str, str, dict]]  # grade id -> (cell type, release source, nbgrader meta)
+    solution_ids: list[str]  # code cells the student writes (graded functions and classes)
+    cell_ids: set[str]
+    provided_sources: set[str]
+    skipped_ids: set[str] = field(default_factory=set)  # written answers and items graded from files: never run
+    notebook_name: str | None = None  # the file name submissions are expected to carry
+
+
+def read_instructor_notebook(path: Path, not_run: tuple[str, ...] = ()) -> InstructorNotebook:
+    """Parse the instructor's source notebook (trusted); ``not_run``: grade ids of solution cells that grading
+    never runs (items graded from a submitted file, whose cells may train for minutes).
+
+    Raises
+    ------
+    NotebookError
+        If it cannot be read or has no setup cell (grade id ``setup``).
+    """
+    notebook, _ = read_notebook(path)
+    setup = None
+    locked: dict[str, tuple[str, str, dict]] = {}
+    solutions: list[str] = []
+    provided: set[str] = set()
+    skipped: set[str] = set()
+    never_run = set(not_run)
+    for cell in notebook.cells:
+        meta = _grade_meta(cell)
+        grade_id = meta.get("grade_id")
+        if grade_id == "setup":
+            setup = _source(cell)
+        if grade_id and meta.get("solution") and (cell.cell_type != "code" or grade_id in never_run):
+            skipped.add(grade_id)  # manual answers, and items graded from the file they save
+        elif grade_id and meta.get("solution"):
+            solutions.append(grade_id)
+        elif grade_id and (meta.get("grade") or meta.get("locked")):
+            locked[grade_id] = (cell.cell_type, strip_hidden_tests(_source(cell)),
+                                {k: meta.get(k) for k in LOCKED_METADATA_KEYS})
+        elif cell.cell_type == "code":
+            provided.add("\n".join(_normalised(_source(cell))))
+    if setup is None:
+        raise NotebookError(f"the instructor notebook {path} has no cell with grade id 'setup'")
+    return InstructorNotebook(setup, locked, solutions, {c.get("id") for c in notebook.cells}, provided, skipped,
+                              Path(path).name)
+
+
+def read_submission(path: Path, instructor: InstructorNotebook) -> Submission:
+    """Find the student's code and report tampering, comparing with the instructor's notebook.
+
+    Raises
+    ------
+    NotebookError
+        If the file cannot be read at all.
+    """
+    notebook, notes = read_notebook(path, instructor.notebook_name)
+    result = Submission(problems=list(notes))
+    seen_locked: set[str] = set()
+    for index, cell in enumerate(notebook.cells):
+        meta = _grade_meta(cell)
+        grade_id = meta.get("grade_id")
+        label = f"cell {index + 1}" + (f" ({grade_id})" if grade_id else "")
+        if grade_id in instructor.skipped_ids:
+            continue
+        if grade_id in instructor.locked_cells:
+            seen_locked.add(grade_id)
+            result.problems.extend(_compare_locked(cell, grade_id, instructor.locked_cells[grade_id]))
+            continue
+        if grade_id in instructor.solution_ids:
+            if grade_id in result.solution_ids:
+                result.problems.append(f"the solution cell {grade_id!r} appears more than once; all copies ran "
+                                       "in notebook order, so the last definition counts")
+            if cell.cell_type != "code":
+                result.problems.append(f"the solution cell {grade_id!r} was changed into a {cell.cell_type} "
+                                       "cell; its code was not run")
+                continue
+            result.solution_ids.add(grade_id)
+        elif grade_id and (meta.get("grade") or meta.get("solution") or meta.get("locked")):
+            result.problems.append(f"{label} carries nbgrader grading metadata that is not in the instructor's "
+                                   "notebook (an extra graded cell); it was ignored for scoring")
+        if cell.cell_type != "code":
+            continue
+        if grade_id not in instructor.solution_ids and _is_provided(cell, instructor):
+            continue
+        source = neutralise_magics(_source(cell))
+        if source is not None and source.strip():
+            result.cells.append(StudentCell(label, source, grade_id if grade_id in instructor.solution_ids
+                                            else None))
+    for grade_id in sorted(set(instructor.locked_cells) - seen_locked):
+        result.problems.append(f"the locked cell {grade_id!r} is missing (deleted or its metadata removed); "
+                               "grading used the instructor's tests anyway")
+    for grade_id in instructor.solution_ids:
+        if grade_id not in result.solution_ids:
+            result.problems.append(f"no solution cell with grade id {grade_id!r} was found; any definition of it "
+                                   "in other cells was still graded")
+    return result
+
+
+def _is_provided(cell, instructor: InstructorNotebook) -> bool:
+    """An instructor-provided code cell (demo, plot, training): not the student's to run at grading."""
+    if cell.get("id") in instructor.cell_ids and not str(cell.get("id")).startswith("grader-"):
+        return True
+    return "\n".join(_normalised(_source(cell))) in instructor.provided_sources
+
+
+def _compare_locked(cell, grade_id: str, expected: tuple[str, str, dict]) -> list[str]:
+    cell_type, source, meta = expected
+    problems = []
+    if cell.cell_type != cell_type:
+        problems.append(f"the locked cell {grade_id!r} was changed from {cell_type} to {cell.cell_type}")
+    if _normalised(_source(cell)) != _normalised(source):
+        problems.append(f"the locked cell {grade_id!r} was edited; grading used the instructor's version")
+    submitted = _grade_meta(cell)
+    for key in LOCKED_METADATA_KEYS:
+        if submitted.get(key) != meta.get(key):
+            problems.append(f"the nbgrader metadata {key!r} of cell {grade_id!r} was changed from "
+                            f"{meta.get(key)!r} to {submitted.get(key)!r}; the instructor's value was used")
+    return problems

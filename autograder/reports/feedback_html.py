@@ -1,0 +1,102 @@
+"""A student's feedback page: one self-contained HTML file (inline CSS, no JavaScript, no external links).
+
+Everything that comes from a submission (messages quoting its output, its student id) is escaped by Jinja2's
+autoescaping, so a notebook that prints `<script>` shows that text instead of running it.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import jinja2
+
+from ..atomicio import atomic_write_text
+from ..results import SubmissionResult, TestResult
+
+_TEMPLATE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Feedback: {{ result.assignment }}, {{ result.student }}</title>
+<style>
+body { font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem; color: #222; }
+h1 { font-size: 1.5rem; } h2 { font-size: 1.15rem; margin-top: 2rem; border-bottom: 1px solid #ccc; }
+.total { font-size: 1.3rem; font-weight: bold; }
+.problems { background: #fff4e5; border-left: 4px solid #e69500; padding: .5rem 1rem; }
+table { border-collapse: collapse; width: 100%; margin-top: .5rem; }
+th, td { border: 1px solid #ddd; padding: .35rem .5rem; text-align: left; vertical-align: top; }
+th { background: #f3f3f3; }
+tr.passed td.status { color: #1a7f37; } tr.failed td.status { color: #c62828; font-weight: bold; }
+pre { white-space: pre-wrap; margin: 0; font-family: ui-monospace, monospace; font-size: .85rem; }
+.hidden-note { color: #666; font-size: .85rem; }
+</style>
+</head>
+<body>
+<h1>{{ result.assignment }}: autograder feedback for {{ result.student }}</h1>
+<p class="total">Autograded score: {{ fmt(result.score) }} / {{ fmt(result.max_score) }}</p>
+<p>Written answers are graded by hand and are not included in this score.</p>
+{% if result.problems %}
+<div class="problems"><strong>Problems with this submission</strong>
+<ul>{% for problem in result.problems %}<li><pre>{{ problem }}</pre></li>{% endfor %}</ul></div>
+{% endif %}
+{% for item, tests in items %}
+<h2 id="{{ item }}">{{ item }}: {{ fmt(scores[item][0]) }} / {{ fmt(scores[item][1]) }}</h2>
+<table>
+<tr><th>Result</th><th>What was checked</th><th>Expected</th><th>Got</th><th>Points</th></tr>
+{% for test in tests %}
+<tr class="{{ 'passed' if test.passed else 'failed' }}">
+<td class="status">{{ 'passed' if test.passed else 'failed' }}</td>
+<td>{{ checked(test) }}{% if test.visibility != 'visible' %}
+<div class="hidden-note">hidden test: its inputs are not shown</div>{% endif %}</td>
+<td><pre>{{ test.expected }}</pre></td>
+<td><pre>{{ test.got }}</pre></td>
+<td>{{ fmt(test.score) }} / {{ fmt(test.max_score) }}</td>
+</tr>
+{% if test.message or test.hint %}
+<tr class="{{ 'passed' if test.passed else 'failed' }}"><td></td><td colspan="4">
+{% if test.message %}<pre>{{ test.message }}</pre>{% endif %}
+{% if test.hint %}<p><strong>Hint:</strong> {{ test.hint }}</p>{% endif %}
+</td></tr>
+{% endif %}
+{% endfor %}
+</table>
+{% endfor %}
+</body>
+</html>
+"""
+
+_ENVIRONMENT = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True,
+                                  lstrip_blocks=True)
+
+
+def _what_was_checked(test: TestResult) -> str:
+    """The part of a test name after "<item>: " (the whole name if it has no such prefix)."""
+    prefix = f"{test.item}: "
+    return test.name[len(prefix):] if test.name.startswith(prefix) else test.name
+
+
+def feedback_html(result: SubmissionResult) -> str:
+    """Render the feedback page of one student.
+
+    Parameters
+    ----------
+    result : SubmissionResult
+        The graded submission.
+
+    Returns
+    -------
+    str
+        A complete HTML document: total, submission problems, then per graded item every test with what it
+        checked, expected vs got, the message, the hint and the points.
+    """
+    grouped: dict[str, list[TestResult]] = {}
+    for test in result.tests:
+        grouped.setdefault(test.item, []).append(test)
+    template = _ENVIRONMENT.from_string(_TEMPLATE)
+    return template.render(result=result, items=list(grouped.items()), scores=result.item_scores(),
+                           checked=_what_was_checked, fmt=lambda value: f"{round(value, 6):g}")
+
+
+def write_feedback_page(result: SubmissionResult, path: Path) -> None:
+    """Write `feedback_html(result)` to `path` atomically."""
+    atomic_write_text(path, feedback_html(result))

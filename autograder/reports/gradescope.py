@@ -1,0 +1,79 @@
+"""Gradescope's `results.json` for one student.
+
+Field names follow Gradescope's autograder specification: top level `score`, `execution_time`, `output`,
+`visibility`, `stdout_visibility`, `tests`; each test `name`, `score`, `max_score`, `status`, `output`, `tags`,
+`visibility`, `number`. A hidden case is hidden in its data, not in its existence: its text names only what it
+checked, so Gradescope shows it (Gradescope's own "hidden" would hide the test whole, name included) with the
+tag "hidden case". Other visibilities pass through.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..atomicio import atomic_write_json
+from ..results import SubmissionResult, TestResult
+
+
+def _test_output(test: TestResult) -> str:
+    lines = [test.message]
+    if test.expected or test.got:
+        lines.append(f"Expected: {test.expected}")
+        lines.append(f"Got: {test.got}")
+    if test.hint:
+        lines.append(f"Hint: {test.hint}")
+    return "\n".join(line for line in lines if line)
+
+
+def _test_numbers(result: SubmissionResult) -> list[str]:
+    """Gradescope's `number` per test: "<item index>.<test index within the item>", both from 1."""
+    items: dict[str, int] = {}
+    counts: dict[str, int] = {}
+    numbers = []
+    for test in result.tests:
+        items.setdefault(test.item, len(items) + 1)
+        counts[test.item] = counts.get(test.item, 0) + 1
+        numbers.append(f"{items[test.item]}.{counts[test.item]}")
+    return numbers
+
+
+def gradescope_results(result: SubmissionResult) -> dict:
+    """Build the results.json document of one student.
+
+    Parameters
+    ----------
+    result : SubmissionResult
+        The graded submission.
+
+    Returns
+    -------
+    dict
+        JSON-ready: `score` (sum of test scores), `execution_time` (seconds, int), `output` (summary and
+        submission problems), `visibility`, `stdout_visibility`, and `tests` (one entry per TestResult).
+    """
+    summary = [f"Autograded score: {result.score:g} / {result.max_score:g}"]
+    if result.problems:
+        summary.append("Problems with this submission:")
+        summary.extend(f"- {problem}" for problem in result.problems)
+    tests = [{
+        "name": test.name,
+        "number": number,
+        "score": test.score,
+        "max_score": test.max_score,
+        "status": "passed" if test.passed else "failed",
+        "output": _test_output(test),
+        "tags": [test.item, "hidden case"] if test.visibility == "hidden" else [test.item],
+        "visibility": "visible" if test.visibility == "hidden" else test.visibility,
+    } for test, number in zip(result.tests, _test_numbers(result))]
+    return {
+        "score": result.score,
+        "execution_time": int(round(result.seconds)),
+        "output": "\n".join(summary),
+        "visibility": "visible",
+        "stdout_visibility": "hidden",
+        "tests": tests,
+    }
+
+
+def write_gradescope_results(result: SubmissionResult, path: Path) -> None:
+    """Write `gradescope_results(result)` to `path` atomically."""
+    atomic_write_json(path, gradescope_results(result))

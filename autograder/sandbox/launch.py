@@ -1,0 +1,309 @@
+"""Run one untrusted worker process with limits, and hide the course from it.
+
+The worker is ``python -I worker.py`` (the grader's own interpreter) in an empty temporary directory, with a
+scrubbed environment, its own session and process group, CPU/memory/process/file-size limits and a wall-clock
+timeout; afterwards the whole process group is killed whatever happened.
+
+Isolation levels, best first (the one used is recorded in ``WorkerRun.isolation``):
+
+- ``namespaces+nobody`` (grader runs as root): new mount, network and PID namespaces and a new, minimal root
+  file system (``_mount_script``): only the system directories and the Python installations (read-only) and
+  the worker's own directory exist in it, so the course, home directories, /tmp and any other copy of the kit
+  are simply absent; then privileges drop to ``nobody``.
+- ``namespaces+userns`` (unprivileged grader): the same inside a user namespace, then every capability is
+  dropped, so the mounts can be neither undone nor changed.
+- ``reduced+nobody`` (root, no namespaces): limits, and the worker runs as ``nobody``: it cannot write the
+  grader's files or read private ones, but can read world-readable files (the course, if it is readable).
+- ``reduced``: limits only; student code can read whatever the grader's user can read.
+"""
+from __future__ import annotations
+
+import functools
+import os
+import resource
+import shlex
+import shutil
+import signal
+import site
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+NOBODY = 65534
+
+
+@dataclass(frozen=True)
+class WorkerLimits:
+    """Resource limits of one worker process (see GradingSettings for the meaning of each)."""
+
+    wall_seconds: float
+    cpu_seconds: float
+    memory_mb: int
+    output_bytes: int = 20_000
+    file_mb: int = 64
+    max_processes: int = 512
+
+
+@dataclass(frozen=True)
+class WorkerRun:
+    """What happened to one worker.
+
+    returncode: the worker's exit status (negative: killed by that signal; None: never started).
+    timed_out: the parent killed it at the wall-clock limit.
+    stdout, stderr: captured text, cut at the byte cap.
+    isolation: which isolation level was used (see the module docstring).
+    seconds: wall-clock time of the run.
+    """
+
+    returncode: int | None
+    timed_out: bool
+    stdout: str
+    stderr: str
+    isolation: str
+    seconds: float
+
+
+def _is_root() -> bool:
+    return os.geteuid() == 0
+
+
+@functools.lru_cache(maxsize=None)
+def namespaces_available() -> bool:
+    """Whether the strong isolation works on this machine: probed once by starting this interpreter in exactly
+    the namespaces and minimal root a worker gets."""
+    if any(shutil.which(tool, path=os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/sbin"])) is None
+           for tool in ("unshare", "mount", "pivot_root", "setpriv")):
+        return False
+    level = "namespaces+nobody" if _is_root() else "namespaces+userns"
+    with tempfile.TemporaryDirectory(prefix="grader-probe-") as scratch:
+        new_root, workdir = Path(scratch) / "root", Path(scratch) / "work"
+        new_root.mkdir()
+        workdir.mkdir(mode=0o777)
+        workdir.chmod(0o777)  # `nobody` needs to enter it
+        command = _namespace_command(level, new_root, workdir, [sys.executable, "-I", "-c", "import numpy"])
+        try:
+            return subprocess.run(command, capture_output=True, timeout=60, cwd=workdir).returncode == 0
+        except (OSError, subprocess.SubprocessError):
+            return False
+
+
+def _namespace_command(level: str, new_root: Path, workdir: Path, command: list[str]) -> list[str]:
+    """`command` wrapped to run in new mount/net/pid (and, unprivileged, user) namespaces and a minimal root."""
+    unshare = ["unshare", "-mnp", "--fork", "--kill-child", "--mount-proc"]
+    if level == "namespaces+userns":
+        unshare.insert(1, "-r")
+    return [*unshare, "sh", "-c", _mount_script(new_root, workdir, command, level)]
+
+
+def choose_isolation(requested: str) -> str:
+    """Map the settings' isolation request to the level that will be used on this machine.
+
+    Raises
+    ------
+    ValueError
+        If namespaces are required but unavailable, or the request is unknown.
+    """
+    if requested not in ("auto", "namespaces", "reduced"):
+        raise ValueError(f"unknown isolation {requested!r}; expected 'auto', 'namespaces' or 'reduced'")
+    if requested == "auto" and namespaces_available():
+        return "namespaces+nobody" if _is_root() else "namespaces+userns"
+    if requested == "namespaces":
+        if namespaces_available():
+            return "namespaces+nobody" if _is_root() else "namespaces+userns"
+        raise ValueError("isolation='namespaces' was requested but `unshare` cannot create mount/net/pid "
+                         "namespaces on this machine")
+    return "reduced+nobody" if _is_root() and nobody_can_run_python() else "reduced"
+
+
+@functools.lru_cache(maxsize=None)
+def nobody_can_run_python() -> bool:
+    """Whether this interpreter still starts as ``nobody`` (not when it lives under a private home)."""
+    try:
+        probe = subprocess.run([sys.executable, "-I", "-c", "import numpy"], capture_output=True, timeout=30,
+                               cwd="/", user=NOBODY, group=NOBODY, extra_groups=[])
+        return probe.returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        return False
+
+
+# System directories every program needs, bound read-only into the worker's new root. Nothing else on the
+# machine exists there: not the course, not home directories, not /tmp, not another checkout of the kit.
+SYSTEM_DIRS = ("/usr", "/etc", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
+DEVICES = ("null", "zero", "full", "random", "urandom")
+# The grader's own packages, covered when a non-editable install put them inside the Python installation.
+GRADER_PACKAGES = ("reference_impl", "autograder", "notebook_builder", "assignments")
+
+
+def _system_tool(name: str) -> str:
+    """Absolute path of a util-linux tool, also when it lives in an sbin directory not on PATH."""
+    found = shutil.which(name, path=os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/sbin"]))
+    return shlex.quote(found or name)
+
+
+def _python_installations() -> list[Path]:
+    """The directories the worker's interpreter is loaded from (the venv and the Python it was made from)."""
+    prefixes = {Path(sys.prefix), Path(sys.base_prefix), Path(os.path.realpath(sys.executable)).parent.parent}
+    return sorted({p.resolve() for p in prefixes})
+
+
+def _grader_package_dirs() -> list[Path]:
+    """Copies of the grader's packages inside the Python installations (a non-editable install)."""
+    found = []
+    for site_dir in {*site.getsitepackages(), site.getusersitepackages()}:
+        for name in GRADER_PACKAGES:
+            candidate = Path(site_dir) / name
+            if candidate.is_dir():
+                found.append(candidate.resolve())
+    return sorted(found)
+
+
+def _mount_script(new_root: Path, workdir: Path, command: list[str], isolation: str) -> str:
+    """Shell script run as root of the new namespaces: build a minimal root, pivot into it, drop privileges.
+
+    The new root is an empty tmpfs holding only: the system directories and the Python installations
+    (read-only), device nodes, a fresh /proc and a small /tmp, and the worker's own directory (writable).
+    pivot_root plus a lazy unmount of the old root leave no path back to the rest of the file system.
+    """
+    root = shlex.quote(str(new_root))
+    lines = ["set -e", f"mount -t tmpfs -o size=1m,mode=755 grader-root {root}"]
+
+    def bind(source: Path, writable: bool = False) -> None:
+        target = shlex.quote(str(new_root) + str(source))
+        lines.append(f"mkdir -p {target}")
+        lines.append(f"mount --bind {shlex.quote(str(source))} {target}")
+        if not writable:
+            lines.append(f"mount -o remount,bind,ro {target}")
+
+    for name in SYSTEM_DIRS:
+        path = Path(name)
+        if path.is_symlink():  # merged /usr: /bin -> usr/bin and friends
+            lines.append(f"ln -s {shlex.quote(os.readlink(path))} {root}{name}")
+        elif path.is_dir():
+            bind(path)
+    lines.append(f"mkdir -p {root}/dev {root}/proc {root}/tmp")
+    for device in DEVICES:
+        lines.append(f"touch {root}/dev/{device}")
+        lines.append(f"mount --bind /dev/{device} {root}/dev/{device}")
+    lines.append(f"mount -t tmpfs -o size=16m,mode=1777 grader-shm {root}/tmp")
+    lines.append(f"mount -t proc proc {root}/proc")
+    for installation in _python_installations():
+        if not any(Path(d) in (installation, *installation.parents) for d in SYSTEM_DIRS):
+            bind(installation)
+    for package_dir in _grader_package_dirs():
+        lines.append(f"mount -t tmpfs -o size=4k,mode=555 grader-hidden {root}{shlex.quote(str(package_dir))}")
+    bind(workdir, writable=True)
+    lines += [f"cd {root}", "mkdir .old-root", f"{_system_tool('pivot_root')} . .old-root", "umount -l /.old-root",
+              "rmdir /.old-root", "mount -o remount,ro /", f"cd {shlex.quote(str(workdir))}"]
+    quoted = " ".join(shlex.quote(c) for c in command)
+    if isolation == "namespaces+nobody":
+        lines.append(f"exec setpriv --reuid={NOBODY} --regid={NOBODY} --clear-groups -- {quoted}")
+    else:
+        # Root of a user namespace: give up every capability, so the mounts can be neither undone nor changed.
+        lines.append(f"exec setpriv --bounding-set=-all --inh-caps=-all --no-new-privs -- {quoted}")
+    return "\n".join(lines) + "\n"
+
+
+def scrubbed_environment(workdir: Path) -> dict[str, str]:
+    """The only environment variables a worker sees."""
+    return {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(workdir),
+        "TMPDIR": str(workdir),
+        "LANG": "C.UTF-8",
+        "OMP_NUM_THREADS": "1",
+        "OPENBLAS_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+        "MPLBACKEND": "Agg",
+        "MPLCONFIGDIR": str(workdir / ".mpl"),
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "NBGRADER_EXECUTION": "autograde",
+        "CONVKIT_GRADING": "1",
+        "CONVKIT_NO_CYTHON": "1",
+    }
+
+
+def _limit_resources(limits: WorkerLimits) -> None:
+    """Runs in the child between fork and exec: limits are inherited by everything it starts."""
+    cpu = max(1, int(limits.cpu_seconds))
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+    memory = limits.memory_mb * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    file_size = limits.file_mb * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_FSIZE, (file_size, file_size))
+    # RLIMIT_NPROC counts every process of the real user: tight for `nobody`, generous for a desktop user.
+    processes = limits.max_processes if os.geteuid() == 0 else max(limits.max_processes, 4096)
+    resource.setrlimit(resource.RLIMIT_NPROC, (processes, processes))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+def _read_capped(path: Path, cap: int) -> str:
+    with open(path, "rb") as handle:
+        data = handle.read(cap + 1)
+    text = data[:cap].decode("utf-8", errors="replace")
+    return text + ("\n[... output cut at %d bytes ...]" % cap if len(data) > cap else "")
+
+
+def run_worker(workdir: Path, script: str, args: list[str], limits: WorkerLimits,
+               isolation: str = "auto") -> WorkerRun:
+    """Run ``python -I <workdir>/<script> <args>`` as an untrusted worker and wait for it.
+
+    Parameters
+    ----------
+    workdir : Path
+        The worker's private directory (created by the caller, holding the script and its inputs). In the
+        namespace levels it becomes owned by the worker's user so the worker can write its outputs there.
+    script : str
+        File name of the worker script inside ``workdir``.
+    args : list of str
+        Command-line arguments for the script.
+    limits : WorkerLimits
+        Time, memory, file-size and process limits.
+    isolation : {"auto", "namespaces", "reduced"}
+        Requested isolation (see ``choose_isolation``).
+
+    Returns
+    -------
+    WorkerRun
+        Exit status, timeout flag, capped stdout/stderr, isolation level used, seconds.
+    """
+    level = choose_isolation(isolation)
+    workdir = workdir.resolve()
+    command = [sys.executable, "-I", str(workdir / script), *args]
+    if level.endswith("+nobody"):
+        for root, dirs, files in os.walk(workdir):
+            for name in [root, *(os.path.join(root, d) for d in dirs), *(os.path.join(root, f) for f in files)]:
+                os.chown(name, NOBODY, NOBODY)
+    with tempfile.TemporaryDirectory(prefix="grader-capture-") as capture:
+        if level.startswith("namespaces"):
+            new_root = Path(capture) / "root"
+            new_root.mkdir()
+            command = _namespace_command(level, new_root, workdir, command)
+        out_path, err_path = Path(capture) / "stdout", Path(capture) / "stderr"
+        started = time.monotonic()
+        timed_out = False
+        with open(out_path, "wb") as out_file, open(err_path, "wb") as err_file:
+            identity = ({"user": NOBODY, "group": NOBODY, "extra_groups": []} if level == "reduced+nobody" else {})
+            try:
+                process = subprocess.Popen(
+                    command, cwd=workdir, env=scrubbed_environment(workdir), stdin=subprocess.DEVNULL,
+                    stdout=out_file, stderr=err_file, start_new_session=True,
+                    preexec_fn=functools.partial(_limit_resources, limits), close_fds=True, **identity)
+            except OSError as error:
+                return WorkerRun(None, False, "", f"could not start the worker: {error}", level, 0.0)
+            try:
+                returncode = process.wait(timeout=limits.wall_seconds)
+            except subprocess.TimeoutExpired:
+                timed_out = True
+            finally:
+                # Whatever happened, nothing the worker started may outlive it.
+                try:
+                    os.killpg(process.pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+                returncode = process.wait()
+        seconds = time.monotonic() - started
+        return WorkerRun(returncode, timed_out, _read_capped(out_path, limits.output_bytes),
+                         _read_capped(err_path, limits.output_bytes), level, seconds)

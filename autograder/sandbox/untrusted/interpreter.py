@@ -1,0 +1,161 @@
+"""The worker's operation interpreter: runs the parent's plain-data programs against the student's namespace.
+
+Programs are lists of operations written by ``autograder.cases.ops`` (the only writer); this module is the only
+reader. Values the student returns are written as plain float64 ``.npy`` files with metadata describing them
+(see ``protocol.OutputInfo``); nothing is compared here.
+"""
+import copy
+import os
+import traceback
+
+import numpy as np
+
+
+class GradingTimeout(BaseException):
+    """Raised by the alarm; a BaseException so a student's ``except Exception`` cannot swallow it."""
+
+
+def describe_error(error, limit=6):
+    """Last frames and the message of an exception, without the worker's own frames."""
+    lines = traceback.format_exception(type(error), error, error.__traceback__)
+    text = "".join(lines[-limit:])
+    return text[-3000:]
+
+
+def export(value, path):
+    """Write ``value`` as a plain float64 .npy file; returns metadata describing what the student returned."""
+    kind = type(value)
+    info = {"type": kind.__module__ + "." + kind.__qualname__}
+    if kind is np.ndarray:
+        array = value
+    elif isinstance(value, np.ndarray):
+        info["subclass"] = True
+        try:
+            array = np.asarray(value).view(np.ndarray)
+        except BaseException as error:
+            info["error"] = "could not convert the returned %s: %s" % (info["type"], error)
+            return info
+    elif kind in (float, int) or isinstance(value, (np.floating, np.integer)):
+        info["scalar"] = True
+        array = np.asarray(value)
+    else:
+        info["error"] = "returned a %s, not a numpy.ndarray" % info["type"]
+        return info
+    info["dtype"] = str(array.dtype)
+    info["shape"] = [int(n) for n in array.shape]
+    if array.dtype.kind not in "fiub":
+        info["error"] = "returned an array of dtype %s, not of numbers" % array.dtype
+        return info
+    try:
+        plain = np.array(array, dtype=np.float64, copy=True)
+        np.save(path, plain, allow_pickle=False)
+    except BaseException as error:
+        info["error"] = "could not save the output: %s" % error
+    return info
+
+
+def resolve(spec, variables, iteration=None):
+    """Turn an argument spec into a Python value (a fresh copy of anything the parent supplied)."""
+    if "npy" in spec:
+        return np.load(spec["npy"], allow_pickle=False)
+    if "value" in spec:
+        return copy.deepcopy(spec["value"])
+    if "np_type" in spec:
+        return getattr(np, spec["np_type"])
+    if "tuple" in spec:
+        return tuple(resolve(sub, variables, iteration) for sub in spec["tuple"])
+    if "dict" in spec:
+        return {key: resolve(sub, variables, iteration) for key, sub in spec["dict"].items()}
+    if "var" in spec:
+        value = variables[spec["var"]]
+        if spec.get("iter"):
+            value = value[iteration]
+        for step in spec.get("path", []):
+            value = getattr(value, step[1:]) if isinstance(step, str) and step.startswith(".") else value[step]
+        if spec.get("copy"):
+            value = copy.deepcopy(value)
+        return value
+    raise ValueError("unknown argument spec %r" % (spec,))
+
+
+def run_ops(ops, namespace, variables, out_dir, outputs, iteration=None):
+    """Interpret the parent's small list of operations.
+
+    load {var, npy}; set {var, value: spec}; call {fn, args: [spec], kwargs: {name: spec}, result};
+    new {cls, kwargs, result}; method {obj, method, args, kwargs, result};
+    setitem {obj: spec, key, value: spec}; repeat {times, body}; output {name, value: spec};
+    perturb {fn, args, arg, indices, h, pick, name}: the forward at x +/- h e_i, stacked, for the parent's
+    centred differences.
+    """
+    for op in ops:
+        if op.get("optional"):
+            # A helper call (e.g. the student's forward pass inside a backward test) may fail without
+            # failing the case; the checks that need its result then see it missing.
+            try:
+                run_ops([dict(op, optional=False)], namespace, variables, out_dir, outputs, iteration)
+            except GradingTimeout:
+                raise
+            except BaseException as error:
+                outputs["note:" + op.get("result", op.get("name", op["op"]))] = {"error": describe_error(error, 2)}
+            continue
+        kind = op["op"]
+        if kind == "load":
+            variables[op["var"]] = np.load(op["npy"], allow_pickle=False)
+        elif kind == "set":
+            variables[op["var"]] = resolve(op["value"], variables, iteration)
+        elif kind in ("call", "new", "method"):
+            if kind == "method":
+                target = getattr(variables[op["obj"]], op["method"])
+            else:
+                name = op["fn"] if kind == "call" else op["cls"]
+                if name not in namespace:
+                    raise NameError("%s is not defined (did its cell run without errors?)" % name)
+                target = namespace[name]
+            args = [resolve(s, variables, iteration) for s in op.get("args", [])]
+            kwargs = {k: resolve(s, variables, iteration) for k, s in op.get("kwargs", {}).items()}
+            variables[op["result"]] = target(*args, **kwargs)
+        elif kind == "setitem":
+            container = resolve(op["obj"], variables, iteration)
+            container[op["key"]] = resolve(op["value"], variables, iteration)
+        elif kind == "repeat":
+            for i in range(op["times"]):
+                run_ops(op["body"], namespace, variables, out_dir, outputs, iteration=i)
+        elif kind == "output":
+            try:
+                value = resolve(op["value"], variables, iteration)
+            except (IndexError, KeyError, TypeError, AttributeError) as error:
+                outputs[op["name"]] = {"error": "could not find this output in what was returned (%s: %s)"
+                                                % (type(error).__name__, error)}
+                continue
+            outputs[op["name"]] = export(value, os.path.join(out_dir, op["name"] + ".npy"))
+        elif kind == "keys":
+            value = resolve(op["value"], variables, iteration)
+            outputs[op["name"]] = ({"keys": [str(k) for k in value]} if isinstance(value, dict)
+                                   else {"error": "not a dict but a %s" % type(value).__name__})
+        elif kind == "perturb":
+            perturb(op, namespace, variables, out_dir, outputs)
+        else:
+            raise ValueError("unknown op %r" % kind)
+
+
+def perturb(op, namespace, variables, out_dir, outputs):
+    """Evaluate the student's function at x + h e_i and x - h e_i for each sampled flat index i.
+
+    Writes ``<name>_plus`` and ``<name>_minus``, shape (len(indices), *output shape); the parent forms the
+    centred differences. Every call gets fresh deep copies of the arguments.
+    """
+    function = namespace[op["fn"]]
+    base = [resolve(s, variables) for s in op["args"]]
+    for sign, suffix in ((1.0, "_plus"), (-1.0, "_minus")):
+        results = []
+        for flat_index in op["indices"]:
+            args = copy.deepcopy(base)
+            shifted = np.array(args[op["arg"]], dtype=np.float64, copy=True)
+            shifted.flat[flat_index] += sign * op["h"]
+            args[op["arg"]] = shifted
+            value = function(*args)
+            value = value[op["pick"]] if op.get("pick") is not None else value
+            if type(value) is not np.ndarray:
+                raise TypeError("the forward pass returned %s, not a numpy.ndarray" % type(value).__name__)
+            results.append(np.array(value, dtype=np.float64, copy=True))
+        outputs[op["name"] + suffix] = export(np.stack(results), os.path.join(out_dir, op["name"] + suffix + ".npy"))

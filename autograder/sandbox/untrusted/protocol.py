@@ -1,0 +1,93 @@
+"""The job/status protocol between the grader (parent) and a worker: one typed definition both sides import.
+
+All messages are JSON files in the worker's directory. The parent writes ``JOB_FILE`` (a ``Batch``); the zygote
+writes ``ZYGOTE_FILE`` (item name -> ``Ending``) each time a child ends; each child rewrites its item's
+``STATUS_FILE`` (a ``ChildStatus``) atomically after every cell and case, and writes each case's outputs as
+``OUT_DIR/<job id>/<name>.npy``. Everything a worker wrote is untrusted: the parent validates every field it reads.
+
+Standard library only: this module runs inside the jail too.
+"""
+from typing import Dict, List, Optional, TypedDict
+
+WORKER_DIR = "grader"           # where the parent copies the untrusted package inside the worker's directory
+WORKER_SCRIPT = "worker.py"
+JOB_FILE = "job.json"
+ZYGOTE_FILE = "zygote.json"
+STATUS_FILE = "status.json"
+IN_DIR = "in"                   # <item work>/in/<case id>/<name>.npy: the case's input arrays
+OUT_DIR = "out"                 # <item work>/out/<job id>/<name>.npy: what the worker's program output
+AUX_SUFFIX = "~aux"             # job id of a case's helper program: <case id>~aux
+RUNNING_CELL = "cell:"          # ChildStatus.running: "cell:<label>" or "case:<job id>"
+RUNNING_CASE = "case:"
+EXIT_ORPHANED = 75              # a child that found its zygote gone
+EXIT_CHILD_FAILED = 70          # a child whose own machinery failed
+
+
+class CellJob(TypedDict):
+    label: str
+    source: str
+
+
+class CaseJob(TypedDict):
+    id: str                     # a case id, or a case id + AUX_SUFFIX
+    ops: List[dict]             # written by autograder.cases.ops, read by interpreter.run_ops
+
+
+class ItemJob(TypedDict):
+    item: str                   # the graded item's name
+    work: str                   # the child's directory
+    lib: str                    # the directory holding the support package (tripwired for naive items)
+    wall_seconds: float
+    cpu_seconds: float
+    setup_code: str             # the instructor's setup cell
+    cells: List[CellJob]        # student cells in notebook order, magics removed
+    skip_cells: List[str]       # labels not to run (they ended an earlier attempt)
+    cell_seconds: float
+    test_seconds: float
+    cases: List[CaseJob]
+
+
+class Batch(TypedDict):
+    parallel: int               # children at once
+    items: List[ItemJob]
+
+
+class CellRecord(TypedDict, total=False):
+    label: str
+    ok: bool
+    error: str
+    skipped: bool
+
+
+class OutputInfo(TypedDict, total=False):
+    type: str                   # the returned value's type
+    dtype: str
+    shape: List[int]
+    subclass: bool
+    scalar: bool
+    keys: List[str]
+    error: str
+
+
+class CaseRecord(TypedDict):
+    ok: bool
+    error: str
+    outputs: Dict[str, OutputInfo]
+    seconds: float
+
+
+class ChildStatus(TypedDict, total=False):
+    cells: List[CellRecord]
+    cases: Dict[str, CaseRecord]
+    running: Optional[str]      # what was in progress when the file was last written
+    finished: bool
+
+
+class Ending(TypedDict, total=False):
+    exit: int
+    signal: int
+    timed_out: bool
+
+
+def case_job_id(case_id: str, aux: bool) -> str:
+    return case_id + AUX_SUFFIX if aux else case_id
