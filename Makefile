@@ -43,6 +43,12 @@ clean:
 grade: $(STAMP)
 	$(RUN) $(PY) -m autograder grade $(if $(STUDENT),--student $(STUDENT)) $(if $(JOBS),--jobs $(JOBS))
 
+## similarity: grades/<name>/similarity.html and .csv: pairs of submitted/<student>/<name>/ notebooks with
+##             similar solution code, for a person to read (make similarity ASSIGNMENT=convnets THRESHOLD=0.6)
+.PHONY: similarity
+similarity: $(STAMP)
+	$(RUN) $(PY) -m autograder.similarity --assignment $(or $(ASSIGNMENT),convnets) $(if $(THRESHOLD),--threshold $(THRESHOLD))
+
 ## source: regenerate source/convnets/ (notebook + shipped convkit/) from templates/ and reference_impl/
 ## release: nbgrader generate_assignment -> release/convnets/ and release/convnets.zip
 .PHONY: source release
