@@ -3,7 +3,7 @@
 Normalised with Python's own tokenizer, so that renaming, new literals, comments and layout change nothing:
 
 - a name the student chooses (variable, parameter, function, class) becomes ``V``; keywords, builtins,
-  names the release notebook defines or imports at top level (``np``, the provided layers) and attribute
+  functions, classes and modules the release notebook defines or imports (``np``, the provided layers) and attribute
   names after a dot (``.shape``, ``.reshape``) keep their text, because they are the API everyone must use;
 - every number becomes ``N`` and every string ``S``; a statement that is only a string (a docstring) is
   dropped, and so are comments, blank lines and the exact layout;
@@ -63,8 +63,9 @@ def python_source(source: str) -> str | None:
 
 
 def provided_names(release_sources: list[str]) -> frozenset[str]:
-    """Builtins and every name bound at the top level of the release's code cells (imports, defs, classes,
-    assignments): names every student uses as given, so they keep their text in the normalised form."""
+    """Builtins and the names the release's code cells import or define (functions, classes) at top level:
+    the API every student uses as given, so these keep their text in the normalised form. Variables the
+    release assigns (``x``, ``rows``) are left out: students reuse such everyday names for their own."""
     names = set(dir(builtins))
     for source in release_sources:
         code = python_source(source)
@@ -77,10 +78,6 @@ def provided_names(release_sources: list[str]) -> frozenset[str]:
                 names.add(node.name)
             elif isinstance(node, (ast.Import, ast.ImportFrom)):
                 names.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
-            elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
-                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-                for target in targets:
-                    names.update(n.id for n in ast.walk(target) if isinstance(n, ast.Name))
     return frozenset(names)
 
 

@@ -10,6 +10,8 @@ import io
 import random
 import tokenize
 
+from autograder.similarity.normalise import python_source
+
 WORDS = ("total", "acc", "tmp", "val", "grid", "part", "item", "buf", "res", "cur", "arr", "piece", "blk",
          "step", "row", "col", "idx", "pos", "data", "mat", "vec", "prod", "scale", "frame", "slab")
 COMMENTS = ("# loop over positions", "# compute it", "# the main part", "# see the lecture notes",
@@ -54,11 +56,15 @@ def rewrite(source: str, names: dict[str, str], rng: random.Random, comment_rate
 
 
 def reorder_top_level(source: str, rng: random.Random) -> str:
-    """The same top-level statements in another order (helper definitions: order does not matter)."""
-    tree = ast.parse(source)
+    """The same top-level statements in another order (helper definitions: order does not matter).
+    IPython magic lines move with the statement above them."""
+    tree = ast.parse(python_source(source))  # same lines as the source, magics blanked
     lines = source.splitlines(keepends=True)
-    blocks = ["".join(lines[node.lineno - 1 - len(getattr(node, "decorator_list", [])):node.end_lineno])
-              for node in tree.body]
+    starts = [node.lineno - 1 - len(getattr(node, "decorator_list", [])) for node in tree.body]
+    if not starts:
+        return source
+    starts[0] = 0
+    blocks = ["".join(lines[start:end]) for start, end in zip(starts, starts[1:] + [len(lines)])]
     shuffled = blocks[:]
     while len(blocks) > 1 and shuffled == blocks:
         rng.shuffle(shuffled)
