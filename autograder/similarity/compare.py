@@ -14,6 +14,7 @@ that the boilerplate never had. The set difference below does what it means to d
 from __future__ import annotations
 
 import io
+import sys
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
@@ -32,22 +33,42 @@ _SEPARATOR_BASE, _SEPARATORS = 0xF0000, 0x1FFFE  # the two private-use planes: r
 
 
 @dataclass
+class Run:
+    """A run of a student's own code in one cell: its normalised symbols, and the span of each symbol in
+    the cell's source (``starts``, ``ends``: int arrays, one entry per symbol). Compact, because runs travel
+    from the worker processes back to the parent."""
+
+    cell: int
+    symbols: tuple[str, ...]
+    starts: np.ndarray
+    ends: np.ndarray
+
+    @classmethod
+    def of(cls, cell: int, tokens: list[Token]) -> "Run":
+        return cls(cell, tuple(sys.intern(t.symbol) for t in tokens),
+                   np.array([t.start for t in tokens], dtype=np.int64), np.array([t.end for t in tokens], dtype=np.int64))
+
+    def __len__(self) -> int:
+        return len(self.symbols)
+
+
+@dataclass
 class Prepared:
     """One submission ready to fingerprint: its own cells and the runs of own code in them.
 
-    runs: (index into cells, tokens) for every run of own code, in notebook order.
+    runs: every run of own code, in notebook order.
     notes: what could not be read in full (shown in the report).
     """
 
     student: str
     notebook: Path
     cells: list[CodeCell]
-    runs: list[tuple[int, list[Token]]]
+    runs: list[Run]
     notes: list[str] = field(default_factory=list)
 
     @property
     def own_tokens(self) -> int:
-        return sum(len(tokens) for _, tokens in self.runs)
+        return sum(len(run) for run in self.runs)
 
 
 @dataclass(frozen=True)
@@ -113,7 +134,7 @@ def prepare(student: str, notebook: Path, context: ReleaseContext) -> Prepared:
         if problem:
             prepared.notes.append(f"{notebook}: {cell.label}: {problem}")
         given = context.solution_tokens.get(cell.grade_id, [])
-        prepared.runs.extend((index, run) for run in subtract_release(tokens, given, context.min_block))
+        prepared.runs.extend(Run.of(index, run) for run in subtract_release(tokens, given, context.min_block))
     return prepared
 
 
@@ -136,32 +157,62 @@ def prepare_all(items: list[tuple[str, Path]], context: ReleaseContext, jobs: in
         return list(pool.map(work, items, chunksize=max(1, len(items) // (4 * jobs))))
 
 
+@dataclass(frozen=True)
+class _Occurrences:
+    """Where a document's fingerprints occur: what the pair scores need, as plain arrays (cheap to send to
+    another process). ``ids``: class-wide integer id of each occurrence's hash; ``positions``: its start;
+    ``is_token``: per document position, False at run separators."""
+
+    ids: np.ndarray
+    unique_ids: np.ndarray
+    positions: np.ndarray
+    is_token: np.ndarray
+    k: int
+
+    def covered(self, chosen: np.ndarray) -> int:
+        """Tokens (not separators) inside the k-grams of the chosen fingerprint occurrences."""
+        starts = self.positions[chosen]
+        length = len(self.is_token)
+        size = length + self.k + 1
+        depth = np.cumsum(np.bincount(starts, minlength=size) - np.bincount(starts + self.k, minlength=size))
+        return int(np.count_nonzero((depth[:length] > 0) & self.is_token))
+
+    def shared_with(self, other: "_Occurrences") -> tuple[int, int]:
+        """Tokens of each document inside k-grams that the other document has too."""
+        common = np.intersect1d(self.unique_ids, other.unique_ids, assume_unique=True)
+        if common.size == 0:
+            return 0, 0
+        return self.covered(np.isin(self.ids, common)), other.covered(np.isin(other.ids, common))
+
+
+def _shared_rows(occurrences: list[_Occurrences], rows: list[int]) -> list[tuple[int, int, int, int]]:
+    """(i, j, tokens of i shared, tokens of j shared) for every i in rows and j > i that share any."""
+    found = []
+    for i in rows:
+        for j in range(i + 1, len(occurrences)):
+            matched_i, matched_j = occurrences[i].shared_with(occurrences[j])
+            if matched_i:
+                found.append((i, j, matched_i, matched_j))
+    return found
+
+
 class _Document:
     """One submission's fingerprints and where each document position came from."""
 
     def __init__(self, prepared: Prepared, code: str, run_of: np.ndarray, token_of: np.ndarray,
                  fingerprint: CodeFingerprint, boilerplate: set[int], k: int, hash_ids: dict[int, int]):
-        self.prepared, self.k, self.length = prepared, k, len(code)
+        self.prepared, self.length = prepared, len(code)
         self.run_of, self.token_of = run_of, token_of  # -1 at separators
         kept = {int(h) for h in fingerprint.hashes} - boilerplate
         fingerprint.hashes = kept
         fingerprint.hash_idx = {int(h): idx for h, idx in fingerprint.hash_idx.items() if int(h) in kept}
         self.fingerprint = fingerprint
-        # Per fingerprint occurrence: its start position and a class-wide small integer id of its hash.
         pairs = [(position, hash_ids.setdefault(h, len(hash_ids)))
                  for h, positions in fingerprint.hash_idx.items() for position in positions]
-        self.positions = np.array([p for p, _ in pairs], dtype=np.int64)
-        self.ids = np.array([i for _, i in pairs], dtype=np.int64)
-        self.unique_ids = np.unique(self.ids)
-        self.is_token = run_of >= 0
-        self.coverage = self.covered(np.ones(len(self.ids), dtype=bool))
-
-    def covered(self, chosen: np.ndarray) -> int:
-        """Tokens (not separators) inside the k-grams of the chosen fingerprint occurrences."""
-        starts = self.positions[chosen]
-        size = self.length + self.k + 1
-        depth = np.cumsum(np.bincount(starts, minlength=size) - np.bincount(starts + self.k, minlength=size))
-        return int(np.count_nonzero((depth[:self.length] > 0) & self.is_token))
+        ids = np.array([i for _, i in pairs], dtype=np.int64)
+        self.occurrences = _Occurrences(ids, np.unique(ids), np.array([p for p, _ in pairs], dtype=np.int64),
+                                        run_of >= 0, k)
+        self.coverage = self.occurrences.covered(np.ones(len(ids), dtype=bool))
 
     def regions(self, slices: np.ndarray) -> list[Region]:
         """Similar regions as spans of the original cell text (a slice over a separator is split there)."""
@@ -176,8 +227,9 @@ class _Document:
                 last = position
                 while last + 1 < e and self.run_of[last + 1] == run:
                     last += 1
-                cell, tokens = self.prepared.runs[run]
-                found.append(Region(cell, tokens[self.token_of[position]].start, tokens[self.token_of[last]].end))
+                own = self.prepared.runs[run]
+                found.append(Region(own.cell, int(own.starts[self.token_of[position]]),
+                                    int(own.ends[self.token_of[last]])))
                 position = last + 1
         return found
 
@@ -191,18 +243,15 @@ class Comparison:
         self._vocabulary: dict[str, str] = {}
         self._hash_ids: dict[int, int] = {}
         self._separators = 0
-        release_code = "".join(self._encode(normalise(s, context.names)[0]) + self._separator()
+        release_code = "".join(self._encode([t.symbol for t in normalise(s, context.names)[0]]) + self._separator()
                                for s in context.release.all_code())
         self.boilerplate = {int(h) for h in CodeFingerprint("release", settings.kgram_tokens, 1, filter=False,
                                                             fp=io.StringIO(release_code)).hashes}
 
-    def _encode(self, tokens: list[Token]) -> str:
-        chars = []
-        for token in tokens:
-            if token.symbol not in self._vocabulary:
-                self._vocabulary[token.symbol] = chr(_VOCABULARY_BASE + len(self._vocabulary))
-            chars.append(self._vocabulary[token.symbol])
-        return "".join(chars)
+    def _encode(self, symbols) -> str:
+        for symbol in set(symbols) - self._vocabulary.keys():
+            self._vocabulary[symbol] = chr(_VOCABULARY_BASE + len(self._vocabulary))
+        return "".join(self._vocabulary[symbol] for symbol in symbols)
 
     def _separator(self) -> str:
         self._separators += 1
@@ -211,26 +260,15 @@ class Comparison:
     def document(self, prepared: Prepared) -> _Document:
         """Fingerprint one prepared submission."""
         pieces, run_of, token_of = [], [], []
-        for run_index, (_, tokens) in enumerate(prepared.runs):
-            pieces.append(self._separator() + self._encode(tokens))
-            run_of.extend([-1] + [run_index] * len(tokens))
-            token_of.extend([-1] + list(range(len(tokens))))
+        for run_index, run in enumerate(prepared.runs):
+            pieces.append(self._separator() + self._encode(run.symbols))
+            run_of.extend([-1] + [run_index] * len(run))
+            token_of.extend([-1] + list(range(len(run))))
         code = "".join(pieces)
         k = self.settings.kgram_tokens
         fingerprint = CodeFingerprint(prepared.student, k, self.settings.window, filter=False, fp=io.StringIO(code))
         return _Document(prepared, code, np.array(run_of, dtype=int), np.array(token_of, dtype=int),
                          fingerprint, self.boilerplate, k, self._hash_ids)
-
-    def compare(self, first: _Document, second: _Document) -> PairResult | None:
-        """The similarity of two documents (regions not filled in), or None when they share no fingerprint."""
-        common = np.intersect1d(first.unique_ids, second.unique_ids, assume_unique=True)
-        if common.size == 0:
-            return None
-        matched_a = first.covered(np.isin(first.ids, common, assume_unique=False))
-        matched_b = second.covered(np.isin(second.ids, common, assume_unique=False))
-        return PairResult(first.prepared.student, second.prepared.student,
-                          matched_a / first.coverage if first.coverage else 0.0,
-                          matched_b / second.coverage if second.coverage else 0.0, matched_a, matched_b, [], [])
 
     @staticmethod
     def fill_regions(pair: PairResult, first: _Document, second: _Document) -> None:
@@ -240,15 +278,34 @@ class Comparison:
             pair.regions_a, pair.regions_b = first.regions(slices_a), second.regions(slices_b)
 
 
+def _pair(first: _Document, second: _Document, matched_a: int, matched_b: int) -> PairResult:
+    return PairResult(first.prepared.student, second.prepared.student,
+                      matched_a / first.coverage if first.coverage else 0.0,
+                      matched_b / second.coverage if second.coverage else 0.0, matched_a, matched_b, [], [])
+
+
 def compare_all(prepared: list[Prepared], context: ReleaseContext, settings: SimilaritySettings) -> list[PairResult]:
     """Every pair of submissions that shares at least one fingerprint, most similar first; the pairs the
-    report shows side by side (above the threshold, the first ``max_details``) come with their regions."""
+    report shows side by side (above the threshold, the first ``max_details``) come with their regions.
+
+    Fingerprints are made here, in one process (Python salts string hashes per process); the pair scores,
+    which only intersect integer ids, run in ``settings.jobs`` processes.
+    """
     comparison = Comparison(context, settings)
-    documents = {p.student: comparison.document(p) for p in prepared}
-    pairs = [result for first, second in combinations(documents.values(), 2)
-             if (result := comparison.compare(first, second)) is not None]
+    documents = [comparison.document(p) for p in prepared]
+    occurrences = [d.occurrences for d in documents]
+    jobs = min(settings.jobs, max(1, len(documents) // 20))  # small classes: not worth starting processes
+    # Interleaved rows give every task a similar share of the triangle of pairs.
+    row_sets = [list(range(start, len(documents), 4 * jobs)) for start in range(4 * jobs)]
+    if jobs == 1:
+        shared = [found for rows in row_sets for found in _shared_rows(occurrences, rows)]
+    else:
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            shared = [found for part in pool.map(partial(_shared_rows, occurrences), row_sets) for found in part]
+    pairs = [_pair(documents[i], documents[j], matched_i, matched_j) for i, j, matched_i, matched_j in shared]
     pairs.sort(key=lambda r: (-r.score, -(r.matched_a + r.matched_b), r.a, r.b))
+    by_student = {d.prepared.student: d for d in documents}
     for pair in pairs[:settings.max_details]:
         if pair.score >= settings.threshold:
-            comparison.fill_regions(pair, documents[pair.a], documents[pair.b])
+            comparison.fill_regions(pair, by_student[pair.a], by_student[pair.b])
     return pairs
