@@ -37,7 +37,6 @@ class Token:
     symbol: str
     start: int
     end: int
-    text: str
 
 
 def python_source(source: str) -> str | None:
@@ -174,7 +173,7 @@ def _symbols(raw, names: frozenset[str]) -> list[Token]:
             symbol = "S"
         else:
             symbol = text
-        tokens.append(Token(symbol, start, end, text))
+        tokens.append(Token(symbol, start, end))
         previous = text
     return tokens
 

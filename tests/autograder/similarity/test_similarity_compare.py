@@ -6,14 +6,18 @@ style fixtures were written independently of each other and of the reference.
 from __future__ import annotations
 
 import ast
+import dataclasses
 import random
 
 import pytest
 
 import class_builder as cb
 import mutations
+from autograder.similarity.compare import ReleaseContext, compare_all
 from autograder.similarity.normalise import provided_names
+from autograder.similarity.notebooks import read_release
 from autograder.similarity.run import similarity_report
+from autograder.similarity.settings import SimilaritySettings
 
 INDEPENDENT = ["reference", *cb.STYLE_FOLDERS]
 
@@ -101,3 +105,18 @@ def test_the_report_shows_the_copy_side_by_side_with_marked_regions(course):
     assert detail.count("<mark>") >= 2 and len(top.regions_a) > 0 and len(top.regions_b) > 0
     assert "copied" not in html.lower()
     assert (course["html"].parent / "similarity.csv").is_file()
+
+
+def test_pair_scores_in_two_processes_equal_those_in_one(course):
+    """A class large enough for the pair scores to run in worker processes (copies under new ids)."""
+    data = course["data"]
+    prepared = [dataclasses.replace(p, student=f"{p.student}_{n}") for n in range(4)
+                for p in data.submissions.values()]
+    assert len(prepared) >= 40
+    release = read_release(course["root"] / "release" / cb.ASSIGNMENT / cb.NOTEBOOK)
+    results = []
+    for jobs in (1, 2):
+        settings = SimilaritySettings(jobs=jobs)
+        pairs = compare_all(prepared, ReleaseContext.build(release, settings), settings)
+        results.append([(p.a, p.b, p.matched_a, p.matched_b, p.regions_a, p.regions_b) for p in pairs])
+    assert results[0] == results[1] and len(results[0]) > len(data.pairs)
