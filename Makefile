@@ -49,6 +49,12 @@ grade: $(STAMP)
 	$(RUN) $(PY) -m autograder grade $(ASSIGNMENT_ARG) $(if $(STUDENT),--student $(STUDENT)) \
 		$(if $(JOBS),--jobs $(JOBS))
 
+## similarity: grades/<name>/similarity.html and .csv: pairs of submitted/<student>/<name>/ notebooks with
+##             similar solution code, for a person to read (make similarity ASSIGNMENT=convnets THRESHOLD=0.6)
+.PHONY: similarity
+similarity: $(STAMP)
+	$(RUN) $(PY) -m autograder.similarity --assignment $(or $(ASSIGNMENT),$(error make similarity needs ASSIGNMENT=<name>)) $(if $(THRESHOLD),--threshold $(THRESHOLD))
+
 ## source: regenerate source/<assignment>/ (notebook + shipped support package) from templates/ and reference_impl/
 ## release: nbgrader generate_assignment -> release/<assignment>/ and release/<assignment>.zip
 .PHONY: source release
