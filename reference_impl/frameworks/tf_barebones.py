@@ -5,15 +5,11 @@ conv (channel_1 filters, zero padding 2) - ReLU - conv (channel_2 filters, zero 
 
 The padding is written out explicitly rather than as "SAME": the assignment specifies pad 2 and pad 1, and
 "SAME" only means that for the 5x5 and 3x3 kernels (for even kernels it pads unevenly).
-Each graded function is self-contained, so the notebook can copy exactly one function per cell.
+Each graded function is self-contained (it may call the graded functions defined before it), so the notebook
+can copy exactly one function per cell.
 """
 import numpy as np
 import tensorflow as tf
-
-# Zero padding of the two convolutions, as TensorFlow's explicit padding for NHWC: [[N], [H], [W], [C]].
-CONV1_PADDING = [[0, 0], [2, 2], [2, 2], [0, 0]]
-CONV2_PADDING = [[0, 0], [1, 1], [1, 1], [0, 0]]
-
 
 def flatten(x):
     """Flatten every sample of a batch into one row.
@@ -45,10 +41,11 @@ def three_layer_convnet(x, params):
     conv_w1, conv_b1, conv_w2, conv_b2, fc_w, fc_b = params
     scores = None
     ### BEGIN SOLUTION
-    conv1 = tf.nn.conv2d(x, conv_w1, strides=1, padding=CONV1_PADDING) + conv_b1  # (N, H1, W1, channel_1)
-    hidden1 = tf.nn.relu(conv1)
-    conv2 = tf.nn.conv2d(hidden1, conv_w2, strides=1, padding=CONV2_PADDING) + conv_b2  # (N, H2, W2, channel_2)
-    hidden2 = tf.nn.relu(conv2)
+    # Explicit zero padding per NHWC axis: none on the batch and channel axes, 2 (then 1) rows and columns.
+    conv1 = tf.nn.conv2d(x, conv_w1, strides=1, padding=[[0, 0], [2, 2], [2, 2], [0, 0]])  # (N, H1, W1, channel_1)
+    hidden1 = tf.nn.relu(conv1 + conv_b1)
+    conv2 = tf.nn.conv2d(hidden1, conv_w2, strides=1, padding=[[0, 0], [1, 1], [1, 1], [0, 0]])  # (N, H2, W2, ch_2)
+    hidden2 = tf.nn.relu(conv2 + conv_b2)
     scores = tf.matmul(flatten(hidden2), fc_w) + fc_b  # (N, H2 * W2 * channel_2) @ (.., K) -> (N, K)
     ### END SOLUTION
     return scores
@@ -93,3 +90,25 @@ def three_layer_convnet_init(channel_1=32, channel_2=16, num_classes=10, image_s
     params = [conv_w1, conv_b1, conv_w2, conv_b2, fc_w, fc_b]
     ### END SOLUTION
     return params
+
+
+def training_step(model_fn, x, y, params, learning_rate):
+    """One step of plain gradient descent on a mini-batch, updating the variables in place.
+
+    Inputs:
+    - model_fn: forward function, scores (N, K) = model_fn(x, params).
+    - x: float32 images (N, H, W, C); y: integer labels (N,).
+    - params: list of tf.Variable, the model's parameters; each becomes w - learning_rate * dloss/dw.
+    - learning_rate: positive float.
+    Returns: the batch's mean softmax cross-entropy loss before the update, a scalar float32 tensor.
+    """
+    loss = None
+    ### BEGIN SOLUTION
+    with tf.GradientTape() as tape:
+        scores = model_fn(x, params)  # (N, K)
+        loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=scores))
+    gradients = tape.gradient(loss, params)
+    for variable, gradient in zip(params, gradients):
+        variable.assign_sub(learning_rate * gradient)
+    ### END SOLUTION
+    return loss

@@ -1,38 +1,20 @@
-"""Training and evaluating the TensorFlow models: one explicit SGD step, accuracy, and one-epoch loops.
+"""Training and evaluating the TensorFlow models: accuracy, training loops, predictions from saved weights.
 
-Two loops, as in the assignment: ``train_barebones`` for a forward function with a list of variables
-(gradients from tf.GradientTape, plain SGD written by hand), and ``train_keras`` for a Keras model and a Keras
-optimizer. Data come as iterables of (images, labels) NumPy batches, e.g. ``prep.MiniBatches``.
+Provided to students (no graded code here). Two loops, as in the assignment: ``train_barebones`` for a forward
+function with a list of variables, stepped by a given step function (the student's ``training_step``), and
+``train_keras`` for a Keras model and a Keras optimizer. Data come as iterables of (images, labels) NumPy
+batches, e.g. ``prep.MiniBatches``. ``open_model_predictions`` is what the grader does with the open-ended
+model's weights file, so students can run it themselves.
 """
 import numpy as np
 import tensorflow as tf
+
+from .weights_file import WEIGHTS_SUFFIX
 
 
 def softmax_cross_entropy(scores, y):
     """Mean softmax cross-entropy loss of a batch: scores (N, K) logits, y (N,) integer labels -> scalar."""
     return tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=scores))
-
-
-def training_step(model_fn, x, y, params, learning_rate):
-    """One step of plain gradient descent on a mini-batch, updating the variables in place.
-
-    Inputs:
-    - model_fn: forward function, scores (N, K) = model_fn(x, params).
-    - x: float32 images (N, H, W, C); y: integer labels (N,).
-    - params: list of tf.Variable, the model's parameters; each becomes w - learning_rate * dloss/dw.
-    - learning_rate: positive float.
-    Returns: the batch's mean softmax cross-entropy loss before the update, a scalar float32 tensor.
-    """
-    loss = None
-    ### BEGIN SOLUTION
-    with tf.GradientTape() as tape:
-        scores = model_fn(x, params)  # (N, K)
-        loss = softmax_cross_entropy(scores, y)
-    gradients = tape.gradient(loss, params)
-    for variable, gradient in zip(params, gradients):
-        variable.assign_sub(learning_rate * gradient)
-    ### END SOLUTION
-    return loss
 
 
 def check_accuracy(batches, scores_fn):
@@ -59,11 +41,12 @@ def _report(history, step, loss, accuracy, verbose):
         print(f"iteration {step}: loss {float(loss):.4f}, validation accuracy {100 * accuracy:.2f}%")
 
 
-def train_barebones(model_fn, init_fn, learning_rate, train_batches, val_batches, device="/cpu:0",
+def train_barebones(model_fn, init_fn, step_fn, learning_rate, train_batches, val_batches, device="/cpu:0",
                     num_epochs=1, print_every=100, verbose=True):
-    """Train a barebones model with ``training_step``, checking validation accuracy every ``print_every`` steps.
+    """Train a barebones model with a step function, checking validation accuracy every ``print_every`` steps.
 
-    Inputs: model_fn(x, params) -> scores; init_fn() -> list of tf.Variable; learning_rate; train_batches and
+    Inputs: model_fn(x, params) -> scores; init_fn() -> list of tf.Variable; step_fn(model_fn, x, y, params,
+    learning_rate) -> loss, which updates params in place (``training_step``); learning_rate; train_batches and
     val_batches, re-iterable (x, y) batches; device name for tf.device; num_epochs; print_every (steps);
     verbose prints each check.
     Returns: (params, history); history has lists "step", "loss", "val_accuracy" (one entry per check, and one
@@ -75,7 +58,7 @@ def train_barebones(model_fn, init_fn, learning_rate, train_batches, val_batches
         step, loss = 0, float("nan")
         for _ in range(num_epochs):
             for x_batch, y_batch in train_batches:
-                loss = training_step(model_fn, x_batch, y_batch, params, learning_rate)
+                loss = step_fn(model_fn, x_batch, y_batch, params, learning_rate)
                 if step % print_every == 0:
                     _report(history, step, loss, check_accuracy(val_batches, lambda x: model_fn(x, params)),
                             verbose)
@@ -114,3 +97,31 @@ def train_keras(model_init_fn, optimizer_init_fn, train_batches, val_batches, de
                 step += 1
         _report(history, step, loss, evaluate(), verbose)
     return model, history
+
+
+def open_model_predictions(build_model, weights_path, images, batch_size=256):
+    """Rebuild a model, load its saved weights and predict the class of every image (the grader's side).
+
+    Inputs: build_model, a no-argument function returning a tf.keras.Model; weights_path, a file ending in
+    ".weights.h5"; images (N, 32, 32, 3) float32; batch_size of the forward passes.
+    Returns: int64 array (N,) of predicted classes.
+    Raises ValueError when the file is not a weights file, the model is not a Keras model, or its scores do
+    not have one row per image.
+    """
+    weights_path = str(weights_path)
+    if not weights_path.endswith(WEIGHTS_SUFFIX):
+        raise ValueError(f"{weights_path}: expected a weights-only file ending in {WEIGHTS_SUFFIX}")
+    model = build_model()
+    if not isinstance(model, tf.keras.Model):
+        raise ValueError(f"build_open_model() returned {type(model).__name__}, not a tf.keras.Model")
+    images = np.asarray(images, dtype=np.float32)
+    model(images[:1], training=False)  # creates the variables of models built lazily, before loading
+    model.load_weights(weights_path)
+    predictions = []
+    for start in range(0, len(images), batch_size):
+        scores = np.asarray(model(images[start:start + batch_size], training=False))  # (B, K)
+        if scores.ndim != 2 or len(scores) != len(images[start:start + batch_size]):
+            raise ValueError(f"the model returned scores of shape {scores.shape} for "
+                             f"{len(images[start:start + batch_size])} images; expected (images, classes)")
+        predictions.append(np.argmax(scores, axis=1))
+    return np.concatenate(predictions).astype(np.int64)

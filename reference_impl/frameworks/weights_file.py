@@ -10,6 +10,9 @@ from pathlib import Path
 
 import numpy as np
 
+# The file the open-ended model's weights are saved to, next to the notebook, and the suffix Keras requires.
+OPEN_MODEL_WEIGHTS = "open_model.weights.h5"
+WEIGHTS_SUFFIX = ".weights.h5"
 HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 ALLOWED_ATTRIBUTES = frozenset({"name"})
 
@@ -25,7 +28,7 @@ def check_keras_weights_file(path, max_bytes=100 * 2**20):
     import h5py  # only here: importing this module must stay cheap for code that never checks a file
 
     path = Path(path)
-    if not path.name.endswith(".weights.h5"):
+    if not path.name.endswith(WEIGHTS_SUFFIX):
         raise ValueError(f"{path.name}: the weights must be saved with model.save_weights('<name>.weights.h5')")
     if not path.is_file():
         raise ValueError(f"{path}: no such file; run the cell that saves the weights")

@@ -5,8 +5,9 @@ import h5py
 import numpy as np
 import pytest
 
-from reference_impl.frameworks.tf_open_model import OPEN_MODEL_WEIGHTS, build_open_model, open_model_predictions
-from reference_impl.frameworks.weights_file import check_keras_weights_file
+from reference_impl.frameworks.tf_open_model import build_open_model
+from reference_impl.frameworks.tf_training import open_model_predictions
+from reference_impl.frameworks.weights_file import OPEN_MODEL_WEIGHTS, check_keras_weights_file
 
 
 @pytest.fixture(scope="module")

@@ -5,9 +5,9 @@ import tensorflow as tf
 
 from reference_impl.frameworks.layouts import nhwc_to_nchw, three_layer_params_tf_to_numpy
 from reference_impl.frameworks.prep import MiniBatches, load_cifar10_for_framework
-from reference_impl.frameworks.tf_barebones import three_layer_convnet, three_layer_convnet_init
+from reference_impl.frameworks.tf_barebones import three_layer_convnet, three_layer_convnet_init, training_step
 from reference_impl.frameworks.tf_device import CPU_DEVICE, GPU_DEVICE, choose_device
-from reference_impl.frameworks.tf_training import check_accuracy, train_barebones, training_step
+from reference_impl.frameworks.tf_training import check_accuracy, train_barebones
 from reference_impl.tiny_cifar import TINY_SPLIT
 
 # Lowest validation accuracy accepted after one epoch of the barebones net on the tiny data (lr 3e-3, batch 64).
@@ -53,8 +53,8 @@ def test_one_epoch_on_the_tiny_data_learns(tiny_cifar_dir):
     tf.random.set_seed(0)
     train = MiniBatches(data["X_train"], data["y_train"], batch_size=64, shuffle=True, seed=0)
     val = MiniBatches(data["X_val"], data["y_val"], batch_size=64)
-    params, history = train_barebones(three_layer_convnet, three_layer_convnet_init, 3e-3, train, val,
-                                      device=choose_device(), print_every=10, verbose=False)
+    params, history = train_barebones(three_layer_convnet, three_layer_convnet_init, training_step, 3e-3,
+                                      train, val, device=choose_device(), print_every=10, verbose=False)
     assert history["step"] == [0, 10, 20, len(train)]
     assert history["loss"][-1] < history["loss"][0]
     assert history["val_accuracy"][-1] >= TINY_ONE_EPOCH_MIN_ACCURACY, history
