@@ -1,17 +1,9 @@
-"""Shared pieces of the framework tests: the tiny data set, an independent NumPy three-layer convnet, and
-statistical bounds for checking a random initialisation.
-
-The NumPy network is assembled from the kit's own layers (conv_naive, fc_layers, losses) in NCHW/OIHW, so
-comparing a framework's result with it cross-checks the framework code and the layout conversions at once.
-"""
+"""Shared pieces of the framework tests: the tiny data set and statistical bounds for checking a random
+initialisation. The NumPy reference network they compare the frameworks with is ``frameworks.numpy_net``."""
 import math
 
-import numpy as np
 import pytest
 
-from reference_impl.conv_naive import conv_backward_naive, conv_forward_naive
-from reference_impl.fc_layers import affine_backward, affine_forward, relu_backward, relu_forward
-from reference_impl.losses import softmax_loss
 from reference_impl.tiny_cifar import make_tiny_cifar10
 
 # Every statistical check in the framework tests is allowed this probability of failing for a correct
@@ -23,35 +15,6 @@ FAILURE_PROBABILITY_PER_CHECK = 1e-7
 def tiny_cifar_dir(tmp_path_factory):
     """The tiny CIFAR-format data set, written once per test session."""
     return make_tiny_cifar10(tmp_path_factory.mktemp("tiny_cifar"))
-
-
-def numpy_three_layer_loss(x, params, y=None):
-    """Scores, or (loss, gradients), of conv(pad 2)-ReLU-conv(pad 1)-ReLU-affine in NCHW, in float64.
-
-    Inputs: x (N, C, H, W); params [w1 (F1, C, KH1, KW1), b1, w2 (F2, F1, KH2, KW2), b2, fc_w (F2*H2*W2, K),
-    fc_b]; y (N,) labels or None.
-    Returns: scores (N, K) when y is None, else (mean softmax loss, list of gradients in params' order).
-    """
-    w1, b1, w2, b2, fc_w, fc_b = (np.asarray(p, dtype=np.float64) for p in params)
-    x = np.asarray(x, dtype=np.float64)
-    conv1, conv1_cache = conv_forward_naive(x, w1, b1, {"stride": 1, "pad": 2})
-    hidden1, relu1_cache = relu_forward(conv1)
-    conv2, conv2_cache = conv_forward_naive(hidden1, w2, b2, {"stride": 1, "pad": 1})
-    hidden2, relu2_cache = relu_forward(conv2)
-    scores, fc_cache = affine_forward(hidden2, fc_w, fc_b)  # flattens (N, F2, H2, W2) in NCHW order
-    if y is None:
-        return scores
-    loss, dscores = softmax_loss(scores, np.asarray(y))
-    dhidden2, dfc_w, dfc_b = affine_backward(dscores, fc_cache)
-    dhidden1, dw2, db2 = conv_backward_naive(relu_backward(dhidden2, relu2_cache), conv2_cache)
-    _, dw1, db1 = conv_backward_naive(relu_backward(dhidden1, relu1_cache), conv1_cache)
-    return loss, [dw1, db1, dw2, db2, dfc_w, dfc_b]
-
-
-@pytest.fixture
-def numpy_three_layer():
-    """The independent NumPy three-layer convnet, ``numpy_three_layer_loss``, as a fixture."""
-    return numpy_three_layer_loss
 
 
 def gaussian_variance_ratio_bounds(count, failure_probability=FAILURE_PROBABILITY_PER_CHECK):

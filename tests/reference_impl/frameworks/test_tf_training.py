@@ -4,6 +4,7 @@ import pytest
 import tensorflow as tf
 
 from reference_impl.frameworks.layouts import nhwc_to_nchw, three_layer_params_tf_to_numpy
+from reference_impl.frameworks.numpy_net import PARAM_NAMES, three_layer_convnet_sgd_step
 from reference_impl.frameworks.prep import MiniBatches, load_cifar10_for_framework
 from reference_impl.frameworks.tf_barebones import three_layer_convnet, three_layer_convnet_init, training_step
 from reference_impl.frameworks.tf_device import CPU_DEVICE, GPU_DEVICE, choose_device
@@ -16,7 +17,7 @@ from reference_impl.tiny_cifar import TINY_SPLIT
 TINY_ONE_EPOCH_MIN_ACCURACY = 0.40
 
 
-def test_one_training_step_equals_the_numpy_sgd_step(rng, numpy_three_layer):
+def test_one_training_step_equals_the_numpy_sgd_step(rng):
     image_hw, learning_rate = (7, 6), 0.05
     initial = [rng.standard_normal((5, 5, 3, 4)) * 0.3, rng.standard_normal(4) * 0.1,
                rng.standard_normal((3, 3, 4, 5)) * 0.3, rng.standard_normal(5) * 0.1,
@@ -27,15 +28,15 @@ def test_one_training_step_equals_the_numpy_sgd_step(rng, numpy_three_layer):
     params = [tf.Variable(p) for p in initial]
     loss = training_step(three_layer_convnet, tf.constant(x), tf.constant(y), params, learning_rate)
 
-    expected_loss, grads = numpy_three_layer(nhwc_to_nchw(x), three_layer_params_tf_to_numpy(initial, image_hw), y)
-    expected = [p - learning_rate * g for p, g in zip(three_layer_params_tf_to_numpy(initial, image_hw), grads)]
+    before = [p.astype(np.float64) for p in three_layer_params_tf_to_numpy(initial, image_hw)]
+    expected_loss, expected = three_layer_convnet_sgd_step(nhwc_to_nchw(x).astype(np.float64), y, before,
+                                                           learning_rate)
     assert float(loss) == pytest.approx(expected_loss, rel=1e-5)
     updated = three_layer_params_tf_to_numpy([p.numpy() for p in params], image_hw)
-    for name, got, want, before in zip(("conv_w1", "conv_b1", "conv_w2", "conv_b2", "fc_w", "fc_b"), updated,
-                                       expected, three_layer_params_tf_to_numpy(initial, image_hw)):
+    for name, got, want, start in zip(PARAM_NAMES, updated, expected, before):
         # Compare the steps taken, so the tolerance is relative to the update, not to the weights.
-        np.testing.assert_allclose(got - before, want - before, rtol=1e-3,
-                                   atol=1e-4 * np.abs(want - before).max(), err_msg=name)
+        np.testing.assert_allclose(got - start, want - start, rtol=1e-3,
+                                   atol=1e-4 * np.abs(want - start).max(), err_msg=name)
 
 
 def test_check_accuracy_counts_the_top_score():
