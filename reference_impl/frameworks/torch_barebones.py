@@ -6,10 +6,10 @@ written out by hand. Layout: images (N, C, H, W), filters (F, C, KH, KW), fully 
 (D, num_classes) applied as ``features @ fc_w``; the six parameters travel as the list
 ``[conv_w1, conv_b1, conv_w2, conv_b2, fc_w, fc_b]`` (``numpy_net.PARAM_NAMES``).
 
-Each graded function is self-contained, because the notebook shows exactly one function per cell.
+Each graded function is self-contained (the notebook shows exactly one function per cell) and uses only the
+names the notebook's setup cell imports: np, torch, F, DTYPE.
 """
-import math
-
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -66,8 +66,8 @@ def random_weight(shape, device="cpu", dtype=DTYPE):
         raise ValueError(f"random_weight takes a (fan_in, fan_out) or (F, C, KH, KW) shape, got {tuple(shape)}")
     weight = None
     ### BEGIN SOLUTION
-    fan_in = shape[0] if len(shape) == 2 else math.prod(shape[1:])
-    weight = torch.randn(tuple(shape), device=device, dtype=dtype) * math.sqrt(2.0 / fan_in)
+    fan_in = shape[0] if len(shape) == 2 else int(np.prod(shape[1:]))
+    weight = torch.randn(tuple(shape), device=device, dtype=dtype) * np.sqrt(2.0 / fan_in)
     weight.requires_grad_()
     ### END SOLUTION
     return weight
