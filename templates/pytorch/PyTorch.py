@@ -49,7 +49,7 @@ import torch.nn.functional as F
 from convkit.frameworks.numpy_net import three_layer_convnet_scores, three_layer_convnet_sgd_step
 from convkit.frameworks.prep import MiniBatches
 from convkit.frameworks.torch_data import DTYPE, as_batch, choose_device, load_cifar10_torch
-from convkit.frameworks.torch_open_model import OPEN_MODEL_FILE, load_open_model, predict_scores, save_open_model
+from convkit.frameworks.torch_weights import OPEN_MODEL_FILE, load_open_model, predict_scores, save_open_model
 from convkit.frameworks.torch_training import check_accuracy, train_module, train_one_epoch
 from convkit.gradient_check import rel_error
 
@@ -372,7 +372,7 @@ else:
 # The grader scores the open-ended part from the saved file; this cell checks that the file loads the way the
 # grader loads it and shows the accuracy that the grader will measure on the validation split.
 assert os.path.isfile(OPEN_MODEL_FILE), f"{OPEN_MODEL_FILE} is missing: train your model and run the cell that saves it"
-reloaded = load_open_model(OPEN_MODEL_FILE, build_model=build_open_model)
+reloaded = load_open_model(build_open_model, OPEN_MODEL_FILE)
 val_scores = predict_scores(reloaded, data["X_val"].numpy())
 assert val_scores.shape == (len(data["y_val"]), 10) and np.all(np.isfinite(val_scores)), \
     f"{OPEN_MODEL_FILE}: the reloaded model gives scores of shape {val_scores.shape} or non-finite scores"

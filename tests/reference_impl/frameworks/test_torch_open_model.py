@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 import torch
 
-from reference_impl.frameworks.torch_open_model import (build_open_model, count_parameters, load_open_model,
-                                                        predict_scores, save_open_model)
+from reference_impl.frameworks.torch_open_model import build_open_model
+from reference_impl.frameworks.torch_weights import count_parameters, load_open_model, predict_scores, save_open_model
 
 
 def trained_looking_model():
@@ -32,7 +32,7 @@ def test_state_dict_round_trips(tmp_path):
     path = save_open_model(model, tmp_path / "open_model.pt")
     images = np.random.default_rng(0).standard_normal((7, 3, 32, 32)).astype(np.float32)
     expected = predict_scores(model, images)
-    reloaded = load_open_model(path)
+    reloaded = load_open_model(build_open_model, path)
     assert not reloaded.training
     got = predict_scores(reloaded, images)
     assert got.dtype == np.float64 and got.shape == (7, 10)
@@ -58,7 +58,7 @@ def test_file_with_pickled_code_is_refused_and_never_runs(tmp_path):
     state["extra"] = _Payload(marker)
     torch.save(state, path)
     with pytest.raises(pickle.UnpicklingError):
-        load_open_model(path)
+        load_open_model(build_open_model, path)
     assert not marker.exists()
 
 
@@ -66,12 +66,12 @@ def test_mismatched_or_non_state_files_are_refused(tmp_path):
     path = tmp_path / "open_model.pt"
     torch.save([torch.zeros(3)], path)  # loads under weights_only, but it is not a state dict
     with pytest.raises(ValueError, match="state dict"):
-        load_open_model(path)
+        load_open_model(build_open_model, path)
     state = build_open_model().state_dict()
     state.pop(next(iter(state)))
     torch.save(state, path)
     with pytest.raises(RuntimeError, match="Missing key"):
-        load_open_model(path)
+        load_open_model(build_open_model, path)
     torch.save(build_open_model().state_dict(), path)
     with pytest.raises(TypeError, match="nn.Module"):
-        load_open_model(path, build_model=lambda: "not a model")
+        load_open_model(lambda: "not a model", path)
