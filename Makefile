@@ -16,7 +16,7 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml setup.py reference_impl/im2col_cython.pyx
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[course,test,frameworks]'
+	$(PY) -m pip install --quiet -e '.[course,test,frameworks,student]'
 	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (convnet kit)" >/dev/null
 	touch $(STAMP)
 

@@ -25,6 +25,10 @@ c.CourseDirectory.ignore = [
     *sorted({pattern for record in assignments.ASSIGNMENTS.values() for pattern in record.release_exclusions}),
 ]
 c.GenerateAssignment.create_assignment = True
+# The source notebook's first cell tells instructors it is generated; the student's copy leaves it out.
+from notebook_builder.release import release_preprocessors  # noqa: E402
+
+c.GenerateAssignment.preprocessors = release_preprocessors()
 
 # What a student sees in place of a solution region, and of a hand-graded written answer.
 c.ClearSolutions.code_stub = {

@@ -19,6 +19,8 @@ from .published import render
 from .template import TemplateCell
 
 KERNELSPEC = MappingProxyType({"display_name": "Python 3", "language": "python", "name": "python3"})
+# The first cell of the source notebook; `make release` leaves it out of the student's copy.
+NOTICE_CELL_ID = "generated-notice"
 
 
 def notice_text(template_name: str, command: str) -> str:
@@ -55,7 +57,8 @@ def assemble(cells: Sequence[TemplateCell], template: str | Path, repo_root: str
     Returns
     -------
     nbformat.NotebookNode
-        A valid nbformat 4.5 notebook whose first cell is the generated-file notice.
+        A valid nbformat 4.5 notebook whose first cell is the generated-file notice (for instructors only:
+        ``nbgrader generate_assignment`` drops it, see ``notebook_builder.release.DropGeneratedNotice``).
 
     Raises
     ------
@@ -71,7 +74,7 @@ def assemble(cells: Sequence[TemplateCell], template: str | Path, repo_root: str
         template_name = template.name
     notebook = nbformat.v4.new_notebook()
     notebook.metadata = {"kernelspec": dict(KERNELSPEC), "language_info": {"name": "python"}}
-    notebook.cells.append(nbformat.v4.new_markdown_cell(notice_text(template_name, command), id="generated-notice"))
+    notebook.cells.append(nbformat.v4.new_markdown_cell(notice_text(template_name, command), id=NOTICE_CELL_ID))
     seen: dict[str, int] = {}  # grade id -> template line
     solved: set[str] = set()
     for position, cell in enumerate(cells, start=1):

@@ -3,7 +3,7 @@
 Two interchangeable backends compute the same arrays:
 
 * ``"cython"``: the compiled extension ``reference_impl.im2col_cython`` (build it with
-  ``pip install -e .`` or ``python setup.py build_ext --inplace`` in the project root);
+  ``python setup.py build_ext --inplace`` in the folder that holds ``setup.py``);
 * ``"numpy"``: the vectorised fallback below (``im2col_numpy`` / ``col2im_numpy``).
 
 The extension is used when it can be imported, unless the environment variable ``CONVKIT_NO_CYTHON=1`` was set
@@ -20,6 +20,7 @@ matrix product (faster with several BLAS threads).
 The extension also holds compiled max-pooling kernels; ``extension`` (internal, not in ``__all__``) is the
 imported module when the compiled backend is in use, else None.
 """
+import importlib
 import os
 import warnings
 
@@ -158,14 +159,22 @@ def col2im_numpy(cols, N, C, H, W, field_height, field_width, pad, stride, *, ba
 
 
 def _compiled_backend():
-    """The extension's functions, or None (with one warning) when it is not built."""
+    """The extension's functions, or None (with one warning) when it is not built or does not load."""
+    # import_module, not `from . import im2col_cython`: when the module does not exist, the latter falls back to
+    # reading an attribute of this half-imported package, and Python then blames a "circular import".
+    module_name = f"{__package__}.im2col_cython"
     try:
-        from . import im2col_cython
+        im2col_cython = importlib.import_module(module_name)
     except ImportError as error:
+        if isinstance(error, ModuleNotFoundError) and error.name == module_name:
+            problem = f"{module_name} is not built"
+        else:  # built, but for another Python or NumPy, or half-written
+            problem = f"{module_name} could not be loaded ({error}); rebuild it"
         warnings.warn(
-            f"{__package__}.im2col_cython is not built, so the fast layers use the slower NumPy im2col "
-            f"({error}). Build it from the project root with `pip install -e .` or "
-            "`python setup.py build_ext --inplace`; set CONVKIT_NO_CYTHON=1 to choose NumPy silently.",
+            f"{problem}, so the fast layers use the NumPy im2col instead (same results, slower). To compile it, "
+            f"run `python -m pip install cython setuptools` and then `python setup.py build_ext --inplace` in "
+            f"the folder that holds {__package__}/ and setup.py (a C compiler is needed). Set "
+            "CONVKIT_NO_CYTHON=1 to use NumPy without this warning.",
             RuntimeWarning, stacklevel=2)
         return None
 

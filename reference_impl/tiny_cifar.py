@@ -9,6 +9,9 @@ Output: ``<dest>/cifar-10-batches-py/`` with ``data_batch_1`` .. ``data_batch_5`
 types and array layout as the real files, so every CIFAR-10 loader reads them. The bytes are identical on
 every run. Load it with ``get_CIFAR10_data(**TINY_SPLIT, cifar10_dir=dest)``.
 
+``tiny_cifar_archive`` packs the same files into a zip (about 0.4 MB instead of 5.6 MB), which ``make source``
+ships with the hand-out for small-data mode (``get_tiny_CIFAR10_data`` reads it; students need no scikit-learn).
+
 Command line: ``python -m reference_impl.tiny_cifar DEST``.
 """
 from __future__ import annotations
@@ -19,17 +22,18 @@ import os
 import pickle
 import struct
 import tempfile
+import zipfile
 from pathlib import Path
-from types import MappingProxyType
 
 import numpy as np
 
-FOLDER = "cifar-10-batches-py"
+from .data import FOLDER, TINY_SPLIT  # noqa: F401 (TINY_SPLIT: the split sizes, read from here too)
+
 IMAGES_PER_TRAIN_BATCH = 300
 NUM_TRAIN_BATCHES = 5
 LABEL_NAMES = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
-# Split sizes for get_CIFAR10_data: 1350 + 150 of the 1500 training images, all 297 test images.
-TINY_SPLIT = MappingProxyType({"num_training": 1350, "num_validation": 150, "num_test": 297})
+# A fixed timestamp keeps the archive byte-identical between builds (zip cannot store dates before 1980).
+_ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 # Multiplier of the fixed shuffle; coprime with 1797 = 3 * 599, so i -> i * STRIDE % 1797 is a permutation
 # (no random generator whose stream could change between numpy versions).
 _SHUFFLE_STRIDE = 7919
@@ -119,6 +123,46 @@ def _batch(label, images, labels, first_index):
     }
 
 
+def tiny_cifar_files():
+    """The files of the tiny set, keyed by name inside ``cifar-10-batches-py/``.
+
+    Returns
+    -------
+    dict of str to bytes
+        ``data_batch_1`` .. ``data_batch_5``, ``test_batch`` and ``batches.meta``, in that order.
+    """
+    images, labels = tiny_cifar_images()
+    num_train = IMAGES_PER_TRAIN_BATCH * NUM_TRAIN_BATCHES
+    files = {}
+    for b in range(NUM_TRAIN_BATCHES):
+        rows = slice(b * IMAGES_PER_TRAIN_BATCH, (b + 1) * IMAGES_PER_TRAIN_BATCH)
+        batch = _batch(f"training batch {b + 1} of {NUM_TRAIN_BATCHES}", images[rows], labels[rows], rows.start)
+        files[f"data_batch_{b + 1}"] = _python2_pickle(batch)
+    files["test_batch"] = _python2_pickle(_batch("testing batch 1 of 1", images[num_train:], labels[num_train:],
+                                                 num_train))
+    meta = {"num_cases_per_batch": IMAGES_PER_TRAIN_BATCH, "label_names": list(LABEL_NAMES),
+            "num_vis": images[0].size}
+    files["batches.meta"] = _python2_pickle(meta)
+    return files
+
+
+def tiny_cifar_archive():
+    """The tiny set as one zip holding ``cifar-10-batches-py/<file>`` entries, byte-identical on every build.
+
+    Returns
+    -------
+    bytes
+    """
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, payload in tiny_cifar_files().items():
+            entry = zipfile.ZipInfo(f"{FOLDER}/{name}", date_time=_ZIP_DATE)
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            entry.external_attr = 0o644 << 16
+            archive.writestr(entry, payload, compresslevel=9)
+    return buffer.getvalue()
+
+
 def make_tiny_cifar10(dest_dir):
     """Write the tiny CIFAR-10 stand-in under ``dest_dir``.
 
@@ -134,17 +178,8 @@ def make_tiny_cifar10(dest_dir):
     """
     folder = Path(dest_dir) / FOLDER
     folder.mkdir(parents=True, exist_ok=True)
-    images, labels = tiny_cifar_images()
-    num_train = IMAGES_PER_TRAIN_BATCH * NUM_TRAIN_BATCHES
-    for b in range(NUM_TRAIN_BATCHES):
-        rows = slice(b * IMAGES_PER_TRAIN_BATCH, (b + 1) * IMAGES_PER_TRAIN_BATCH)
-        batch = _batch(f"training batch {b + 1} of {NUM_TRAIN_BATCHES}", images[rows], labels[rows], rows.start)
-        _write_atomically(folder / f"data_batch_{b + 1}", _python2_pickle(batch))
-    test = _batch("testing batch 1 of 1", images[num_train:], labels[num_train:], num_train)
-    _write_atomically(folder / "test_batch", _python2_pickle(test))
-    meta = {"num_cases_per_batch": IMAGES_PER_TRAIN_BATCH, "label_names": list(LABEL_NAMES),
-            "num_vis": images[0].size}
-    _write_atomically(folder / "batches.meta", _python2_pickle(meta))
+    for name, payload in tiny_cifar_files().items():
+        _write_atomically(folder / name, payload)
     return folder
 
 

@@ -28,7 +28,7 @@ def test_every_shipped_module_and_nothing_graded(files):
 
 def test_copies_are_marked_generated_and_renamed(files):
     for relative, payload in files.items():
-        if not relative.startswith("convkit/") or relative == "convkit/__init__.py":
+        if not relative.startswith("convkit/") or relative in ("convkit/__init__.py", "convkit/tiny_cifar10.zip"):
             continue
         text = payload.decode()
         first, rest = text.split("\n", 1)
@@ -63,9 +63,22 @@ def test_package_init_reexports_without_shadowing_submodules(files):
 
 def test_requirements_follow_pyproject(files):
     import tomllib
-    dependencies = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"]
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
     lines = [line for line in files["requirements.txt"].decode().splitlines() if not line.startswith("#")]
-    assert lines == dependencies
+    assert lines == project["dependencies"] + project["optional-dependencies"]["student"]
+    assert any(line.startswith("notebook") for line in lines), "students need Jupyter"
+
+
+def test_the_tiny_data_set_ships_as_one_zip_of_the_cifar_files(files):
+    import io
+    import zipfile
+
+    from reference_impl.tiny_cifar import tiny_cifar_files
+    payload = files["convkit/tiny_cifar10.zip"]
+    assert len(payload) < 1_000_000, "the zipped stand-in should stay small"
+    with zipfile.ZipFile(io.BytesIO(payload)) as archive:
+        unpacked = {name: archive.read(name) for name in archive.namelist()}
+    assert unpacked == {f"cifar-10-batches-py/{name}": data for name, data in tiny_cifar_files().items()}
 
 
 def test_a_shipped_module_importing_graded_code_is_refused(tmp_path):

@@ -87,6 +87,16 @@ def test_release_holds_the_student_kit_and_nothing_graded():
     assert not [n for n in names if n.removesuffix(".py") in NEVER_SHIPPED]
 
 
+def test_student_notebook_has_no_build_note_but_the_source_keeps_it():
+    released = nbformat.read(REPO / "release" / "convnets" / NOTEBOOK, as_version=4)
+    source = nbformat.read(REPO / "source" / "convnets" / NOTEBOOK, as_version=4)
+    assert "make source" in source.cells[0].source
+    assert released.cells[0].source.startswith("# Convolutional networks")
+    for cell in released.cells:
+        assert "make source" not in cell.source and "reference_impl" not in cell.source, cell.source[:200]
+    assert len(released.cells) == len(source.cells) - 1
+
+
 def test_no_solution_hidden_test_or_model_answer_appears_in_the_release():
     hidden = secrets()
     assert len(hidden) > 40, "the search must cover the solutions and hidden tests"

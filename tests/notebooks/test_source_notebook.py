@@ -95,7 +95,7 @@ def test_heavy_cells_run_outside_small_data_mode(notebook, tiny_cifar, tmp_path,
 
     import reference_impl.cnn as cnn
     import reference_impl.solver as solver_module
-    from reference_impl.data import get_CIFAR10_data
+    from reference_impl.data import get_CIFAR10_data, require_data
     from reference_impl.model_io import load_experiment_model, save_experiment_model
     from reference_impl.vis import plot_training_history, visualize_grid
 
@@ -106,7 +106,7 @@ def test_heavy_cells_run_outside_small_data_mode(notebook, tiny_cifar, tmp_path,
 
     monkeypatch.chdir(tmp_path)  # checkpoints and the saved model land here
     data = get_CIFAR10_data(num_training=20, num_validation=10, num_test=10, cifar10_dir=tiny_cifar)
-    namespace = dict(np=np, plt=plt, SMALL_DATA=False, data=data, Solver=ShortSolver,
+    namespace = dict(np=np, plt=plt, SMALL_DATA=False, data=data, Solver=ShortSolver, require_data=require_data,
                      ThreeLayerConvNet=cnn.ThreeLayerConvNet, visualize_grid=visualize_grid,
                      plot_training_history=plot_training_history, save_experiment_model=save_experiment_model,
                      EXPERIMENT_FILE="experiment_model.npz")

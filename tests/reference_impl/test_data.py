@@ -147,3 +147,51 @@ def test_pickles_that_call_functions_are_refused(tmp_path, capsys):
     with pytest.raises(ValueError, match="refusing to load .*print"):
         data.load_CIFAR_batch(path)
     assert "must never run" not in capsys.readouterr().out
+
+
+@pytest.fixture(scope="module")
+def tiny_archive(tmp_path_factory):
+    from reference_impl.tiny_cifar import tiny_cifar_archive
+    path = tmp_path_factory.mktemp("archive") / "tiny_cifar10.zip"
+    path.write_bytes(tiny_cifar_archive())
+    return path
+
+
+def test_tiny_archive_loads_like_the_unpacked_folder(tiny_archive, tiny_root):
+    from_zip = data.get_tiny_CIFAR10_data(archive=tiny_archive)
+    from_folder = data.get_CIFAR10_data(**TINY_SPLIT, cifar10_dir=tiny_root)
+    assert from_zip.keys() == from_folder.keys()
+    for key in from_zip:
+        np.testing.assert_array_equal(from_zip[key], from_folder[key])
+
+
+def test_missing_or_wrong_tiny_archive_is_named(tmp_path):
+    with pytest.raises(FileNotFoundError, match="gone.zip is missing"):
+        data.get_tiny_CIFAR10_data(archive=tmp_path / "gone.zip")
+    (tmp_path / "bad.zip").write_bytes(b"not a zip")
+    with pytest.raises(ValueError, match="bad.zip is not the tiny data set"):
+        data.get_tiny_CIFAR10_data(archive=tmp_path / "bad.zip")
+
+
+@pytest.mark.parametrize("variable, value, expected", [
+    (None, None, False), ("CONVKIT_SMALL_DATA", "1", True), ("CONVKIT_SMALL_DATA", "0", False),
+    ("NBGRADER_EXECUTION", "autograde", True), ("CONVKIT_GRADING", "1", True)])
+def test_small_data_mode_follows_the_switch_and_the_graders(monkeypatch, variable, value, expected):
+    for name in ("CONVKIT_SMALL_DATA", "NBGRADER_EXECUTION", "CONVKIT_GRADING"):
+        monkeypatch.delenv(name, raising=False)
+    if variable:
+        monkeypatch.setenv(variable, value)
+    assert data.small_data_mode() is expected
+    assert data.small_data_mode(True) is True
+    with pytest.raises(TypeError, match="True or False"):
+        data.small_data_mode("yes")
+
+
+@pytest.mark.parametrize("loaded", [None, {}, {"X_train": 1}, [1, 2]])
+def test_require_data_stops_with_one_clear_message(loaded):
+    with pytest.raises(data.DataNotLoadedError, match="no data is loaded.*USE_SMALL_DATA = True"):
+        data.require_data(loaded)
+
+
+def test_require_data_accepts_the_loaded_splits(tiny_root):
+    data.require_data(data.get_CIFAR10_data(num_training=10, num_validation=5, num_test=5, cifar10_dir=tiny_root))

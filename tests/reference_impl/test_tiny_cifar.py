@@ -79,3 +79,13 @@ def test_command_line(tmp_path, capsys):
     tiny_cifar.main([str(tmp_path / "out")])
     assert (tmp_path / "out" / "cifar-10-batches-py" / "test_batch").is_file()
     assert "num_training=1350" in capsys.readouterr().out
+
+
+def test_archive_is_byte_identical_and_holds_the_written_files(folder):
+    import io
+    import zipfile
+    first, second = tiny_cifar.tiny_cifar_archive(), tiny_cifar.tiny_cifar_archive()
+    assert first == second
+    with zipfile.ZipFile(io.BytesIO(first)) as archive:
+        packed = {name: archive.read(name) for name in archive.namelist()}
+    assert packed == {f"cifar-10-batches-py/{p.name}": p.read_bytes() for p in folder.iterdir()}

@@ -8,7 +8,7 @@ from .sandwich import affine_relu_forward, affine_relu_backward, conv_relu_forwa
 from .optim import sgd, sgd_momentum, rmsprop, adam
 from .solver import Solver
 from .gradient_check import eval_numerical_gradient, eval_numerical_gradient_array, grad_check_sparse, rel_error
-from .data import find_cifar10_dir, load_CIFAR_batch, load_CIFAR10, get_CIFAR10_data
+from .data import find_cifar10_dir, load_CIFAR_batch, load_CIFAR10, get_CIFAR10_data, get_tiny_CIFAR10_data, small_data_mode, DataNotLoadedError, require_data
 from .vis import visualize_grid, plot_training_history, sample_photo
 from .model_io import save_experiment_model, load_experiment_model
 
@@ -54,6 +54,10 @@ __all__ = [
     "load_CIFAR_batch",
     "load_CIFAR10",
     "get_CIFAR10_data",
+    "get_tiny_CIFAR10_data",
+    "small_data_mode",
+    "DataNotLoadedError",
+    "require_data",
     "visualize_grid",
     "plot_training_history",
     "sample_photo",
