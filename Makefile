@@ -37,11 +37,11 @@ bench: $(STAMP)
 clean:
 	rm -rf build out reference_impl/*.so reference_impl/im2col_cython.c
 
-## grade: grade submitted/<student>/convnets/ (the built-in demo class when there are none);
-##        make grade STUDENT=id regrades one student, make grade JOBS=n sets the parallel processes
+## grade: grade submitted/<student>/convnets/ (an error when there are none; before any release: the demo class);
+##        make grade STUDENT=id regrades one student, JOBS=n sets the parallel processes, FORCE=1 regrades all
 .PHONY: grade
 grade: $(STAMP)
-	$(RUN) $(PY) -m autograder grade $(if $(STUDENT),--student $(STUDENT)) $(if $(JOBS),--jobs $(JOBS))
+	$(RUN) $(PY) -m autograder grade $(if $(STUDENT),--student $(STUDENT)) $(if $(JOBS),--jobs $(JOBS)) $(if $(FORCE),--force)
 
 ## source: regenerate source/convnets/ (notebook + shipped convkit/) from templates/ and reference_impl/
 ## release: nbgrader generate_assignment -> release/convnets/ and release/convnets.zip

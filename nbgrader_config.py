@@ -14,13 +14,24 @@ c.CourseDirectory.submitted_directory = "submitted"
 c.CourseDirectory.autograded_directory = "autograded"
 c.CourseDirectory.feedback_directory = "feedback"
 c.CourseDirectory.db_url = "sqlite:///" + str(Path(__file__).resolve().parent / "gradebook.db")
-# Local build and run products never reach students: compiled extensions and their C files, build folders,
-# byte code, checkpoints and whatever the experiment section saved while the instructor tried it.
-c.CourseDirectory.ignore = [
+# Local build and run products are never copied by any nbgrader step (release, fetch, submit, collect,
+# autograde): compiled extensions and their C files, build folders, byte code, checkpoints, data sets.
+course_ignore = [
     ".ipynb_checkpoints", "__pycache__", "*.pyc", "feedback",
     "*.so", "*.pyd", "*.c", "build", "*.egg-info",
-    "experiment_model.npz", "*.checkpoint*", "datasets",
+    "*.checkpoint*", "datasets",
 ]
+c.CourseDirectory.ignore = course_ignore
+# Files a student SUBMITS beside the notebook (autograder/spec.py: EXPERIMENT_FILE). The instructor's own copy,
+# left in source/ by trying the notebook, must stay out of the release, but the students' copies must travel
+# through submit, collect and autograde: so they are excluded from the two release commands only (traitlets
+# applies `c.<App>.CourseDirectory` to the course directory of that command alone), and autograde never
+# replaces them with the instructor's copy from source/.
+submitted_files = {"convnets": ["experiment_model.npz"]}
+release_only_ignore = sorted({name for names in submitted_files.values() for name in names})
+c.GenerateAssignmentApp.CourseDirectory.ignore = course_ignore + release_only_ignore
+c.ReleaseAssignmentApp.CourseDirectory.ignore = course_ignore + release_only_ignore
+c.Autograde.exclude_overwriting = submitted_files
 c.GenerateAssignment.create_assignment = True
 
 # What a student sees in place of a solution region, and of a hand-graded written answer.

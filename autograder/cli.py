@@ -3,20 +3,21 @@
     python -m autograder grade [--student ID] [--jobs N] [--course-dir DIR] [--assignment convnets] [--force]
     python -m autograder demo-class [--dest DIR] [--jobs N]
 
-`grade` with no submissions under <course-dir>/submitted/ grades the built-in demo class instead, so that a
-fresh clone shows the whole pipeline at work.
+`grade` with no submissions under <course-dir>/submitted/ is an error once the assignment is released (a
+failed collect must not look like success); before any release it grades the built-in demo class instead.
 """
 from __future__ import annotations
 
 import argparse
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Any, Sequence
 
 from . import spec
 from .course_layout import check_student_id, find_submissions
-from .pipeline import grade_course
+from .pipeline import CACHE_DIR, GRADES_DIR, grade_course
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -97,12 +98,33 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"no submissions under {course / 'submitted'}; nothing to regrade for {args.student}",
                   file=sys.stderr)
             return 2
-        print(f"No submissions under {course / 'submitted'}: grading the built-in demo class instead.")
+        released = course / "release" / args.assignment
+        if released.is_dir():
+            # A released assignment with nothing submitted is a failed or forgotten collect, not a demo.
+            print(f"error: no submissions for {args.assignment} under {course / 'submitted'}, but the assignment "
+                  f"is released ({released}). Collect them first (nbgrader collect {args.assignment}, or put "
+                  f"each under submitted/<student>/{args.assignment}/); `make demo` grades the demo class.",
+                  file=sys.stderr)
+            return 2
+        print(f"No submissions under {course / 'submitted'} and no release yet: grading the built-in demo class.")
         return run_demo(None, args.jobs, progress)
+    started = time.time()
     try:
         run = grade_course(course, load_settings(course, args.assignment), args.assignment, jobs=args.jobs,
                            student=args.student, force=args.force, progress=progress)
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    return 1 if run.errors else 0
+    except KeyboardInterrupt:
+        print(interrupted_message(course, started), file=sys.stderr)
+        return 130
+    return 1 if run.errors or run.gradebook_error else 0
+
+
+def interrupted_message(course: Path, started: float) -> str:
+    """The one line printed after Ctrl-C: what this run saved, and how to go on."""
+    cache = course / GRADES_DIR / CACHE_DIR
+    saved = [p for p in cache.glob("*.json") if p.stat().st_mtime >= started] if cache.is_dir() else []
+    return (f"\nInterrupted: {len(saved)} submission(s) graded in this run are saved in {cache} and will not be "
+            f"graded again; the gradebook is as before this run or fully updated, never half-written. Run "
+            f"`make grade` again to finish.")

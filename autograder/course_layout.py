@@ -100,6 +100,14 @@ def inspect_submission(course_dir: Path, student: str, assignment: str = spec.AS
     return Submission(student, notebook, experiment if _regular_file(experiment) else None, timestamp)
 
 
+def extra_notebooks(submission: Submission) -> list[str]:
+    """Names of the other notebooks beside the graded one (e.g. a Jupyter "-Copy1"), which are never graded."""
+    if submission.notebook is None:
+        return []
+    return sorted(p.name for p in submission.notebook.parent.glob("*.ipynb")
+                  if p.name != submission.notebook.name and not p.name.startswith("."))
+
+
 def find_submissions(course_dir: Path, assignment: str = spec.ASSIGNMENT,
                      notebook_name: str = spec.NOTEBOOK) -> list[Submission]:
     """Every student folder under ``<course_dir>/submitted/``, sorted by student id (empty if none)."""

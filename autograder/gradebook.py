@@ -29,7 +29,7 @@ from sqlalchemy.exc import SAWarning
 from traitlets.config.loader import PyFileConfigLoader
 
 from . import spec
-from .atomicio import atomic_write_text
+from .atomicio import atomic_write_bytes, atomic_write_text
 from .course_layout import TIMESTAMP_FILE, Submission
 from .results import SubmissionResult
 
@@ -309,4 +309,7 @@ def _write_gradebook(course_dir: Path, db_url: str, course_id: str, assignment: 
             atomic_write_text(destination / notebook_name, nbformat.writes(notebook))
             if timestamp is not None:
                 atomic_write_text(destination / TIMESTAMP_FILE, submission.timestamp + "\n")
+            if submission is not None and submission.experiment is not None:
+                # As nbgrader's autograde does: the files graded beside the notebook go along with it.
+                atomic_write_bytes(destination / submission.experiment.name, submission.experiment.read_bytes())
     return notes

@@ -12,6 +12,7 @@ import dataclasses
 import hashlib
 import json
 import os
+import signal
 import sys
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
@@ -23,7 +24,7 @@ from tqdm import tqdm
 
 from . import spec
 from .atomicio import atomic_write_json
-from .course_layout import Submission, find_submissions, inspect_submission, ungraded_result
+from .course_layout import Submission, extra_notebooks, find_submissions, inspect_submission, ungraded_result
 from .results import SubmissionResult, TestResult
 
 # The engine's entry point: (notebook_path, student, settings, experiment_path) -> SubmissionResult.
@@ -35,7 +36,8 @@ _PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 _GRADER_SOURCES = ("autograder/*.py", "reference_impl/*.py", "reference_impl/*.pyx")
 # Modules that only orchestrate or report: they never change a result, so editing them regrades nobody.
 _NOT_GRADING = {"__main__.py", "atomicio.py", "cli.py", "course_layout.py", "demo_class.py", "gradebook.py",
-                "pipeline.py", "report_csv.py", "report_gradescope.py", "report_html.py", "report_summary.py"}
+                "gradebook_safety.py", "pipeline.py", "report_csv.py", "report_gradescope.py", "report_html.py",
+                "report_permissions.py", "report_summary.py"}
 
 
 def default_grader(notebook_path: Path, student: str, settings: Any,
@@ -109,19 +111,21 @@ class GradingRun:
     results: one result per student that has one (fresh or cached), sorted by student id.
     graded: students graded in this run; cached: students whose cached result was reused.
     errors: student -> internal grader error (a bug in the grader, not the student's fault; nothing recorded).
+    gradebook_error: why the gradebook write failed (it was then restored from its backup), else None.
     """
 
     results: list[SubmissionResult] = field(default_factory=list)
     graded: list[str] = field(default_factory=list)
     cached: list[str] = field(default_factory=list)
     errors: dict[str, str] = field(default_factory=dict)
+    gradebook_error: str | None = None
 
 
 def _run_pool(tasks: list[tuple[Submission, str]], grader: Grader, settings: Any, cache_dir: Path, jobs: int,
               bar: tqdm, done: dict[str, SubmissionResult], errors: dict[str, str]) -> list[tuple[Submission, str]]:
     """Grade `tasks` on `jobs` processes; return the tasks lost to a crashed worker process."""
     lost = []
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
+    with ProcessPoolExecutor(max_workers=jobs, initializer=_quiet_on_interrupt) as pool:
         futures = {pool.submit(_grade_and_cache, grader, sub, settings, key, cache_dir): (sub, key)
                    for sub, key in tasks}
         for future in as_completed(futures):
@@ -135,6 +139,11 @@ def _run_pool(tasks: list[tuple[Submission, str]], grader: Grader, settings: Any
                 errors[sub.student] = f"{type(error).__name__}: {error}"
                 bar.update(1)
     return lost
+
+
+def _quiet_on_interrupt() -> None:
+    """Pool-process initializer: Ctrl-C ends the process at once and silently; the parent says what was saved."""
+    signal.signal(signal.SIGINT, lambda signum, frame: os._exit(130))
 
 
 def grade_submissions(submissions: list[Submission], settings: Any, cache_dir: Path, jobs: int | None = None,
@@ -242,6 +251,8 @@ def grade_course(course_dir: Path, settings: Any, assignment: str = spec.ASSIGNM
     ``grades.csv``, ``summary.txt``, ``score_histogram.png``; and the gradebook + ``autograded/``.
     """
     from . import gradebook as gradebook_writer
+    from .gradebook_safety import backed_up, check_gradebook, sqlite_file
+    from .report_permissions import share_reports
     from .report_csv import write_grades_csv
     from .report_gradescope import write_gradescope_results
     from .report_html import write_feedback_page
@@ -252,6 +263,9 @@ def grade_course(course_dir: Path, settings: Any, assignment: str = spec.ASSIGNM
     course_dir = Path(course_dir).resolve()
     grades_dir = course_dir / GRADES_DIR
     cache_dir = grades_dir / CACHE_DIR
+    db_path = sqlite_file(gradebook_writer.gradebook_location(course_dir)[0]) if gradebook else None
+    if db_path is not None:
+        check_gradebook(db_path)  # a damaged gradebook stops the run here, before anything is written
     everyone = find_submissions(course_dir, assignment)
     if student is not None:
         if not (course_dir / "submitted" / student).is_dir():
@@ -272,21 +286,34 @@ def grade_course(course_dir: Path, settings: Any, assignment: str = spec.ASSIGNM
         run = grade_submissions(everyone, settings, cache_dir, jobs, force, grader, progress, assignment)
 
     written = {r.student for r in run.results} if student is None else {student}
+    inputs = {s.student: s for s in everyone}
     for result in run.results:
+        extras = extra_notebooks(inputs[result.student]) if result.student in inputs else []
+        if extras:
+            result.problems.append(f"only {inputs[result.student].notebook.name} was graded; also found "
+                                   f"{', '.join(extras)} beside it, which nobody grades. If your work is in one of "
+                                   f"those, copy it into {inputs[result.student].notebook.name} and submit again.")
         if result.student in written:
             write_gradescope_results(result, grades_dir / result.student / "results.json")
             write_feedback_page(result, grades_dir / result.student / "feedback.html")
     write_grades_csv(run.results, grades_dir / "grades.csv")
     if gradebook:
-        inputs = {s.student: s for s in everyone}
+        backup = None
         try:
-            for warning in gradebook_writer.write_gradebook(
-                    course_dir, assignment, [r for r in run.results if r.student in written], inputs,
-                    keep_hidden_tests=bool(getattr(settings, "reveal_hidden", False))):
-                print(f"gradebook: {warning}", file=out)
+            with backed_up(db_path, getattr(settings, "gradebook_backups", 5)) as backup:
+                for warning in gradebook_writer.write_gradebook(
+                        course_dir, assignment, [r for r in run.results if r.student in written], inputs,
+                        keep_hidden_tests=bool(getattr(settings, "reveal_hidden", False))):
+                    print(f"gradebook: {warning}", file=out)
         except gradebook_writer.GradebookUnavailable as problem:
             print(f"gradebook not updated: {problem}", file=out)
+        except Exception as error:  # the database or the disk failed mid-write: put the copy back, go on
+            run.gradebook_error = f"{type(error).__name__}: {error}"
+            kept = f"it was restored from {backup}, the copy made just before" if backup else "it was not changed"
+            print(f"gradebook NOT updated: writing it failed ({run.gradebook_error}); {kept}. The grades/ reports "
+                  f"are complete.", file=out)
     write_class_summary(run, grades_dir, out)
+    share_reports(grades_dir, getattr(settings, "report_mode", 0o640))
     return run
 
 

@@ -1,0 +1,148 @@
+"""The instructor's nbgrader path end to end, with nbgrader's real exchange in a temporary directory.
+
+The course uses this repository's own nbgrader_config.py. Two students fetch the released assignment, each
+saves a different experiment model beside the notebook and submits; the instructor collects, grades with the
+pipeline (`make grade`) and with `nbgrader autograde`. Each student's experiment file must arrive byte for byte
+in submitted/ and autograded/, be scored exactly as the file the student wrote scores on its own, and never be
+replaced by the instructor's own copy left in source/.
+"""
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from nbgrader.api import Gradebook
+
+from autograder import spec
+from autograder.experiment import grade_experiment
+from autograder.gradebook import gradebook_location
+from autograder.pipeline import grade_course
+from autograder.results import SubmissionResult
+from autograder.results import TestResult as Check
+from autograder.settings import GradingSettings
+from course_fixtures import write_source
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+COURSE_ID = "cs231n-convnets"
+STUDENTS = ("alice", "bob")
+
+
+def _nbgrader(cwd: Path, exchange: Path, *args: str) -> subprocess.CompletedProcess:
+    """One nbgrader command run in `cwd` against the exchange; HOME is `cwd`, so no personal config leaks in."""
+    env = dict(os.environ, HOME=str(cwd), PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    done = subprocess.run([sys.executable, "-m", "nbgrader", *args, f"--Exchange.root={exchange}",
+                           f"--CourseDirectory.course_id={COURSE_ID}"], cwd=cwd, env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, f"nbgrader {' '.join(args)} failed:\n{done.stdout}{done.stderr}"
+    return done
+
+
+def _save_model(path: Path, hidden_dim: int, seed: int) -> bytes:
+    """An (untrained) ThreeLayerConvNet saved the way the notebook saves it; returns the file's bytes."""
+    from reference_impl.cnn import ThreeLayerConvNet
+    from reference_impl.model_io import save_experiment_model
+    kwargs = dict(num_filters=4, filter_size=3, hidden_dim=hidden_dim, weight_scale=1e-2, reg=0.0)
+    model = ThreeLayerConvNet(**kwargs, seed=seed)
+    save_experiment_model(path, model, "ThreeLayerConvNet", **kwargs)
+    return path.read_bytes()
+
+
+@dataclass(frozen=True)
+class ExperimentOnlySettings:
+    heldout_dir: str
+
+
+def experiment_only_grader(notebook_path: Path, student: str, settings: ExperimentOnlySettings,
+                           experiment_path: Path | None = None) -> SubmissionResult:
+    """The engine's experiment scoring as it is; every code item zero (the stand-in notebook has no real code).
+
+    The real engine would need the real instructor notebook; what this test is about is the file beside it.
+    """
+    grading = GradingSettings(heldout_dir=Path(settings.heldout_dir), heldout_num_training=1400,
+                              heldout_num_validation=100)
+    tests = [Check(f"{g.name}: not graded here", g.name, 0.0, float(g.points))
+             for g in spec.GRADED_ITEMS if g.kind != "experiment"]
+    path = experiment_path if experiment_path is not None else Path(notebook_path).parent / spec.EXPERIMENT_FILE
+    tests += grade_experiment(path, spec.item("experiment"), grading)
+    return SubmissionResult(student, spec.ASSIGNMENT, tests)
+
+
+@pytest.mark.slow
+def test_each_students_experiment_file_travels_from_submit_to_both_graders(tmp_path):
+    from reference_impl.tiny_cifar import make_tiny_cifar10
+
+    course, exchange = tmp_path / "course", tmp_path / "exchange"
+    course.mkdir()
+    shutil.copy(REPO_ROOT / "nbgrader_config.py", course / "nbgrader_config.py")
+    write_source(course)
+    instructor_copy = _save_model(course / "source" / spec.ASSIGNMENT / spec.EXPERIMENT_FILE, 7, seed=99)
+    from notebook_builder.release import generate_assignment
+    generate_assignment(course, spec.ASSIGNMENT)
+    assert not (course / "release" / spec.ASSIGNMENT / spec.EXPERIMENT_FILE).exists(), \
+        "the instructor's experiment file must not be released"
+    _nbgrader(course, exchange, "release_assignment", spec.ASSIGNMENT)
+
+    wrote = {}
+    for number, student in enumerate(STUDENTS):
+        home = tmp_path / student
+        home.mkdir()
+        _nbgrader(home, exchange, "fetch_assignment", spec.ASSIGNMENT)
+        folder = home / spec.ASSIGNMENT
+        assert (folder / spec.NOTEBOOK).is_file() and not (folder / spec.EXPERIMENT_FILE).exists()
+        # Different architectures and seeds: two different files, two different accuracies.
+        wrote[student] = _save_model(folder / spec.EXPERIMENT_FILE, 16 + 8 * number, seed=number)
+        _nbgrader(home, exchange, "submit", spec.ASSIGNMENT, f"--student={student}")
+    assert wrote["alice"] != wrote["bob"] != instructor_copy
+
+    _nbgrader(course, exchange, "collect", spec.ASSIGNMENT)
+    for student in STUDENTS:
+        submitted = course / "submitted" / student / spec.ASSIGNMENT
+        assert (submitted / spec.NOTEBOOK).is_file()
+        assert (submitted / spec.EXPERIMENT_FILE).read_bytes() == wrote[student]
+
+    # `make grade`: the pipeline with the engine's experiment scorer.
+    tiny = make_tiny_cifar10(tmp_path / "tiny")
+    run = grade_course(course, ExperimentOnlySettings(str(tiny)), jobs=1, grader=experiment_only_grader,
+                       progress=False, out=io.StringIO())
+    assert not run.errors
+    scores = {r.student: r.item_scores()["experiment"][0] for r in run.results}
+    for student in STUDENTS:
+        # Independent of the exchange: the file as the student wrote it, scored on its own.
+        alone = tmp_path / f"{student}-alone.npz"
+        alone.write_bytes(wrote[student])
+        expected = sum(t.score for t in grade_experiment(alone, spec.item("experiment"), GradingSettings(
+            heldout_dir=tiny, heldout_num_training=1400, heldout_num_validation=100)))
+        assert scores[student] == pytest.approx(expected)
+        file_check = spec.item("experiment").points / 5  # the file-validity share (autograder/experiment.py)
+        assert scores[student] >= file_check, f"{student}'s file was not found or not readable"
+        autograded = course / "autograded" / student / spec.ASSIGNMENT
+        assert (autograded / spec.EXPERIMENT_FILE).read_bytes() == wrote[student]
+    db_url, course_id = gradebook_location(course)
+    with Gradebook(db_url, course_id) as gb:
+        for student in STUDENTS:
+            grades = gb.find_submission_notebook(Path(spec.NOTEBOOK).stem, spec.ASSIGNMENT, student).grades
+            experiment = next(g for g in grades if g.name == spec.item("experiment").test_cell_id)
+            assert experiment.auto_score == pytest.approx(scores[student])
+
+    # nbgrader's own autograde keeps each student's file, not the instructor's copy from source/.
+    _nbgrader(course, exchange, "autograde", spec.ASSIGNMENT, "--force")
+    for student in STUDENTS:
+        autograded = course / "autograded" / student / spec.ASSIGNMENT
+        assert (autograded / spec.EXPERIMENT_FILE).read_bytes() == wrote[student]
+
+
+def test_the_files_students_submit_are_excluded_from_the_release_only():
+    """nbgrader_config.py names the submitted files per assignment; the autograder names the experiment file."""
+    from traitlets.config.loader import PyFileConfigLoader
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(REPO_ROOT)).load_config()
+    submitted = config.Autograde.exclude_overwriting[spec.ASSIGNMENT]
+    assert spec.EXPERIMENT_FILE in submitted
+    assert not set(submitted) & set(config.CourseDirectory.ignore)
+    for app in ("GenerateAssignmentApp", "ReleaseAssignmentApp"):
+        assert set(submitted) <= set(config[app].CourseDirectory.ignore)
