@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sqlite3
 from contextlib import closing, contextmanager
 from datetime import datetime, timezone
@@ -92,6 +93,7 @@ def back_up(db_path: Path, keep: int) -> Path:
     partial = target.with_name(target.name + ".partial")
     with closing(sqlite3.connect(db_path)) as source, closing(sqlite3.connect(partial)) as copy:
         source.backup(copy)
+    shutil.copymode(db_path, partial)  # a copy of everyone's grades is no more readable than the original
     os.replace(partial, target)
     for old in backups(db_path)[:-keep]:
         old.unlink()
@@ -103,6 +105,7 @@ def restore(backup: Path, db_path: Path) -> None:
     db_path = Path(db_path)
     partial = db_path.with_name(f".{db_path.name}.restoring")
     partial.write_bytes(Path(backup).read_bytes())
+    shutil.copymode(backup, partial)
     os.replace(partial, db_path)
     for suffix in _SIDE_FILES:
         db_path.with_name(db_path.name + suffix).unlink(missing_ok=True)

@@ -61,6 +61,18 @@ def test_a_damaged_gradebook_stops_the_run_before_anything_is_written(tmp_path, 
     assert (course / "gradebook.db").read_bytes() == content
 
 
+def test_a_gradebook_with_damaged_pages_is_refused_before_anything_is_written(tmp_path):
+    course = _course(tmp_path)
+    path = _real_gradebook(course / "gradebook.db")
+    with open(path, "r+b") as stream:  # a disk error in the middle of the file: the header is still fine
+        stream.seek(2 * 4096)
+        stream.write(b"\xde\xad\xbe\xef" * 1024)
+    damaged = path.read_bytes()
+    with pytest.raises(GradebookDamaged, match="(?s)gradebook.*Nothing was written"):
+        _grade(course)
+    assert not (course / "grades").exists() and path.read_bytes() == damaged
+
+
 def test_a_sqlite_file_that_is_not_a_gradebook_is_refused(tmp_path):
     path = tmp_path / "gradebook.db"
     with sqlite3.connect(path) as db:
@@ -85,6 +97,7 @@ def test_backups_are_consistent_copies_and_only_the_newest_are_kept(tmp_path):
     made = [back_up(path, keep=2) for _ in range(3)]
     assert backups(path) == made[1:]
     assert _students(made[-1]) == ["manually_graded_student"]
+    assert all(stat.S_IMODE(b.stat().st_mode) == stat.S_IMODE(path.stat().st_mode) for b in made[1:])
 
 
 def test_a_failed_write_is_undone_from_the_backup(tmp_path):
