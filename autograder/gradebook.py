@@ -9,7 +9,8 @@ converters/autograde.py and preprocessors/saveautogrades.py, overwritecells.py):
 - ``autograded/<student>/<assignment>/<notebook>.ipynb``: the submitted notebook with the instructor's
   nbgrader metadata and locked cells restored (extra or duplicated graded cells lose their metadata, missing
   ones are put back), so `nbgrader generate_feedback` and the formgrader can render it. Each test cell's output
-  is replaced by our result lines, because the notebook itself is never executed here.
+  is replaced by our result lines, because the notebook itself is never executed here. The experiment file
+  graded beside the notebook is copied along, as autograde copies a submission's other files.
 The assignment's cells come from `nbgrader generate_assignment` (`make release`); without them this module
 explains what to run instead of inventing cells.
 """

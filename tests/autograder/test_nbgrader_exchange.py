@@ -86,6 +86,8 @@ def test_each_students_experiment_file_travels_from_submit_to_both_graders(tmp_p
     generate_assignment(course, spec.ASSIGNMENT)
     assert not (course / "release" / spec.ASSIGNMENT / spec.EXPERIMENT_FILE).exists(), \
         "the instructor's experiment file must not be released"
+    # As if the instructor had also tried the student notebook: release_assignment must leave that copy out.
+    (course / "release" / spec.ASSIGNMENT / spec.EXPERIMENT_FILE).write_bytes(instructor_copy)
     _nbgrader(course, exchange, "release_assignment", spec.ASSIGNMENT)
 
     wrote = {}
