@@ -76,8 +76,13 @@ def run_demo(dest: Path | None, jobs: int, progress: bool) -> int:
         return 2
     print(f"Demo class in {course}: the reference solution (with a trained experiment model), a half-done "
           f"notebook, a buggy max-pool backward, a broken file and a wrongly named notebook.")
-    run = grade_course(course, demo_settings(load_settings(course, spec.ASSIGNMENT), course), jobs=jobs,
-                       progress=progress)
+    started = time.time()
+    try:
+        run = grade_course(course, demo_settings(load_settings(course, spec.ASSIGNMENT), course), jobs=jobs,
+                           progress=progress)
+    except KeyboardInterrupt:
+        print(interrupted_message(course, started), file=sys.stderr)
+        return 130
     print(f"Open {course / 'grades' / 'demo_buggy_pool_backward' / 'feedback.html'} to see a student's feedback.")
     return 1 if run.errors else 0
 

@@ -149,6 +149,17 @@ def test_ctrl_c_ends_with_one_line_saying_what_was_saved(tmp_path, monkeypatch, 
     assert [p.name for p in (course / "grades" / ".cache").iterdir()] == ["alice.json"]
 
 
+def test_ctrl_c_in_the_demo_class_ends_with_the_same_line(tmp_path, monkeypatch, capsys):
+    import autograder.demo_class as demo_class
+    course = _course(tmp_path)
+    monkeypatch.setattr(pipeline, "default_grader", interrupted_at_bob)
+    monkeypatch.setattr(demo_class, "build_demo_class", lambda repo_root, dest: course)
+    monkeypatch.setattr(demo_class, "demo_settings", lambda settings, dest: StubSettings())
+    assert cli.main(["demo-class", "--jobs", "1", "--no-progress"]) == 130
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert len(lines) == 1 and "Interrupted: 1 submission(s)" in lines[0], lines
+
+
 def test_reports_are_group_readable_with_the_configured_mode(tmp_path):
     course = _course(tmp_path)
     _grade(course, gradebook=False)
