@@ -41,13 +41,14 @@ clean:
 # Every course target works on all assignments (assignments/), or on one: make source ASSIGNMENT=convnets
 ASSIGNMENT_ARG = $(if $(ASSIGNMENT),--assignment $(ASSIGNMENT))
 
-## grade: grade submitted/<student>/<assignment>/ for every assignment (the built-in demo class when there are
-##        none); reports under grades/<assignment>/, the class table in grades/grades.csv.
-##        make grade STUDENT=id regrades one student, ASSIGNMENT=name one assignment, JOBS=n sets the processes
+## grade: grade submitted/<student>/<assignment>/ for every assignment (an error when there are none
+##        after a release; before any release, the built-in demo class); reports under grades/<assignment>/, the class table in grades/grades.csv.
+##        make grade STUDENT=id regrades one student, ASSIGNMENT=name one assignment, JOBS=n sets the processes,
+##        FORCE=1 regrades everyone
 .PHONY: grade
 grade: $(STAMP)
 	$(RUN) $(PY) -m autograder grade $(ASSIGNMENT_ARG) $(if $(STUDENT),--student $(STUDENT)) \
-		$(if $(JOBS),--jobs $(JOBS))
+		$(if $(JOBS),--jobs $(JOBS)) $(if $(FORCE),--force)
 
 ## similarity: grades/<name>/similarity.html and .csv: pairs of submitted/<student>/<name>/ notebooks with
 ##             similar solution code, for a person to read (make similarity ASSIGNMENT=convnets THRESHOLD=0.6)

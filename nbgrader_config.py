@@ -14,16 +14,27 @@ c.CourseDirectory.submitted_directory = "submitted"
 c.CourseDirectory.autograded_directory = "autograded"
 c.CourseDirectory.feedback_directory = "feedback"
 c.CourseDirectory.db_url = "sqlite:///" + str(Path(__file__).resolve().parent / "gradebook.db")
-# Local build and run products never reach students: compiled extensions and their C files, build folders,
-# byte code, checkpoints, and what each assignment's record lists as release-only exclusions (for convnets:
-# the model its experiment section saved while the instructor tried it, and the data set).
+# Local build and run products are never copied by any nbgrader step (release, fetch, submit, collect,
+# autograde): compiled extensions and their C files, build folders, byte code, checkpoints, data sets.
 import assignments  # noqa: E402 -- the course's assignment records (installed with the kit)
 
-c.CourseDirectory.ignore = [
+course_ignore = [
     ".ipynb_checkpoints", "__pycache__", "*.pyc", "feedback",
-    "*.so", "*.pyd", "*.c", "build", "*.egg-info", "*.checkpoint*",
-    *sorted({pattern for record in assignments.ASSIGNMENTS.values() for pattern in record.release_exclusions}),
+    "*.so", "*.pyd", "*.c", "build", "*.egg-info",
+    "*.checkpoint*", "datasets",
 ]
+c.CourseDirectory.ignore = course_ignore
+# Files a student SUBMITS beside the notebook (each assignment record's `submission_files`) and the record's
+# release-only exclusions. The instructor's own copy, left in source/ by trying the notebook, must stay out of
+# the release, but the students' copies must travel through submit, collect and autograde: so they are excluded
+# from the two release commands only (traitlets applies `c.<App>.CourseDirectory` to the course directory of
+# that command alone), and autograde never replaces them with the instructor's copy from source/.
+submitted_files = {record.name: list(record.submission_files[1:]) for record in assignments.ASSIGNMENTS.values()}
+release_only_ignore = sorted({pattern for record in assignments.ASSIGNMENTS.values()
+                              for pattern in record.release_exclusions} - set(course_ignore))
+c.GenerateAssignmentApp.CourseDirectory.ignore = course_ignore + release_only_ignore
+c.ReleaseAssignmentApp.CourseDirectory.ignore = course_ignore + release_only_ignore
+c.Autograde.exclude_overwriting = submitted_files
 c.GenerateAssignment.create_assignment = True
 # The source notebook's first cell tells instructors it is generated; the student's copy leaves it out.
 from notebook_builder.release import release_preprocessors  # noqa: E402

@@ -4,7 +4,8 @@
     python -m autograder demo-class [--dest DIR] [--jobs N]
 
 `grade` grades every assignment of the course whose instructor notebook exists (source/<name>/), or only
-`--assignment`; with no submissions under <course-dir>/submitted/ it grades the built-in demo class instead,
+`--assignment`. With no submissions under <course-dir>/submitted/ it is an error once an assignment is released
+(a failed collect must not look like success); before any release it grades the built-in demo class instead,
 so that a fresh clone shows the whole pipeline at work.
 """
 from __future__ import annotations
@@ -12,13 +13,14 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Any, Sequence
 
 import assignments
 
 from .intake.course_layout import check_student_id, find_submissions
-from .pipeline import grade_course
+from .pipeline import CACHE_DIR, GRADES_DIR, grade_course
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -71,12 +73,12 @@ def load_settings(course_dir: Path, assignment: str) -> Any:
 
 def installed(course_dir: Path, name: str = "") -> list[assignments.Assignment]:
     """The assignments to grade: ``name`` only, or every one the course has (its instructor notebook is in
-    source/, or some student submitted it)."""
+    source/, it is released, or some student submitted it)."""
     if name:
         return [assignments.get(name)]
     course_dir = Path(course_dir)
     return [a for a in assignments.ASSIGNMENTS.values()
-            if (course_dir / "source" / a.name / a.notebook).is_file()
+            if (course_dir / "source" / a.name / a.notebook).is_file() or (course_dir / "release" / a.name).is_dir()
             or any(p.is_dir() for p in (course_dir / "submitted").glob(f"*/{a.name}"))]
 
 
@@ -93,11 +95,16 @@ def run_demo(dest: Path | None, jobs: int, progress: bool) -> int:
           f"it is graded from), a half-done notebook, one with a classic bug, a broken file and a wrongly named "
           f"notebook.")
     errors = 0
-    for record in chosen:
-        print(f"\n== {record.name} ==")
-        run = grade_course(course, demo_settings(load_settings(course, record.name), course), jobs=jobs,
-                           progress=progress)
-        errors += len(run.errors)
+    started = time.time()
+    try:
+        for record in chosen:
+            print(f"\n== {record.name} ==")
+            run = grade_course(course, demo_settings(load_settings(course, record.name), course), jobs=jobs,
+                               progress=progress)
+            errors += len(run.errors) + bool(run.gradebook_error)
+    except KeyboardInterrupt:
+        print(interrupted_message(course, started), file=sys.stderr)
+        return 130
     print(f"\nClass table: {course / 'grades' / 'grades.csv'}; open "
           f"{course / 'grades' / chosen[0].name / 'demo_half_done' / 'feedback.html'} to see a student's feedback.")
     return 1 if errors else 0
@@ -120,17 +127,40 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"no submissions under {course / 'submitted'}; nothing to regrade for {args.student}",
                   file=sys.stderr)
             return 2
-        print(f"No submissions under {course / 'submitted'}: grading the built-in demo class instead.")
+        released = [course / "release" / record.name for record in chosen
+                    if (course / "release" / record.name).is_dir()]
+        if released:
+            # A released assignment with nothing submitted is a failed or forgotten collect, not a demo.
+            names = ", ".join(path.name for path in released)
+            print(f"error: no submissions for {names} under {course / 'submitted'}, but it is released "
+                  f"({', '.join(map(str, released))}). Collect them first (nbgrader collect <assignment>, or put "
+                  f"each under submitted/<student>/<assignment>/); `make demo` grades the demo class.",
+                  file=sys.stderr)
+            return 2
+        print(f"No submissions under {course / 'submitted'} and no release yet: grading the built-in demo class.")
         return run_demo(None, args.jobs, progress)
     errors = 0
-    for record in chosen:
-        if len(chosen) > 1:
-            print(f"\n== {record.name} ==")
-        try:
+    started = time.time()
+    try:
+        for record in chosen:
+            if len(chosen) > 1:
+                print(f"\n== {record.name} ==")
             run = grade_course(course, load_settings(course, record.name), jobs=args.jobs, student=args.student,
                                force=args.force, progress=progress)
-        except ValueError as error:
-            print(f"error: {error}", file=sys.stderr)
-            return 2
-        errors += len(run.errors)
+            errors += len(run.errors) + bool(run.gradebook_error)
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(interrupted_message(course, started), file=sys.stderr)
+        return 130
     return 1 if errors else 0
+
+
+def interrupted_message(course: Path, started: float) -> str:
+    """The one line printed after Ctrl-C: what this run saved, and how to go on."""
+    cache = course / GRADES_DIR / CACHE_DIR
+    saved = [p for p in cache.rglob("*.json") if p.stat().st_mtime >= started] if cache.is_dir() else []
+    return (f"\nInterrupted: {len(saved)} submission(s) graded in this run are saved in {cache} and will not be "
+            f"graded again; the gradebook is as before this run or fully updated, never half-written. Run "
+            f"`make grade` again to finish.")

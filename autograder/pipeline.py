@@ -12,6 +12,7 @@ import dataclasses
 import hashlib
 import json
 import os
+import signal
 import sys
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
@@ -25,7 +26,8 @@ import assignments
 from assignments import Assignment
 
 from .atomicio import atomic_write_json
-from .intake.course_layout import Submission, find_submissions, inspect_submission, ungraded_result
+from .intake.course_layout import (Submission, extra_notebooks, find_submissions, inspect_submission,
+                                   ungraded_result)
 from .results import SubmissionResult
 
 # The engine's entry point: (notebook_path, student, settings, files) -> SubmissionResult.
@@ -110,19 +112,21 @@ class GradingRun:
     results: one result per student that has one (fresh or cached), sorted by student id.
     graded: students graded in this run; cached: students whose cached result was reused.
     errors: student -> internal grader error (a bug in the grader, not the student's fault; nothing recorded).
+    gradebook_error: why the gradebook write failed (it was then restored from its backup), else None.
     """
 
     results: list[SubmissionResult] = field(default_factory=list)
     graded: list[str] = field(default_factory=list)
     cached: list[str] = field(default_factory=list)
     errors: dict[str, str] = field(default_factory=dict)
+    gradebook_error: str | None = None
 
 
 def _run_pool(tasks: list[tuple[Submission, str]], grader: Grader, settings: Any, cache_dir: Path, jobs: int,
               bar: tqdm, done: dict[str, SubmissionResult], errors: dict[str, str]) -> list[tuple[Submission, str]]:
     """Grade `tasks` on `jobs` processes; return the tasks lost to a crashed worker process."""
     lost = []
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
+    with ProcessPoolExecutor(max_workers=jobs, initializer=_quiet_on_interrupt) as pool:
         futures = {pool.submit(_grade_and_cache, grader, sub, settings, key, cache_dir): (sub, key)
                    for sub, key in tasks}
         for future in as_completed(futures):
@@ -136,6 +140,11 @@ def _run_pool(tasks: list[tuple[Submission, str]], grader: Grader, settings: Any
                 errors[sub.student] = f"{type(error).__name__}: {error}"
                 bar.update(1)
     return lost
+
+
+def _quiet_on_interrupt() -> None:
+    """Pool-process initializer: Ctrl-C ends the process at once and silently; the parent says what was saved."""
+    signal.signal(signal.SIGINT, lambda signum, frame: os._exit(130))
 
 
 def grade_submissions(submissions: list[Submission], settings: Any, cache_dir: Path, jobs: int | None = None,
@@ -246,8 +255,10 @@ def grade_course(course_dir: Path, settings: Any, assignment: str | None = None,
     """
     from .reports import gradebook as gradebook_writer
     from .reports.feedback_html import write_feedback_page
+    from .reports.gradebook_safety import backed_up, check_gradebook, sqlite_file
     from .reports.grades_csv import CLASS_RESULTS_FILE, write_class_results, write_grades_csv
     from .reports.gradescope import write_gradescope_results
+    from .reports.permissions import share_reports
     from .reports.summary import write_class_summary
 
     grader = default_grader if grader is None else grader
@@ -258,6 +269,9 @@ def grade_course(course_dir: Path, settings: Any, assignment: str | None = None,
     assignment = assignments.get(settings.assignment)
     grades_dir = course_dir / GRADES_DIR / assignment.name
     cache_dir = course_dir / GRADES_DIR / CACHE_DIR / assignment.name
+    db_path = sqlite_file(gradebook_writer.gradebook_location(course_dir)[0]) if gradebook else None
+    if db_path is not None:
+        check_gradebook(db_path)  # a damaged gradebook stops the run here, before anything is written
     everyone = find_submissions(course_dir, assignment)
     if student is not None:
         if not (course_dir / "submitted" / student).is_dir():
@@ -278,22 +292,35 @@ def grade_course(course_dir: Path, settings: Any, assignment: str | None = None,
         run = grade_submissions(everyone, settings, cache_dir, jobs, force, grader, progress, assignment)
 
     written = {r.student for r in run.results} if student is None else {student}
+    inputs = {s.student: s for s in everyone}
     for result in run.results:
+        extras = extra_notebooks(inputs[result.student]) if result.student in inputs else []
+        if extras:
+            result.problems.append(f"only {inputs[result.student].notebook.name} was graded; also found "
+                                   f"{', '.join(extras)} beside it, which nobody grades. If your work is in one of "
+                                   f"those, copy it into {inputs[result.student].notebook.name} and submit again.")
         if result.student in written:
             write_gradescope_results(result, grades_dir / result.student / "results.json")
             write_feedback_page(result, grades_dir / result.student / "feedback.html")
     write_class_results(run.results, grades_dir / CLASS_RESULTS_FILE)
     write_grades_csv(course_dir / GRADES_DIR, list(assignments.ASSIGNMENTS.values()))
     if gradebook:
-        inputs = {s.student: s for s in everyone}
+        backup = None
         try:
-            for warning in gradebook_writer.write_gradebook(
-                    course_dir, assignment, [r for r in run.results if r.student in written], inputs,
-                    keep_hidden_tests=bool(getattr(settings, "reveal_hidden", False))):
-                print(f"gradebook: {warning}", file=out)
+            with backed_up(db_path, getattr(settings, "gradebook_backups", 5)) as backup:
+                for warning in gradebook_writer.write_gradebook(
+                        course_dir, assignment, [r for r in run.results if r.student in written], inputs,
+                        keep_hidden_tests=bool(getattr(settings, "reveal_hidden", False))):
+                    print(f"gradebook: {warning}", file=out)
         except gradebook_writer.GradebookUnavailable as problem:
             print(f"gradebook not updated: {problem}", file=out)
+        except Exception as error:  # the database or the disk failed mid-write: put the copy back, go on
+            run.gradebook_error = f"{type(error).__name__}: {error}"
+            kept = f"it was restored from {backup}, the copy made just before" if backup else "it was not changed"
+            print(f"gradebook NOT updated: writing it failed ({run.gradebook_error}); {kept}. The grades/ reports "
+                  f"are complete.", file=out)
     write_class_summary(run, grades_dir, out)
+    share_reports(course_dir / GRADES_DIR, getattr(settings, "report_mode", 0o640))
     return run
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import typing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -64,6 +64,11 @@ class GradingSettings:
         How many graded items of ONE submission are graded at the same time (each in its own worker). Keep 1
         when the pipeline already grades several submissions in parallel; raise it to regrade one student
         faster.
+    report_mode : int
+        Permission bits of every file written under grades/ (default 0o640: the owner writes, the owner's
+        group, e.g. the TAs, reads, nobody else). Folders get the matching search bits.
+    gradebook_backups : int
+        How many copies of gradebook.db to keep in gradebook-backups/ beside it (one is made before each write).
     """
 
     assignment: str = "convnets"
@@ -82,6 +87,9 @@ class GradingSettings:
     isolation: Isolation = "auto"
     hidden_seed: int | None = 0
     item_workers: int = 1
+    # Reporting and safety only, never a score: left out of repr, so the result cache (keyed on it) stays valid.
+    report_mode: int = field(default=0o640, repr=False)
+    gradebook_backups: int = field(default=5, repr=False)
 
     def __post_init__(self) -> None:
         record = assignments.get(self.assignment)  # KeyError naming the known assignments
@@ -91,10 +99,14 @@ class GradingSettings:
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or value <= 0:
                 raise ValueError(f"GradingSettings.{name} must be a positive number of seconds; got {value!r}")
-        for name in ("memory_mb", "output_bytes", "file_mb", "item_workers"):
+        for name in ("memory_mb", "output_bytes", "file_mb", "item_workers", "gradebook_backups"):
             value = getattr(self, name)
             if not isinstance(value, int) or value <= 0:
                 raise ValueError(f"GradingSettings.{name} must be a positive integer; got {value!r}")
+        mode = self.report_mode
+        if not isinstance(mode, int) or not 0 <= mode <= 0o777 or mode & 0o600 != 0o600:
+            raise ValueError(f"GradingSettings.report_mode must be permission bits up to 0o777 that let the owner "
+                             f"read and write, e.g. 0o640; got {mode!r}")
         if self.isolation not in ("auto", "namespaces", "reduced"):
             raise ValueError(f"GradingSettings.isolation must be 'auto', 'namespaces' or 'reduced'; "
                              f"got {self.isolation!r}")

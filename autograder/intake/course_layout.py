@@ -101,6 +101,14 @@ def inspect_submission(course_dir: Path, student: str, assignment: Assignment) -
     return Submission(student, notebook, files, timestamp)
 
 
+def extra_notebooks(submission: Submission) -> list[str]:
+    """Names of the other notebooks beside the graded one (e.g. a Jupyter "-Copy1"), which are never graded."""
+    if submission.notebook is None:
+        return []
+    return sorted(p.name for p in submission.notebook.parent.glob("*.ipynb")
+                  if p.name != submission.notebook.name and not p.name.startswith("."))
+
+
 def find_submissions(course_dir: Path, assignment: Assignment) -> list[Submission]:
     """What every student folder under ``<course_dir>/submitted/`` holds for ``assignment``, sorted by student
     id (empty if there are none); a student without the assignment's folder gets a Submission saying so."""

@@ -9,7 +9,8 @@ converters/autograde.py and preprocessors/saveautogrades.py, overwritecells.py):
 - ``autograded/<student>/<assignment>/<notebook>.ipynb``: the submitted notebook with the instructor's
   nbgrader metadata and locked cells restored (extra or duplicated graded cells lose their metadata, missing
   ones are put back), so `nbgrader generate_feedback` and the formgrader can render it. Each test cell's output
-  is replaced by our result lines, because the notebook itself is never executed here.
+  is replaced by our result lines, because the notebook itself is never executed here. The experiment file
+  graded beside the notebook is copied along, as autograde copies a submission's other files.
 The assignment's cells come from `nbgrader generate_assignment` (`make release`); without them this module
 explains what to run instead of inventing cells.
 """
@@ -30,7 +31,7 @@ from traitlets.config.loader import PyFileConfigLoader
 
 from assignments import Assignment
 
-from ..atomicio import atomic_write_text
+from ..atomicio import atomic_write_bytes, atomic_write_text
 from ..intake.course_layout import TIMESTAMP_FILE, Submission
 from ..results import SubmissionResult
 
@@ -309,4 +310,7 @@ def _write_gradebook(course_dir: Path, db_url: str, course_id: str, record: Assi
             atomic_write_text(destination / notebook_name, nbformat.writes(notebook))
             if timestamp is not None:
                 atomic_write_text(destination / TIMESTAMP_FILE, submission.timestamp + "\n")
+            # As nbgrader's autograde does: the files graded beside the notebook go along with it.
+            for name, path in (submission.files.items() if submission is not None else ()):
+                atomic_write_bytes(destination / name, path.read_bytes())
     return notes

@@ -8,6 +8,7 @@ import pytest
 
 import autograder.cli as cli
 import autograder.pipeline as pipeline
+from assignments.convnets import CONVNETS
 from stub_engine import StubSettings, all_items, stub_grade_submission, write_submission
 
 
@@ -77,3 +78,13 @@ def test_no_submissions_grades_the_demo_class(monkeypatch, tmp_path, capsys):
     assert calls == [(None, 1)]
     assert "No submissions under" in capsys.readouterr().out
     assert _run("--course-dir", str(tmp_path), "--student", "alice") == 2
+
+
+def test_no_submissions_in_a_released_course_is_an_error_naming_the_folder(monkeypatch, tmp_path, capsys):
+    calls = []
+    monkeypatch.setattr(cli, "run_demo", lambda dest, jobs, progress: calls.append(dest) or 0)
+    (tmp_path / "release" / CONVNETS.name).mkdir(parents=True)
+    (tmp_path / "submitted").mkdir()
+    assert _run("--course-dir", str(tmp_path)) == 2
+    assert calls == []
+    assert str(tmp_path / "submitted") in capsys.readouterr().err
