@@ -260,8 +260,10 @@ cdef void _max_pool_forward(const floating[:, :, :, ::1] x, floating[:, :, :, ::
                             value = src[ow * stride + j]
                             best = dst[ow]
                             better = value > best
-                            dst[ow] = value if better else best
-                            where[ow] = <int>(row * W + ow * stride + j) if better else where[ow]
+                            dst[ow] = value if value > best else best
+                            # An arithmetic select: a second conditional on the same test would make the
+                            # compiler branch, and random data defeats branch prediction.
+                            where[ow] += better * (<int>(row * W + ow * stride + j) - where[ow])
                             nan_seen |= value != value
                 if nan_seen:  # rare: as np.maximum, a window holding a NaN has a NaN maximum
                     for ow in range(W_out):
@@ -281,7 +283,7 @@ cdef void _max_pool_forward_2x2(const floating[:, :, :, ::1] x, floating[:, :, :
     cdef Py_ssize_t W = x.shape[3]
     cdef Py_ssize_t n, c, oh, ow
     cdef floating a, b, d, e, best
-    cdef int nan_seen, offset, corner
+    cdef int nan_seen, offset, corner, better
     cdef const floating* top
     cdef floating* dst
     cdef int* where
@@ -295,13 +297,17 @@ cdef void _max_pool_forward_2x2(const floating[:, :, :, ::1] x, floating[:, :, :
                 nan_seen = 0
                 for ow in range(W_out):
                     a, b, d, e = top[2 * ow], top[2 * ow + 1], top[W + 2 * ow], top[W + 2 * ow + 1]
+                    # Arithmetic selects for the offset (see _max_pool_forward), compare-and-select for best.
                     best = a
                     offset = 0
-                    offset = 1 if b > best else offset
+                    better = b > best
+                    offset += better * (1 - offset)
                     best = b if b > best else best
-                    offset = <int>W if d > best else offset
+                    better = d > best
+                    offset += better * (<int>W - offset)
                     best = d if d > best else best
-                    offset = <int>W + 1 if e > best else offset
+                    better = e > best
+                    offset += better * (<int>W + 1 - offset)
                     best = e if e > best else best
                     dst[ow] = best
                     where[ow] = corner + <int>(2 * ow) + offset
