@@ -27,6 +27,7 @@ import subprocess
 import sys
 import time
 import timeit
+import tracemalloc
 from pathlib import Path
 
 import numpy as np
@@ -178,17 +179,50 @@ def gemm_limit(dtype, repeat, rng):
                         repeat)
 
 
-def _peak_rss_growth_child(library, name, dtype):
-    """In a fresh process: growth of the peak RSS (bytes) over the inputs during one forward+backward."""
-    rng = np.random.default_rng(0)
+def _cold_step(library, name, dtype, rng, batch=None):
+    """One forward+backward closure of a case (its batch size replaced by ``batch`` if given), with nothing run
+    yet (for the memory measurement)."""
     kind, geometry = CASES[name]
-    steps = _kit_and_torch(kind, geometry, dtype, rng)
-    step = steps["f+b"][0 if library == "kit" else 1]
+    if kind == "net":
+        return _net_steps(batch or geometry, dtype, rng)["f+b"][0 if library == "kit" else 1]
+    if batch:
+        geometry = ((batch,) + geometry[0][1:],) + geometry[1:]
+    if kind == "conv":
+        (N, C, H, W), (F, _, HH, WW), stride, pad = geometry
+        inputs = [rng.standard_normal(s).astype(dtype) for s in ((N, C, H, W), (F, C, HH, WW), (F,))]
+        out_shape = (N, F, im2col.output_size(H, HH, pad, stride), im2col.output_size(W, WW, pad, stride))
+        param = {"stride": stride, "pad": pad}
+        kit = (lambda: conv_backward_fast(dout, conv_forward_fast(*inputs, param)[1]))
+        torch_forward = (lambda *leaves: torch_f.conv2d(*leaves, stride=stride, padding=pad))
+    else:
+        (N, C, H, W), pool_height, pool_width, stride = geometry
+        inputs = [rng.standard_normal((N, C, H, W)).astype(dtype)]
+        out_shape = (N, C, 1 + (H - pool_height) // stride, 1 + (W - pool_width) // stride)
+        param = {"pool_height": pool_height, "pool_width": pool_width, "stride": stride}
+        kit = (lambda: max_pool_backward_fast(dout, max_pool_forward_fast(inputs[0], param)[1]))
+        torch_forward = (lambda leaf: torch_f.max_pool2d(leaf, (pool_height, pool_width), stride))
+    dout = rng.standard_normal(out_shape).astype(dtype)
+    if library == "kit":
+        return kit
+    leaves = [torch.from_numpy(a).requires_grad_() for a in inputs]
+    return lambda: torch.autograd.grad(torch_forward(*leaves), leaves, torch.from_numpy(dout))
+
+
+def _peak_rss_growth_child(library, name, dtype):
+    """In a fresh process: growth of the peak RSS (bytes) over the inputs during the first forward+backward,
+    and for the kit also the peak of NumPy's traced allocations (tracemalloc). A one-image run of the same case
+    first initialises the libraries (PyTorch's kernels and thread pools, the kit's imports), which would
+    otherwise count as growth."""
+    _cold_step(library, name, dtype, np.random.default_rng(1), batch=1)()
+    step = _cold_step(library, name, dtype, np.random.default_rng(0))
     with open("/proc/self/clear_refs", "w") as f:
         f.write("5")  # resets VmHWM (the peak RSS) to the current RSS
     before = _status_bytes("VmRSS")
+    if library == "kit":
+        tracemalloc.start()
     step()
-    return _status_bytes("VmHWM") - before
+    traced = tracemalloc.get_traced_memory()[1] if library == "kit" else None
+    return _status_bytes("VmHWM") - before, traced
 
 
 def _status_bytes(field):
@@ -213,19 +247,22 @@ def _im2col_bytes(name, dtype):
 
 
 def memory_table(names, threads):
-    print("\nPeak RSS growth of one forward+backward, fresh subprocess each (MB); im2col = full-batch columns")
-    print(f"{'case':36s} {'dtype':8s} {'kit':>8s} {'torch':>8s} {'im2col':>8s} {'kit-torch':>10s}")
+    print("\nMemory of the first full-batch forward+backward, fresh subprocess each, after one image, MB: peak RSS growth over the inputs "
+          "(MALLOC_MMAP_THRESHOLD_=65536 so freed\nlarge blocks go back to the system), NumPy's traced peak "
+          "(tracemalloc) for the kit, and the size of the whole batch's im2col matrix")
+    print(f"{'case':36s} {'dtype':8s} {'kit RSS':>8s} {'kit np':>8s} {'torch RSS':>9s} {'im2col':>8s}")
+    environment = dict(os.environ, MALLOC_MMAP_THRESHOLD_="65536")
     for name in names:
         for dtype in DTYPES:
             growth = {}
             for library in ("kit", "torch"):
                 command = [sys.executable, __file__, "--threads", str(threads), "--_memory-child", library, name,
                            dtype]
-                growth[library] = json.loads(subprocess.run(command, check=True, capture_output=True,
-                                                            text=True).stdout)
+                growth[library] = json.loads(subprocess.run(command, check=True, capture_output=True, text=True,
+                                                            env=environment).stdout)
             mb = 1 / 2 ** 20
-            print(f"{name:36s} {dtype:8s} {growth['kit'] * mb:8.1f} {growth['torch'] * mb:8.1f} "
-                  f"{_im2col_bytes(name, dtype) * mb:8.1f} {(growth['kit'] - growth['torch']) * mb:10.1f}")
+            print(f"{name:36s} {dtype:8s} {growth['kit'][0] * mb:8.1f} {growth['kit'][1] * mb:8.1f} "
+                  f"{growth['torch'][0] * mb:9.1f} {_im2col_bytes(name, dtype) * mb:8.1f}", flush=True)
 
 
 @contextlib.contextmanager
