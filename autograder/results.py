@@ -16,7 +16,7 @@ class TestResult:
 
     name: starts with the graded item's name, then what was checked,
         e.g. "conv_backward_naive: stride 2, pad 1, 3x5 filter".
-    item: the graded item's name (autograder.spec.GradedItem.name).
+    item: the graded item's name (assignments.GradedItem.name).
     score, max_score: points earned and available.
     passed: True when score == max_score.
     expected, got: short human-readable descriptions (shapes, dtypes, error sizes), never hidden data.

@@ -27,8 +27,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder.spec import NOTEBOOK
+from assignments.convnets import CONVNETS
 from notebook_fixtures import REPO, errors_by_cell, execute, grade_id
+
+NOTEBOOK = CONVNETS.notebook
 
 SETUP_COMMANDS = ("python3 -m venv .venv", "python -m pip install -r requirements.txt",
                   "python -m pip install cython setuptools", "python setup.py build_ext --inplace",
