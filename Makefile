@@ -43,11 +43,12 @@ ASSIGNMENT_ARG = $(if $(ASSIGNMENT),--assignment $(ASSIGNMENT))
 
 ## grade: grade submitted/<student>/<assignment>/ for every assignment (the built-in demo class when there are
 ##        none); reports under grades/<assignment>/, the class table in grades/grades.csv.
-##        make grade STUDENT=id regrades one student, ASSIGNMENT=name one assignment, JOBS=n sets the processes
+##        make grade STUDENT=id regrades one student, ASSIGNMENT=name one assignment, JOBS=n sets the processes;
+##        DASK=local grades on a Dask LocalCluster of JOBS processes, DASK=tcp://host:port on a running cluster
 .PHONY: grade
 grade: $(STAMP)
 	$(RUN) $(PY) -m autograder grade $(ASSIGNMENT_ARG) $(if $(STUDENT),--student $(STUDENT)) \
-		$(if $(JOBS),--jobs $(JOBS))
+		$(if $(JOBS),--jobs $(JOBS)) $(if $(DASK),--dask $(DASK))
 
 ## source: regenerate source/<assignment>/ (notebook + shipped support package) from templates/ and reference_impl/
 ## release: nbgrader generate_assignment -> release/<assignment>/ and release/<assignment>.zip

@@ -1,15 +1,17 @@
 """Command line: `python -m autograder grade ...` and `python -m autograder demo-class`.
 
-    python -m autograder grade [--assignment NAME] [--student ID] [--jobs N] [--course-dir DIR] [--force]
-    python -m autograder demo-class [--dest DIR] [--jobs N]
+    python -m autograder grade [--assignment NAME] [--student ID] [--jobs N] [--course-dir DIR] [--force] [--dask ADDR]
+    python -m autograder demo-class [--dest DIR] [--jobs N] [--dask ADDR]
 
 `grade` grades every assignment of the course whose instructor notebook exists (source/<name>/), or only
 `--assignment`; with no submissions under <course-dir>/submitted/ it grades the built-in demo class instead,
-so that a fresh clone shows the whole pipeline at work.
+so that a fresh clone shows the whole pipeline at work. `--dask local` grades on a Dask LocalCluster of
+`--jobs` worker processes, `--dask tcp://host:port` on a running Dask cluster (see autograder/dask_cluster.py).
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -56,7 +58,17 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--jobs", type=_positive_int, default=os.cpu_count() or 1,
                          help="submissions graded in parallel (default: all cores)")
         sub.add_argument("--no-progress", action="store_true", help="no progress bar")
+        sub.add_argument("--dask", default="", metavar="ADDRESS",
+                         help="grade on Dask: 'local' (a LocalCluster of --jobs processes) or a scheduler address")
     return parser
+
+
+def _executor(address: str, jobs: int) -> contextlib.AbstractContextManager:
+    """The Dask executor for `--dask ADDRESS`, or a context that gives None (the local process pool)."""
+    if not address:
+        return contextlib.nullcontext(None)
+    from .dask_cluster import DaskExecutor
+    return DaskExecutor(address, workers=jobs)
 
 
 def load_settings(course_dir: Path, assignment: str) -> Any:
@@ -80,7 +92,7 @@ def installed(course_dir: Path, name: str = "") -> list[assignments.Assignment]:
             or any(p.is_dir() for p in (course_dir / "submitted").glob(f"*/{a.name}"))]
 
 
-def run_demo(dest: Path | None, jobs: int, progress: bool) -> int:
+def run_demo(dest: Path | None, jobs: int, progress: bool, dask: str = "") -> int:
     """Build the demo class, grade it, and say where to look."""
     from .demo_class import build_demo_class, demo_settings
     try:
@@ -93,11 +105,12 @@ def run_demo(dest: Path | None, jobs: int, progress: bool) -> int:
           f"it is graded from), a half-done notebook, one with a classic bug, a broken file and a wrongly named "
           f"notebook.")
     errors = 0
-    for record in chosen:
-        print(f"\n== {record.name} ==")
-        run = grade_course(course, demo_settings(load_settings(course, record.name), course), jobs=jobs,
-                           progress=progress)
-        errors += len(run.errors)
+    with _executor(dask, jobs) as executor:
+        for record in chosen:
+            print(f"\n== {record.name} ==")
+            run = grade_course(course, demo_settings(load_settings(course, record.name), course), jobs=jobs,
+                               progress=progress, executor=executor)
+            errors += len(run.errors)
     print(f"\nClass table: {course / 'grades' / 'grades.csv'}; open "
           f"{course / 'grades' / chosen[0].name / 'demo_half_done' / 'feedback.html'} to see a student's feedback.")
     return 1 if errors else 0
@@ -111,8 +124,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
         os.environ["PATH"] = f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"
     progress = not args.no_progress
-    if args.command == "demo-class":
-        return run_demo(args.dest, args.jobs, progress)
+    from .dask_cluster import ClusterUnavailable
+    try:
+        if args.command == "demo-class":
+            return run_demo(args.dest, args.jobs, progress, args.dask)
+        return _grade(args, progress)
+    except ClusterUnavailable as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+def _grade(args: argparse.Namespace, progress: bool) -> int:
     course = args.course_dir.resolve()
     chosen = installed(course, args.assignment)
     if not any(find_submissions(course, record) for record in chosen):
@@ -121,16 +143,17 @@ def main(argv: Sequence[str] | None = None) -> int:
                   file=sys.stderr)
             return 2
         print(f"No submissions under {course / 'submitted'}: grading the built-in demo class instead.")
-        return run_demo(None, args.jobs, progress)
+        return run_demo(None, args.jobs, progress, args.dask)
     errors = 0
-    for record in chosen:
-        if len(chosen) > 1:
-            print(f"\n== {record.name} ==")
-        try:
-            run = grade_course(course, load_settings(course, record.name), jobs=args.jobs, student=args.student,
-                               force=args.force, progress=progress)
-        except ValueError as error:
-            print(f"error: {error}", file=sys.stderr)
-            return 2
-        errors += len(run.errors)
+    with _executor(args.dask, args.jobs) as executor:
+        for record in chosen:
+            if len(chosen) > 1:
+                print(f"\n== {record.name} ==")
+            try:
+                run = grade_course(course, load_settings(course, record.name), jobs=args.jobs, student=args.student,
+                                   force=args.force, progress=progress, executor=executor)
+            except ValueError as error:
+                print(f"error: {error}", file=sys.stderr)
+                return 2
+            errors += len(run.errors)
     return 1 if errors else 0

@@ -138,9 +138,21 @@ def _run_pool(tasks: list[tuple[Submission, str]], grader: Grader, settings: Any
     return lost
 
 
+def _run_executor(tasks: list[tuple[Submission, str]], grader: Grader, settings: Any, cache_dir: Path,
+                  executor: Any, bar: tqdm, done: dict[str, SubmissionResult], errors: dict[str, str]) -> None:
+    """Grade `tasks` on `executor` (e.g. `dask_cluster.DaskExecutor`); results are cached here as they arrive."""
+    for sub, key, outcome in executor.grade(tasks, grader, settings):
+        if isinstance(outcome, BaseException):
+            errors[sub.student] = f"{type(outcome).__name__}: {outcome}"
+        else:
+            atomic_write_json(_cache_path(cache_dir, sub.student), {"key": key, "result": outcome})
+            done[sub.student] = result_from_dict(outcome)
+        bar.update(1)
+
+
 def grade_submissions(submissions: list[Submission], settings: Any, cache_dir: Path, jobs: int | None = None,
                       force: bool = False, grader: Grader = default_grader, progress: bool = True,
-                      assignment: Assignment | None = None) -> GradingRun:
+                      assignment: Assignment | None = None, executor: Any = None) -> GradingRun:
     """Grade every submission that has no valid cached result, `jobs` at a time.
 
     Parameters
@@ -162,6 +174,10 @@ def grade_submissions(submissions: list[Submission], settings: Any, cache_dir: P
         Show a tqdm progress bar on stderr.
     assignment : Assignment, optional
         The record used for the zero results of folders that cannot be graded (default: settings.assignment).
+    executor : optional
+        Grades elsewhere instead of the local process pool: an object whose ``grade(tasks, grader, settings)``
+        yields ``(submission, key, result document or exception)`` (``dask_cluster.DaskExecutor``); `jobs` is
+        then unused.
 
     Returns
     -------
@@ -188,7 +204,9 @@ def grade_submissions(submissions: list[Submission], settings: Any, cache_dir: P
             todo.append((sub, key))
     with tqdm(total=len(todo), unit="submission", desc="grading", disable=not progress or not todo,
               file=sys.stderr) as bar:
-        if jobs == 1 or len(todo) <= 1:
+        if executor is not None and todo:
+            _run_executor(todo, grader, settings, cache_dir, executor, bar, done, run.errors)
+        elif jobs == 1 or len(todo) <= 1:
             for sub, key in todo:
                 try:
                     done[sub.student] = result_from_dict(_grade_and_cache(grader, sub, settings, key, cache_dir))
@@ -210,7 +228,8 @@ def grade_submissions(submissions: list[Submission], settings: Any, cache_dir: P
 
 def grade_course(course_dir: Path, settings: Any, assignment: str | None = None, jobs: int | None = None,
                  student: str | None = None, force: bool = False, grader: Grader | None = None,
-                 progress: bool = True, gradebook: bool = True, out: TextIO | None = None) -> GradingRun:
+                 progress: bool = True, gradebook: bool = True, out: TextIO | None = None,
+                 executor: Any = None) -> GradingRun:
     """Grade a course directory and write every report; the body of `python -m autograder grade`.
 
     Parameters
@@ -235,6 +254,8 @@ def grade_course(course_dir: Path, settings: Any, assignment: str | None = None,
         Also write the nbgrader gradebook and autograded/ notebooks.
     out : text stream, optional
         Where the closing summary is printed (default: standard output).
+    executor : optional
+        Where submissions are graded instead of local processes (see `grade_submissions`), e.g. a Dask cluster.
 
     Returns
     -------
@@ -265,7 +286,7 @@ def grade_course(course_dir: Path, settings: Any, assignment: str | None = None,
             raise ValueError(f"no submission for student {student!r} under {course_dir / 'submitted'}; "
                              f"students found: {known}")
         chosen = [inspect_submission(course_dir, student, assignment)]
-        run = grade_submissions(chosen, settings, cache_dir, jobs, True, grader, progress, assignment)
+        run = grade_submissions(chosen, settings, cache_dir, jobs, True, grader, progress, assignment, executor)
         # The class-wide reports need everyone else too: take their still-valid cached results.
         others = [s for s in everyone if s.student != student]
         rest = grade_submissions(others, settings, cache_dir, 1, False, _refuse_to_grade, False, assignment)
@@ -275,7 +296,7 @@ def grade_course(course_dir: Path, settings: Any, assignment: str | None = None,
                   f"class reports: {', '.join(missing)}. Run `make grade` to grade them.", file=out)
         run.results = sorted(run.results + rest.results, key=lambda r: r.student)
     else:
-        run = grade_submissions(everyone, settings, cache_dir, jobs, force, grader, progress, assignment)
+        run = grade_submissions(everyone, settings, cache_dir, jobs, force, grader, progress, assignment, executor)
 
     written = {r.student for r in run.results} if student is None else {student}
     for result in run.results:
