@@ -263,9 +263,11 @@ def grade_course(course_dir: Path, settings: Any, assignment: str | None = None,
 
     Writes, under ``<course_dir>/grades/<assignment>/``: ``<student>/results.json`` (Gradescope),
     ``<student>/feedback.html``, ``summary.txt``, ``score_histogram.png`` and ``class_results.json``; then the
-    course-wide ``grades/grades.csv`` (every assignment's latest results); and the gradebook + ``autograded/``.
+    course-wide ``grades/grades.csv`` (every assignment's latest results) and ``grades/grades_canvas.csv`` (the
+    same totals in Canvas's gradebook import layout); and the gradebook + ``autograded/``.
     """
     from .reports import gradebook as gradebook_writer
+    from .reports.canvas_csv import write_canvas_csv
     from .reports.feedback_html import write_feedback_page
     from .reports.grades_csv import CLASS_RESULTS_FILE, write_class_results, write_grades_csv
     from .reports.gradescope import write_gradescope_results
@@ -304,7 +306,12 @@ def grade_course(course_dir: Path, settings: Any, assignment: str | None = None,
             write_gradescope_results(result, grades_dir / result.student / "results.json")
             write_feedback_page(result, grades_dir / result.student / "feedback.html")
     write_class_results(run.results, grades_dir / CLASS_RESULTS_FILE)
-    write_grades_csv(course_dir / GRADES_DIR, list(assignments.ASSIGNMENTS.values()))
+    course_results = write_grades_csv(course_dir / GRADES_DIR, list(assignments.ASSIGNMENTS.values()))
+    try:
+        write_canvas_csv(course_dir, course_dir / GRADES_DIR, course_results,
+                         [assignments.get(name) for name in course_results])
+    except (OSError, ValueError, UnicodeDecodeError) as problem:  # a bad roster must not stop the other reports
+        print(f"Canvas export not written: {problem}", file=out)
     if gradebook:
         inputs = {s.student: s for s in everyone}
         try:
