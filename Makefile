@@ -50,6 +50,14 @@ grade: $(STAMP)
 	$(RUN) $(PY) -m autograder grade $(ASSIGNMENT_ARG) $(if $(STUDENT),--student $(STUDENT)) \
 		$(if $(JOBS),--jobs $(JOBS)) $(if $(DASK),--dask $(DASK))
 
+## gradescope: dist/gradescope/<ASSIGNMENT>/autograder.zip for Gradescope (setup.sh, run_autograder, the grader);
+##             HIDDEN_VISIBILITY=hidden|after_due_date|after_published|visible (default after_published)
+.PHONY: gradescope
+gradescope: $(STAMP)
+	@test -n "$(ASSIGNMENT)" || { echo "make gradescope ASSIGNMENT=<name>"; exit 2; }
+	$(RUN) $(PY) -m autograder gradescope --assignment $(ASSIGNMENT) \
+		$(if $(HIDDEN_VISIBILITY),--hidden-visibility $(HIDDEN_VISIBILITY))
+
 ## source: regenerate source/<assignment>/ (notebook + shipped support package) from templates/ and reference_impl/
 ## release: nbgrader generate_assignment -> release/<assignment>/ and release/<assignment>.zip
 .PHONY: source release

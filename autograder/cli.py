@@ -2,6 +2,7 @@
 
     python -m autograder grade [--assignment NAME] [--student ID] [--jobs N] [--course-dir DIR] [--force] [--dask ADDR]
     python -m autograder demo-class [--dest DIR] [--jobs N] [--dask ADDR]
+    python -m autograder gradescope --assignment NAME [--hidden-visibility after_published] [--dest ZIP]
 
 `grade` grades every assignment of the course whose instructor notebook exists (source/<name>/), or only
 `--assignment`; with no submissions under <course-dir>/submitted/ it grades the built-in demo class instead,
@@ -19,6 +20,7 @@ from typing import Any, Sequence
 
 import assignments
 
+from .gradescope_autograder.build import DEFAULT_HIDDEN_VISIBILITY, VISIBILITIES
 from .intake.course_layout import check_student_id, find_submissions
 from .pipeline import grade_course
 
@@ -52,6 +54,11 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--assignment", default="", choices=["", *assignments.ASSIGNMENTS],
                        help="grade this assignment only (default: every assignment with a source notebook)")
     grade.add_argument("--force", action="store_true", help="regrade everyone, ignoring cached results")
+    gradescope = commands.add_parser("gradescope", help="build dist/gradescope/<assignment>/autograder.zip")
+    gradescope.add_argument("--assignment", required=True, choices=list(assignments.ASSIGNMENTS))
+    gradescope.add_argument("--hidden-visibility", default=DEFAULT_HIDDEN_VISIBILITY, choices=VISIBILITIES,
+                            help="when Gradescope shows hidden cases to students (default: after_published)")
+    gradescope.add_argument("--dest", type=Path, default=None, help="the zip to write")
     demo = commands.add_parser("demo-class", help="build and grade the built-in demo class")
     demo.add_argument("--dest", type=Path, default=None, help="demo course directory (default: out/demo_class)")
     for sub in (grade, demo):
@@ -116,6 +123,19 @@ def run_demo(dest: Path | None, jobs: int, progress: bool, dask: str = "") -> in
     return 1 if errors else 0
 
 
+def build_gradescope(name: str, hidden_visibility: str, dest: Path | None) -> int:
+    """Build the assignment's Gradescope autograder.zip from this repository's instructor notebook and settings."""
+    from .gradescope_autograder.build import build_autograder_zip
+    try:
+        written = build_autograder_zip(REPO_ROOT, load_settings(REPO_ROOT, name), dest, hidden_visibility)
+    except (FileNotFoundError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(f"Gradescope autograder: {written} (upload it as the assignment's autograder; hidden cases are shown "
+          f"{hidden_visibility.replace('_', ' ')})")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the process exit status (0 ok, 1 grader errors, 2 usage or setup errors)."""
     args = build_parser().parse_args(argv)
@@ -123,6 +143,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     bin_dir = str(Path(sys.executable).parent)
     if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
         os.environ["PATH"] = f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"
+    if args.command == "gradescope":
+        return build_gradescope(args.assignment, args.hidden_visibility, args.dest)
     progress = not args.no_progress
     from .dask_cluster import ClusterUnavailable
     try:

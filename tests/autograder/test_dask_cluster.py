@@ -76,7 +76,7 @@ def test_dask_grades_equal_local_grades(tmp_path):
     assert dask.graded == sorted(REAL_CLASS)
     reference = _reproducible(_without_timing(local.results), _without_timing(again.results))
     assert _restricted(_without_timing(dask.results), reference) == reference
-    # What differs between two local runs is a handful of "got" texts; scores and messages never do.
+    # What differs between two local runs is a handful of "got" texts; scores and test names never do.
     dropped = [(t["name"], field) for r in reference for t, full in zip(r["tests"], local.results[0].tests)
                for field in ("score", "max_score", "name") if field not in t]
     assert dropped == []
