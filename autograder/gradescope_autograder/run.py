@@ -95,7 +95,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         result = grade_upload(args.root / "submission", settings)
         document = gradescope_results(result, hidden_visibility=hidden_visibility)
         # For the instructor's eyes (Gradescope's stdout, hidden from students): the score and the log.
-        print(f"score {result.score:g} / {result.max_score:g}")
+        print(f"graded by the kit in {KIT_DIR}: score {result.score:g} / {result.max_score:g}")
         for line in result.log:
             print(line)
     except Exception as error:  # the grader's own fault: say so instead of leaving Gradescope without a result
@@ -105,6 +105,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                               "error is in the autograder's log for your instructor. Please tell them.",
                     "stdout_visibility": "hidden", "tests": []}
     results_file.write_text(json.dumps(document, indent=1), encoding="utf-8")
+    sys.stdout.flush()
     return 0
 
 

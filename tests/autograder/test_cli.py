@@ -72,7 +72,7 @@ def test_grader_errors_give_exit_status_1(stubbed, tmp_path, capsys):
 
 def test_no_submissions_grades_the_demo_class(monkeypatch, tmp_path, capsys):
     calls = []
-    monkeypatch.setattr(cli, "run_demo", lambda dest, jobs, progress: calls.append((dest, jobs)) or 0)
+    monkeypatch.setattr(cli, "run_demo", lambda dest, jobs, progress, dask="": calls.append((dest, jobs)) or 0)
     assert _run("--course-dir", str(tmp_path)) == 0
     assert calls == [(None, 1)]
     assert "No submissions under" in capsys.readouterr().out

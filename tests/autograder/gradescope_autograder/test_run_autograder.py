@@ -72,6 +72,8 @@ def _run_autograder(root: Path, upload: Path | None) -> dict:
     env.pop("PYTHONPATH", None)
     done = subprocess.run([str(root / "run_autograder")], env=env, capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stderr
+    # The unpacked kit graded, not this repository's installed copy.
+    assert f"graded by the kit in {root / 'source' / 'kit'}" in done.stdout, done.stdout + done.stderr
     return json.loads((root / "results" / "results.json").read_text(encoding="utf-8"))
 
 
