@@ -163,7 +163,9 @@ class DaskExecutor:
         source_notebook = getattr(settings, "source_notebook", None)
         source = None
         if source_notebook is not None and Path(source_notebook).is_file():
-            source = self.client.scatter(_folder_bytes(Path(source_notebook).parent), broadcast=True)
+            # In a list, so that the folder is one piece of data named by its content (a dict's keys would
+            # name its files, and two assignments' folders would collide).
+            source = self.client.scatter([_folder_bytes(Path(source_notebook).parent)], broadcast=True)[0]
         futures = {}
         for sub, key in tasks:
             future = self.client.submit(grade_packed, grader, pack_submission(sub), settings, source,
