@@ -124,6 +124,10 @@ def test_the_scripts_are_executable_and_valid_bash(tmp_path):
     settings = load_settings(REPO, "convnets")
     if not Path(settings.source_notebook).is_file():
         pytest.skip("make source has not been run")
-    with zipfile.ZipFile(build_autograder_zip(REPO, settings, tmp_path / "autograder.zip")) as archive:
+    from autograder.cli import main
+    assert main(["gradescope", "--assignment", "convnets", "--dest", str(tmp_path / "autograder.zip")]) == 0
+    with zipfile.ZipFile(tmp_path / "autograder.zip") as archive:
+        hidden = json.loads(archive.read("kit/grading_settings.json"))["hidden_visibility"]
+        assert hidden == "after_published"
         for name in ("setup.sh", "run_autograder"):
             assert stat.S_IMODE(archive.getinfo(name).external_attr >> 16) & 0o111
