@@ -43,20 +43,30 @@ clean:
 # Every course target works on all assignments (assignments/), or on one: make source ASSIGNMENT=convnets
 ASSIGNMENT_ARG = $(if $(ASSIGNMENT),--assignment $(ASSIGNMENT))
 
-## grade: grade submitted/<student>/<assignment>/ for every assignment (an error when there are none
-##        after a release; before any release, the built-in demo class); reports under grades/<assignment>/, the class table in grades/grades.csv.
+## grade: grade submitted/<student>/<assignment>/ for every assignment (an error when there are
+##        none after a release; before any release, the built-in demo class); reports under grades/<assignment>/,
+##        the class table in grades/grades.csv.
 ##        make grade STUDENT=id regrades one student, ASSIGNMENT=name one assignment, JOBS=n sets the processes,
-##        FORCE=1 regrades everyone
+##        FORCE=1 regrades everyone; DASK=local grades on a Dask LocalCluster of JOBS processes,
+##        DASK=tcp://host:port on a running cluster
 .PHONY: grade
 grade: $(STAMP)
 	$(RUN) $(PY) -m autograder grade $(ASSIGNMENT_ARG) $(if $(STUDENT),--student $(STUDENT)) \
-		$(if $(JOBS),--jobs $(JOBS)) $(if $(FORCE),--force)
+		$(if $(JOBS),--jobs $(JOBS)) $(if $(FORCE),--force) $(if $(DASK),--dask $(DASK))
 
 ## similarity: grades/<name>/similarity.html and .csv: pairs of submitted/<student>/<name>/ notebooks with
 ##             similar solution code, for a person to read (make similarity ASSIGNMENT=convnets THRESHOLD=0.6)
 .PHONY: similarity
 similarity: $(STAMP)
 	$(RUN) $(PY) -m autograder.similarity --assignment $(or $(ASSIGNMENT),$(error make similarity needs ASSIGNMENT=<name>)) $(if $(THRESHOLD),--threshold $(THRESHOLD))
+
+## gradescope: dist/gradescope/<ASSIGNMENT>/autograder.zip for Gradescope (setup.sh, run_autograder, the grader);
+##             HIDDEN_VISIBILITY=hidden|after_due_date|after_published|visible (default after_published)
+.PHONY: gradescope
+gradescope: $(STAMP)
+	@test -n "$(ASSIGNMENT)" || { echo "make gradescope ASSIGNMENT=<name>"; exit 2; }
+	$(RUN) $(PY) -m autograder gradescope --assignment $(ASSIGNMENT) \
+		$(if $(HIDDEN_VISIBILITY),--hidden-visibility $(HIDDEN_VISIBILITY))
 
 ## source: regenerate source/<assignment>/ (notebook + shipped support package) from templates/ and reference_impl/
 ## release: nbgrader generate_assignment -> release/<assignment>/ and release/<assignment>.zip

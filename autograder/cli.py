@@ -1,16 +1,19 @@
 """Command line: `python -m autograder grade ...` and `python -m autograder demo-class`.
 
-    python -m autograder grade [--assignment NAME] [--student ID] [--jobs N] [--course-dir DIR] [--force]
-    python -m autograder demo-class [--dest DIR] [--jobs N]
+    python -m autograder grade [--assignment NAME] [--student ID] [--jobs N] [--course-dir DIR] [--force] [--dask ADDR]
+    python -m autograder demo-class [--dest DIR] [--jobs N] [--dask ADDR]
+    python -m autograder gradescope --assignment NAME [--hidden-visibility after_published] [--dest ZIP]
 
 `grade` grades every assignment of the course whose instructor notebook exists (source/<name>/), or only
 `--assignment`. With no submissions under <course-dir>/submitted/ it is an error once an assignment is released
 (a failed collect must not look like success); before any release it grades the built-in demo class instead,
-so that a fresh clone shows the whole pipeline at work.
+so that a fresh clone shows the whole pipeline at work. `--dask local` grades on a Dask LocalCluster of
+`--jobs` worker processes, `--dask tcp://host:port` on a running Dask cluster (see autograder/dask_cluster.py).
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import time
@@ -19,6 +22,7 @@ from typing import Any, Sequence
 
 import assignments
 
+from .gradescope_autograder.build import DEFAULT_HIDDEN_VISIBILITY, VISIBILITIES
 from .intake.course_layout import check_student_id, find_submissions
 from .pipeline import CACHE_DIR, GRADES_DIR, grade_course
 
@@ -52,13 +56,28 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--assignment", default="", choices=["", *assignments.ASSIGNMENTS],
                        help="grade this assignment only (default: every assignment with a source notebook)")
     grade.add_argument("--force", action="store_true", help="regrade everyone, ignoring cached results")
+    gradescope = commands.add_parser("gradescope", help="build dist/gradescope/<assignment>/autograder.zip")
+    gradescope.add_argument("--assignment", required=True, choices=list(assignments.ASSIGNMENTS))
+    gradescope.add_argument("--hidden-visibility", default=DEFAULT_HIDDEN_VISIBILITY, choices=VISIBILITIES,
+                            help="when Gradescope shows hidden cases to students (default: after_published)")
+    gradescope.add_argument("--dest", type=Path, default=None, help="the zip to write")
     demo = commands.add_parser("demo-class", help="build and grade the built-in demo class")
     demo.add_argument("--dest", type=Path, default=None, help="demo course directory (default: out/demo_class)")
     for sub in (grade, demo):
         sub.add_argument("--jobs", type=_positive_int, default=os.cpu_count() or 1,
                          help="submissions graded in parallel (default: all cores)")
         sub.add_argument("--no-progress", action="store_true", help="no progress bar")
+        sub.add_argument("--dask", default="", metavar="ADDRESS",
+                         help="grade on Dask: 'local' (a LocalCluster of --jobs processes) or a scheduler address")
     return parser
+
+
+def _executor(address: str, jobs: int) -> contextlib.AbstractContextManager:
+    """The Dask executor for `--dask ADDRESS`, or a context that gives None (the local process pool)."""
+    if not address:
+        return contextlib.nullcontext(None)
+    from .dask_cluster import DaskExecutor
+    return DaskExecutor(address, workers=jobs)
 
 
 def load_settings(course_dir: Path, assignment: str) -> Any:
@@ -82,7 +101,7 @@ def installed(course_dir: Path, name: str = "") -> list[assignments.Assignment]:
             or any(p.is_dir() for p in (course_dir / "submitted").glob(f"*/{a.name}"))]
 
 
-def run_demo(dest: Path | None, jobs: int, progress: bool) -> int:
+def run_demo(dest: Path | None, jobs: int, progress: bool, dask: str = "") -> int:
     """Build the demo class, grade it, and say where to look."""
     from .demo_class import build_demo_class, demo_settings
     try:
@@ -97,17 +116,31 @@ def run_demo(dest: Path | None, jobs: int, progress: bool) -> int:
     errors = 0
     started = time.time()
     try:
-        for record in chosen:
-            print(f"\n== {record.name} ==")
-            run = grade_course(course, demo_settings(load_settings(course, record.name), course), jobs=jobs,
-                               progress=progress)
-            errors += len(run.errors) + bool(run.gradebook_error)
+        with _executor(dask, jobs) as executor:
+            for record in chosen:
+                print(f"\n== {record.name} ==")
+                run = grade_course(course, demo_settings(load_settings(course, record.name), course), jobs=jobs,
+                                   progress=progress, executor=executor)
+                errors += len(run.errors) + bool(run.gradebook_error)
     except KeyboardInterrupt:
         print(interrupted_message(course, started), file=sys.stderr)
         return 130
     print(f"\nClass table: {course / 'grades' / 'grades.csv'}; open "
           f"{course / 'grades' / chosen[0].name / 'demo_half_done' / 'feedback.html'} to see a student's feedback.")
     return 1 if errors else 0
+
+
+def build_gradescope(name: str, hidden_visibility: str, dest: Path | None) -> int:
+    """Build the assignment's Gradescope autograder.zip from this repository's instructor notebook and settings."""
+    from .gradescope_autograder.build import build_autograder_zip
+    try:
+        written = build_autograder_zip(REPO_ROOT, load_settings(REPO_ROOT, name), dest, hidden_visibility)
+    except (FileNotFoundError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(f"Gradescope autograder: {written} (upload it as the assignment's autograder; hidden cases are shown "
+          f"{hidden_visibility.replace('_', ' ')})")
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -117,9 +150,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     bin_dir = str(Path(sys.executable).parent)
     if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
         os.environ["PATH"] = f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"
+    if args.command == "gradescope":
+        return build_gradescope(args.assignment, args.hidden_visibility, args.dest)
     progress = not args.no_progress
-    if args.command == "demo-class":
-        return run_demo(args.dest, args.jobs, progress)
+    from .dask_cluster import ClusterUnavailable
+    try:
+        if args.command == "demo-class":
+            return run_demo(args.dest, args.jobs, progress, args.dask)
+        return _grade(args, progress)
+    except ClusterUnavailable as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+def _grade(args: argparse.Namespace, progress: bool) -> int:
     course = args.course_dir.resolve()
     chosen = installed(course, args.assignment)
     if not any(find_submissions(course, record) for record in chosen):
@@ -138,16 +182,17 @@ def main(argv: Sequence[str] | None = None) -> int:
                   file=sys.stderr)
             return 2
         print(f"No submissions under {course / 'submitted'} and no release yet: grading the built-in demo class.")
-        return run_demo(None, args.jobs, progress)
+        return run_demo(None, args.jobs, progress, args.dask)
     errors = 0
     started = time.time()
     try:
-        for record in chosen:
-            if len(chosen) > 1:
-                print(f"\n== {record.name} ==")
-            run = grade_course(course, load_settings(course, record.name), jobs=args.jobs, student=args.student,
-                               force=args.force, progress=progress)
-            errors += len(run.errors) + bool(run.gradebook_error)
+        with _executor(args.dask, args.jobs) as executor:
+            for record in chosen:
+                if len(chosen) > 1:
+                    print(f"\n== {record.name} ==")
+                run = grade_course(course, load_settings(course, record.name), jobs=args.jobs,
+                                   student=args.student, force=args.force, progress=progress, executor=executor)
+                errors += len(run.errors) + bool(run.gradebook_error)
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

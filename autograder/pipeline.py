@@ -147,9 +147,21 @@ def _quiet_on_interrupt() -> None:
     signal.signal(signal.SIGINT, lambda signum, frame: os._exit(130))
 
 
+def _run_executor(tasks: list[tuple[Submission, str]], grader: Grader, settings: Any, cache_dir: Path,
+                  executor: Any, bar: tqdm, done: dict[str, SubmissionResult], errors: dict[str, str]) -> None:
+    """Grade `tasks` on `executor` (e.g. `dask_cluster.DaskExecutor`); results are cached here as they arrive."""
+    for sub, key, outcome in executor.grade(tasks, grader, settings):
+        if isinstance(outcome, BaseException):
+            errors[sub.student] = f"{type(outcome).__name__}: {outcome}"
+        else:
+            atomic_write_json(_cache_path(cache_dir, sub.student), {"key": key, "result": outcome})
+            done[sub.student] = result_from_dict(outcome)
+        bar.update(1)
+
+
 def grade_submissions(submissions: list[Submission], settings: Any, cache_dir: Path, jobs: int | None = None,
                       force: bool = False, grader: Grader = default_grader, progress: bool = True,
-                      assignment: Assignment | None = None) -> GradingRun:
+                      assignment: Assignment | None = None, executor: Any = None) -> GradingRun:
     """Grade every submission that has no valid cached result, `jobs` at a time.
 
     Parameters
@@ -171,6 +183,10 @@ def grade_submissions(submissions: list[Submission], settings: Any, cache_dir: P
         Show a tqdm progress bar on stderr.
     assignment : Assignment, optional
         The record used for the zero results of folders that cannot be graded (default: settings.assignment).
+    executor : optional
+        Grades elsewhere instead of the local process pool: an object whose ``grade(tasks, grader, settings)``
+        yields ``(submission, key, result document or exception)`` (``dask_cluster.DaskExecutor``); `jobs` is
+        then unused.
 
     Returns
     -------
@@ -197,7 +213,9 @@ def grade_submissions(submissions: list[Submission], settings: Any, cache_dir: P
             todo.append((sub, key))
     with tqdm(total=len(todo), unit="submission", desc="grading", disable=not progress or not todo,
               file=sys.stderr) as bar:
-        if jobs == 1 or len(todo) <= 1:
+        if executor is not None and todo:
+            _run_executor(todo, grader, settings, cache_dir, executor, bar, done, run.errors)
+        elif jobs == 1 or len(todo) <= 1:
             for sub, key in todo:
                 try:
                     done[sub.student] = result_from_dict(_grade_and_cache(grader, sub, settings, key, cache_dir))
@@ -219,7 +237,8 @@ def grade_submissions(submissions: list[Submission], settings: Any, cache_dir: P
 
 def grade_course(course_dir: Path, settings: Any, assignment: str | None = None, jobs: int | None = None,
                  student: str | None = None, force: bool = False, grader: Grader | None = None,
-                 progress: bool = True, gradebook: bool = True, out: TextIO | None = None) -> GradingRun:
+                 progress: bool = True, gradebook: bool = True, out: TextIO | None = None,
+                 executor: Any = None) -> GradingRun:
     """Grade a course directory and write every report; the body of `python -m autograder grade`.
 
     Parameters
@@ -244,6 +263,8 @@ def grade_course(course_dir: Path, settings: Any, assignment: str | None = None,
         Also write the nbgrader gradebook and autograded/ notebooks.
     out : text stream, optional
         Where the closing summary is printed (default: standard output).
+    executor : optional
+        Where submissions are graded instead of local processes (see `grade_submissions`), e.g. a Dask cluster.
 
     Returns
     -------
@@ -251,9 +272,11 @@ def grade_course(course_dir: Path, settings: Any, assignment: str | None = None,
 
     Writes, under ``<course_dir>/grades/<assignment>/``: ``<student>/results.json`` (Gradescope),
     ``<student>/feedback.html``, ``summary.txt``, ``score_histogram.png`` and ``class_results.json``; then the
-    course-wide ``grades/grades.csv`` (every assignment's latest results); and the gradebook + ``autograded/``.
+    course-wide ``grades/grades.csv`` (every assignment's latest results) and ``grades/grades_canvas.csv`` (the
+    same totals in Canvas's gradebook import layout); and the gradebook + ``autograded/``.
     """
     from .reports import gradebook as gradebook_writer
+    from .reports.canvas_csv import write_canvas_csv
     from .reports.feedback_html import write_feedback_page
     from .reports.gradebook_safety import backed_up, check_gradebook, sqlite_file
     from .reports.grades_csv import CLASS_RESULTS_FILE, write_class_results, write_grades_csv
@@ -279,7 +302,7 @@ def grade_course(course_dir: Path, settings: Any, assignment: str | None = None,
             raise ValueError(f"no submission for student {student!r} under {course_dir / 'submitted'}; "
                              f"students found: {known}")
         chosen = [inspect_submission(course_dir, student, assignment)]
-        run = grade_submissions(chosen, settings, cache_dir, jobs, True, grader, progress, assignment)
+        run = grade_submissions(chosen, settings, cache_dir, jobs, True, grader, progress, assignment, executor)
         # The class-wide reports need everyone else too: take their still-valid cached results.
         others = [s for s in everyone if s.student != student]
         rest = grade_submissions(others, settings, cache_dir, 1, False, _refuse_to_grade, False, assignment)
@@ -289,7 +312,7 @@ def grade_course(course_dir: Path, settings: Any, assignment: str | None = None,
                   f"class reports: {', '.join(missing)}. Run `make grade` to grade them.", file=out)
         run.results = sorted(run.results + rest.results, key=lambda r: r.student)
     else:
-        run = grade_submissions(everyone, settings, cache_dir, jobs, force, grader, progress, assignment)
+        run = grade_submissions(everyone, settings, cache_dir, jobs, force, grader, progress, assignment, executor)
 
     written = {r.student for r in run.results} if student is None else {student}
     inputs = {s.student: s for s in everyone}
@@ -303,7 +326,12 @@ def grade_course(course_dir: Path, settings: Any, assignment: str | None = None,
             write_gradescope_results(result, grades_dir / result.student / "results.json")
             write_feedback_page(result, grades_dir / result.student / "feedback.html")
     write_class_results(run.results, grades_dir / CLASS_RESULTS_FILE)
-    write_grades_csv(course_dir / GRADES_DIR, list(assignments.ASSIGNMENTS.values()))
+    course_results = write_grades_csv(course_dir / GRADES_DIR, list(assignments.ASSIGNMENTS.values()))
+    try:
+        write_canvas_csv(course_dir, course_dir / GRADES_DIR, course_results,
+                         [assignments.get(name) for name in course_results])
+    except (OSError, ValueError, UnicodeDecodeError) as problem:  # a bad roster must not stop the other reports
+        print(f"Canvas export not written: {problem}", file=out)
     if gradebook:
         backup = None
         try:

@@ -77,8 +77,10 @@ def read_class_results(path: Path) -> list[SubmissionResult]:
     return [SubmissionResult.from_dict(document) for document in json.loads(path.read_text(encoding="utf-8"))]
 
 
-def write_grades_csv(grades_dir: Path, records: Sequence[Assignment]) -> None:
-    """Write ``grades_dir/grades.csv`` from every assignment's ``grades_dir/<assignment>/class_results.json``."""
+def write_grades_csv(grades_dir: Path, records: Sequence[Assignment]) -> dict[str, list[SubmissionResult]]:
+    """Write ``grades_dir/grades.csv`` from every assignment's ``grades_dir/<assignment>/class_results.json``;
+    returns those results (assignment name -> results, only assignments that have some)."""
     results = {r.name: read_class_results(Path(grades_dir) / r.name / CLASS_RESULTS_FILE) for r in records}
     present = [r for r in records if results[r.name]]
     atomic_write_text(Path(grades_dir) / "grades.csv", grades_csv(results, present))
+    return {r.name: results[r.name] for r in present}

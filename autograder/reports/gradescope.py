@@ -3,8 +3,10 @@
 Field names follow Gradescope's autograder specification: top level `score`, `execution_time`, `output`,
 `visibility`, `stdout_visibility`, `tests`; each test `name`, `score`, `max_score`, `status`, `output`, `tags`,
 `visibility`, `number`. A hidden case is hidden in its data, not in its existence: its text names only what it
-checked, so Gradescope shows it (Gradescope's own "hidden" would hide the test whole, name included) with the
-tag "hidden case". Other visibilities pass through.
+checked, so by default Gradescope shows it (Gradescope's own "hidden" would hide the test whole, name included)
+with the tag "hidden case". The Gradescope autograder passes ``hidden_visibility`` (default there:
+"after_published") to show hidden cases only once the instructor publishes the grades. Other visibilities
+pass through.
 """
 from __future__ import annotations
 
@@ -36,13 +38,15 @@ def _test_numbers(result: SubmissionResult) -> list[str]:
     return numbers
 
 
-def gradescope_results(result: SubmissionResult) -> dict:
+def gradescope_results(result: SubmissionResult, hidden_visibility: str = "visible") -> dict:
     """Build the results.json document of one student.
 
     Parameters
     ----------
     result : SubmissionResult
         The graded submission.
+    hidden_visibility : str
+        Gradescope visibility given to hidden cases ("visible", "after_published", "after_due_date", "hidden").
 
     Returns
     -------
@@ -62,7 +66,7 @@ def gradescope_results(result: SubmissionResult) -> dict:
         "status": "passed" if test.passed else "failed",
         "output": _test_output(test),
         "tags": [test.item, "hidden case"] if test.visibility == "hidden" else [test.item],
-        "visibility": "visible" if test.visibility == "hidden" else test.visibility,
+        "visibility": hidden_visibility if test.visibility == "hidden" else test.visibility,
     } for test, number in zip(result.tests, _test_numbers(result))]
     return {
         "score": result.score,

@@ -73,7 +73,7 @@ def test_grader_errors_give_exit_status_1(stubbed, tmp_path, capsys):
 
 def test_no_submissions_grades_the_demo_class(monkeypatch, tmp_path, capsys):
     calls = []
-    monkeypatch.setattr(cli, "run_demo", lambda dest, jobs, progress: calls.append((dest, jobs)) or 0)
+    monkeypatch.setattr(cli, "run_demo", lambda dest, jobs, progress, dask="": calls.append((dest, jobs)) or 0)
     assert _run("--course-dir", str(tmp_path)) == 0
     assert calls == [(None, 1)]
     assert "No submissions under" in capsys.readouterr().out
@@ -82,7 +82,7 @@ def test_no_submissions_grades_the_demo_class(monkeypatch, tmp_path, capsys):
 
 def test_no_submissions_in_a_released_course_is_an_error_naming_the_folder(monkeypatch, tmp_path, capsys):
     calls = []
-    monkeypatch.setattr(cli, "run_demo", lambda dest, jobs, progress: calls.append(dest) or 0)
+    monkeypatch.setattr(cli, "run_demo", lambda dest, jobs, progress, dask="": calls.append(dest) or 0)
     (tmp_path / "release" / CONVNETS.name).mkdir(parents=True)
     (tmp_path / "submitted").mkdir()
     assert _run("--course-dir", str(tmp_path)) == 2

@@ -1,0 +1,182 @@
+"""Grade a class on a Dask cluster: one submission is one task, the course directory stays with the client.
+
+``make grade DASK=local`` starts a ``distributed.LocalCluster`` (worker processes on this machine);
+``make grade DASK=tcp://host:port`` connects to a running scheduler whose workers have the kit installed.
+
+Each task carries what grading one submission reads, as bytes: the notebook, the files its items are graded
+from, and the instructor's source folder (sent to the cluster once). The worker writes them into a private
+temporary folder and calls the same grader as a local run there, so the sandbox runs on the Dask worker
+exactly as it does on this machine. Only the result comes back; the cache, the reports and the gradebook are
+written here, by the client, when a result arrives, so a result is stored once whichever worker produced it.
+
+A worker that dies in the middle of a task (killed, out of memory, machine lost) is noticed by the scheduler,
+which runs the task again on another worker (up to ``distributed.scheduler.allowed-failures`` times; after that
+the submission is reported as a grader error, never given a grade).
+Held-out data (``GradingSettings.heldout_dir``) is read by the workers from the same path: on a remote cluster
+it must be on a file system they share; a worker that cannot see it refuses the task rather than grade
+without it.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from .intake.course_layout import Submission
+
+# Seconds to wait for a scheduler before saying it cannot be reached.
+CONNECT_SECONDS = 10
+LOCAL = "local"
+_SKIPPED_PARTS = {"__pycache__", "build"}
+
+
+class ClusterUnavailable(RuntimeError):
+    """The Dask scheduler cannot be reached (the message names its address), or distributed is not installed."""
+
+
+def _folder_bytes(folder: Path) -> dict[str, bytes]:
+    """Every regular file under `folder` (relative POSIX path -> bytes), without caches and build products."""
+    return {path.relative_to(folder).as_posix(): path.read_bytes()
+            for path in sorted(folder.rglob("*"))
+            if path.is_file() and not path.is_symlink() and not _SKIPPED_PARTS & set(path.relative_to(folder).parts)}
+
+
+def _write_folder(folder: Path, files: dict[str, bytes]) -> None:
+    for relative, payload in files.items():
+        target = folder / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(payload)
+
+
+def pack_submission(submission: Submission) -> dict:
+    """What a worker needs of one submission: student id, notebook name and bytes, graded files' bytes."""
+    assert submission.notebook is not None
+    return {"student": submission.student, "notebook": submission.notebook.name,
+            "notebook_bytes": submission.notebook.read_bytes(),
+            "files": {name: path.read_bytes() for name, path in sorted(submission.files.items())}}
+
+
+def grade_packed(grader: Any, package: dict, settings: Any, source: dict[str, bytes] | None) -> dict:
+    """Dask task (runs on a worker): unpack one submission and the instructor's folder, grade, return the result.
+
+    Parameters
+    ----------
+    grader : callable
+        ``grader(notebook_path, student, settings, files) -> SubmissionResult``, as in a local run.
+    package : dict
+        From `pack_submission`.
+    settings : GradingSettings (or any settings the grader takes)
+        If it has a ``source_notebook`` field and `source` is given, that field is pointed at the unpacked copy.
+    source : dict of relative path -> bytes, or None
+        The instructor's source folder (notebook and support package).
+
+    Returns
+    -------
+    dict
+        ``SubmissionResult.to_dict()`` of the graded submission.
+
+    Raises
+    ------
+    FileNotFoundError
+        The settings name held-out data this worker cannot see.
+    """
+    heldout = getattr(settings, "heldout_dir", None)
+    if heldout is not None and not Path(heldout).is_dir():
+        raise FileNotFoundError(f"held-out data {heldout} is not visible on Dask worker {os.uname().nodename}: "
+                                "put it on a file system every worker shares, at the same path")
+    scratch = Path(tempfile.mkdtemp(prefix="grader-dask-"))
+    try:
+        folder = scratch / "submission"
+        _write_folder(folder, {package["notebook"]: package["notebook_bytes"], **package["files"]})
+        if source is not None and dataclasses.is_dataclass(settings) and hasattr(settings, "source_notebook"):
+            _write_folder(scratch / "source", source)
+            settings = dataclasses.replace(settings,
+                                           source_notebook=scratch / "source" / Path(settings.source_notebook).name)
+        files = {name: folder / name for name in package["files"]}
+        return grader(folder / package["notebook"], package["student"], settings, files).to_dict()
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+class DaskExecutor:
+    """Grades submissions on a Dask cluster; use as a context manager around `grade_submissions` calls.
+
+    Parameters
+    ----------
+    address : str
+        ``"local"`` for a new ``LocalCluster`` of ``workers`` processes on this machine, else a scheduler
+        address such as ``tcp://10.0.0.5:8786``.
+    workers : int
+        Worker processes of the local cluster (one thread each: every task starts its own sandbox).
+    connect_seconds : float
+        How long to wait for a remote scheduler.
+    """
+
+    def __init__(self, address: str, workers: int = 2, connect_seconds: float = CONNECT_SECONDS) -> None:
+        self.address = address
+        self.workers = workers
+        self.connect_seconds = connect_seconds
+        self.client = None
+        self._cluster = None
+
+    def __enter__(self) -> "DaskExecutor":
+        try:
+            from distributed import Client, LocalCluster
+        except ImportError as error:
+            raise ClusterUnavailable("grading on Dask needs the `distributed` package: "
+                                     "pip install -e '.[course]'") from error
+        if self.address == LOCAL:
+            self._cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True,
+                                         dashboard_address=None)
+            self.client = Client(self._cluster)
+            return self
+        try:
+            self.client = Client(self.address, timeout=f"{self.connect_seconds}s")
+        except (OSError, TimeoutError, ValueError) as error:
+            raise ClusterUnavailable(f"cannot reach the Dask scheduler at {self.address} within "
+                                     f"{self.connect_seconds:g} s ({type(error).__name__}: {error}); start one with "
+                                     "`dask scheduler` and `dask worker <address>` (docs/GRADING.md)") from None
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        if self.client is not None:
+            self.client.close()
+        if self._cluster is not None:
+            self._cluster.close()
+        self.client = self._cluster = None
+
+    def grade(self, tasks: list[tuple[Submission, str]], grader: Any,
+              settings: Any) -> Iterator[tuple[Submission, str, dict | BaseException]]:
+        """Submit one task per submission; yield (submission, key, result document or the error) as each ends.
+
+        A task that exhausted its retries (``KilledWorker``) yields an error saying the process died.
+        """
+        from distributed import as_completed
+        from distributed.scheduler import KilledWorker
+
+        if self.client is None:
+            raise RuntimeError("DaskExecutor is used outside its `with` block")
+        source_notebook = getattr(settings, "source_notebook", None)
+        source = None
+        if source_notebook is not None and Path(source_notebook).is_file():
+            # In a list, so that the folder is one piece of data named by its content (a dict's keys would
+            # name its files, and two assignments' folders would collide).
+            source = self.client.scatter([_folder_bytes(Path(source_notebook).parent)], broadcast=True)[0]
+        futures = {}
+        for sub, key in tasks:
+            future = self.client.submit(grade_packed, grader, pack_submission(sub), settings, source,
+                                        key=f"grade-{sub.student}-{key[:16]}", pure=False, retries=0)
+            futures[future] = (sub, key)
+        for future in as_completed(futures):
+            sub, key = futures.pop(future)
+            try:
+                yield sub, key, future.result()
+            except KilledWorker:
+                yield sub, key, RuntimeError("the grading process died (killed or crashed) on every Dask worker "
+                                             "that tried it")
+            except Exception as error:  # a grader bug: reported, never cached
+                yield sub, key, error

@@ -1,0 +1,113 @@
+"""Grade one Gradescope submission: ``python -m autograder.gradescope_autograder.run [--root /autograder]``.
+
+Reads the student's upload from ``<root>/submission/`` and writes ``<root>/results/results.json``. The upload
+is laid out as a one-student course (``submitted/<student>/<assignment>/``) in a temporary folder and graded
+by the same intake and engine as ``make grade``, so the score is the one ``make grade`` gives the same files.
+Gradescope uploads either the files themselves or a folder holding them: the folder that holds the expected
+notebook (or, failing that, any notebook) is the one graded. A submission that cannot be graded (no notebook,
+a wrongly named one, an unreadable file) gets score 0 and a top-level ``output`` saying what is wrong; a fault
+of the grader itself also gets a results.json, saying so, so that Gradescope never shows a bare failure.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Sequence
+
+import assignments
+
+from ..intake.course_layout import SUBMITTED_DIR, inspect_submission, ungraded_result
+from ..results import SubmissionResult
+from ..settings import GradingSettings
+from .build import SETTINGS_FILE
+
+DEFAULT_ROOT = Path("/autograder")
+STUDENT = "gradescope_submission"
+KIT_DIR = Path(__file__).resolve().parents[2]
+# Of the files in an upload, at most this many bytes are copied (a notebook and the experiment's weights).
+MAX_UPLOAD_BYTES = 512 * 1024 * 1024
+
+
+def load_kit_settings(kit_dir: Path = KIT_DIR) -> tuple[GradingSettings, str]:
+    """The GradingSettings packed by `build` (paths made absolute under `kit_dir`), and the hidden visibility."""
+    document = json.loads((kit_dir / SETTINGS_FILE).read_text(encoding="utf-8"))
+    values = dict(document["settings"])
+    for name in ("source_notebook", "heldout_dir"):
+        if values.get(name) is not None:
+            values[name] = kit_dir / values[name]
+    return GradingSettings(**values), document["hidden_visibility"]
+
+
+def _upload_folder(submission_dir: Path, record: assignments.Assignment) -> Path:
+    """The folder of the upload to grade: the shallowest holding the expected notebook, else any notebook."""
+    for pattern in (record.notebook, "*.ipynb"):
+        found = sorted((p for p in submission_dir.rglob(pattern) if p.is_file() and not p.is_symlink()
+                        and "__MACOSX" not in p.parts), key=lambda p: (len(p.parts), str(p)))
+        if found:
+            return found[0].parent
+    return submission_dir
+
+
+def _lay_out(upload: Path, course: Path, record: assignments.Assignment) -> None:
+    """Copy the upload folder's regular files into ``course/submitted/<STUDENT>/<assignment>/``."""
+    target = course / SUBMITTED_DIR / STUDENT / record.name
+    target.mkdir(parents=True)
+    copied = 0
+    for path in sorted(upload.iterdir()) if upload.is_dir() else []:
+        if path.is_file() and not path.is_symlink():
+            copied += path.stat().st_size
+            if copied > MAX_UPLOAD_BYTES:
+                break
+            shutil.copyfile(path, target / path.name)
+
+
+def grade_upload(submission_dir: Path, settings: GradingSettings) -> SubmissionResult:
+    """Grade a Gradescope upload folder exactly as `make grade` grades submitted/<student>/<assignment>/."""
+    from ..engine import grade_submission
+
+    record = assignments.get(settings.assignment)
+    with tempfile.TemporaryDirectory(prefix="gradescope-course-") as scratch:
+        course = Path(scratch)
+        _lay_out(_upload_folder(Path(submission_dir), record), course, record)
+        submission = inspect_submission(course, STUDENT, record)
+        if submission.notebook is None:
+            return ungraded_result(STUDENT, record, submission.problem or "nothing to grade")
+        return grade_submission(submission.notebook, STUDENT, settings, dict(submission.files))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of run_autograder; always writes results.json (exit status 0 when it could)."""
+    from ..reports.gradescope import gradescope_results
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--root", type=Path, default=DEFAULT_ROOT, help="Gradescope's /autograder")
+    args = parser.parse_args(argv)
+    results_file = args.root / "results" / "results.json"
+    results_file.parent.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    try:
+        settings, hidden_visibility = load_kit_settings()
+        result = grade_upload(args.root / "submission", settings)
+        document = gradescope_results(result, hidden_visibility=hidden_visibility)
+        # For the instructor's eyes (Gradescope's stdout, hidden from students): the score and the log.
+        print(f"graded by the kit in {KIT_DIR}: score {result.score:g} / {result.max_score:g}")
+        for line in result.log:
+            print(line)
+    except Exception as error:  # the grader's own fault: say so instead of leaving Gradescope without a result
+        print(f"grader error: {type(error).__name__}: {error}")
+        document = {"score": 0, "execution_time": int(round(time.monotonic() - started)),
+                    "output": "The autograder itself failed on this submission (not your fault); the "
+                              "error is in the autograder's log for your instructor. Please tell them.",
+                    "stdout_visibility": "hidden", "tests": []}
+    results_file.write_text(json.dumps(document, indent=1), encoding="utf-8")
+    sys.stdout.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
