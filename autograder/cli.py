@@ -97,7 +97,7 @@ def run_demo(dest: Path | None, jobs: int, progress: bool) -> int:
         print(f"\n== {record.name} ==")
         run = grade_course(course, demo_settings(load_settings(course, record.name), course), jobs=jobs,
                            progress=progress)
-        errors += len(run.errors)
+        errors += len(run.errors) + len(run.regrade)
     print(f"\nClass table: {course / 'grades' / 'grades.csv'}; open "
           f"{course / 'grades' / chosen[0].name / 'demo_half_done' / 'feedback.html'} to see a student's feedback.")
     return 1 if errors else 0
@@ -132,5 +132,5 @@ def main(argv: Sequence[str] | None = None) -> int:
         except ValueError as error:
             print(f"error: {error}", file=sys.stderr)
             return 2
-        errors += len(run.errors)
+        errors += len(run.errors) + len(run.regrade)
     return 1 if errors else 0

@@ -110,12 +110,15 @@ class GradingRun:
     results: one result per student that has one (fresh or cached), sorted by student id.
     graded: students graded in this run; cached: students whose cached result was reused.
     errors: student -> internal grader error (a bug in the grader, not the student's fault; nothing recorded).
+    regrade: students whose result still holds a "grading error: regrade" test (``TestResult.grading_error``):
+        recorded, but regraded first by the next run, whose cache never counts such a result as done.
     """
 
     results: list[SubmissionResult] = field(default_factory=list)
     graded: list[str] = field(default_factory=list)
     cached: list[str] = field(default_factory=list)
     errors: dict[str, str] = field(default_factory=dict)
+    regrade: list[str] = field(default_factory=list)
 
 
 def _run_pool(tasks: list[tuple[Submission, str]], grader: Grader, settings: Any, cache_dir: Path, jobs: int,
@@ -181,11 +184,13 @@ def grade_submissions(submissions: list[Submission], settings: Any, cache_dir: P
             continue
         key = submission_key(sub, fingerprint)
         cached = None if force else load_cached(cache_dir, sub.student, key)
-        if cached is not None:
+        if cached is not None and not cached.needs_regrade:
             done[sub.student] = cached
             run.cached.append(sub.student)
         else:
             todo.append((sub, key))
+    # Results the grader itself failed to produce last time go first: they are owed to their students.
+    todo.sort(key=lambda task: _had_grading_error(cache_dir, task[0].student), reverse=True)
     with tqdm(total=len(todo), unit="submission", desc="grading", disable=not progress or not todo,
               file=sys.stderr) as bar:
         if jobs == 1 or len(todo) <= 1:
@@ -205,7 +210,17 @@ def grade_submissions(submissions: list[Submission], settings: Any, cache_dir: P
                     bar.update(1)
     run.graded = sorted(sub.student for sub, _ in todo if sub.student in done)
     run.results = [done[s] for s in sorted(done)]
+    run.regrade = [r.student for r in run.results if r.needs_regrade]
     return run
+
+
+def _had_grading_error(cache_dir: Path, student: str) -> bool:
+    """Whether the cached result of ``student`` (whatever its key) holds a grading error."""
+    try:
+        document = json.loads(_cache_path(cache_dir, student).read_text(encoding="utf-8"))
+        return any(t.get("grading_error") for t in document["result"]["tests"])
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return False
 
 
 def grade_course(course_dir: Path, settings: Any, assignment: str | None = None, jobs: int | None = None,

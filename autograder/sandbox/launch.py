@@ -33,6 +33,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 NOBODY = 65534
+PR_SET_PDEATHSIG = 1
+RECORD_BYTES = 5 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,7 @@ class WorkerRun:
     stdout, stderr: captured text, cut at the byte cap.
     isolation: which isolation level was used (see the module docstring).
     seconds: wall-clock time of the run.
+    record: what the worker wrote to its record descriptor (``with_record``), at most ``RECORD_BYTES``.
     """
 
     returncode: int | None
@@ -64,6 +67,7 @@ class WorkerRun:
     stderr: str
     isolation: str
     seconds: float
+    record: bytes = b""
 
 
 def _is_root() -> bool:
@@ -90,12 +94,14 @@ def namespaces_available() -> bool:
             return False
 
 
-def _namespace_command(level: str, new_root: Path, workdir: Path, command: list[str]) -> list[str]:
-    """`command` wrapped to run in new mount/net/pid (and, unprivileged, user) namespaces and a minimal root."""
-    unshare = ["unshare", "-mnp", "--fork", "--kill-child", "--mount-proc"]
+def _namespace_command(level: str, new_root: Path, workdir: Path, command: list[str],
+                       max_processes: int = 512) -> list[str]:
+    """`command` wrapped to run in new mount/net/pid/IPC (and, unprivileged, user) namespaces and a minimal
+    root, then in a user namespace of its own with ``max_processes`` processes (``_mount_script``)."""
+    unshare = ["unshare", "-mnpi", "--fork", "--kill-child", "--mount-proc"]
     if level == "namespaces+userns":
         unshare.insert(1, "-r")
-    return [*unshare, "sh", "-c", _mount_script(new_root, workdir, command, level)]
+    return [*unshare, "sh", "-c", _mount_script(new_root, workdir, command, level, max_processes)]
 
 
 def choose_isolation(requested: str) -> str:
@@ -160,12 +166,19 @@ def _grader_package_dirs() -> list[Path]:
     return sorted(found)
 
 
-def _mount_script(new_root: Path, workdir: Path, command: list[str], isolation: str) -> str:
+def _mount_script(new_root: Path, workdir: Path, command: list[str], isolation: str,
+                  max_processes: int = 512) -> str:
     """Shell script run as root of the new namespaces: build a minimal root, pivot into it, drop privileges.
 
     The new root is an empty tmpfs holding only: the system directories and the Python installations
     (read-only), device nodes, a fresh /proc and a small /tmp, and the worker's own directory (writable).
     pivot_root plus a lazy unmount of the old root leave no path back to the rest of the file system.
+
+    The process limit (RLIMIT_NPROC) counts the processes of one user in one user namespace, so the worker
+    gets a user namespace of its own and the limit is set inside it: its count starts at zero whatever any
+    other process of the same user (another worker, another grading job) does. The parent-death signal is set
+    last, after every change of user and capabilities (each of which clears it): the worker is killed when the
+    `unshare` above it dies, and that one when the grader dies.
     """
     root = shlex.quote(str(new_root))
     lines = ["set -e", f"mount -t tmpfs -o size=1m,mode=755 grader-root {root}"]
@@ -198,11 +211,14 @@ def _mount_script(new_root: Path, workdir: Path, command: list[str], isolation: 
     lines += [f"cd {root}", "mkdir .old-root", f"{_system_tool('pivot_root')} . .old-root", "umount -l /.old-root",
               "rmdir /.old-root", "mount -o remount,ro /", f"cd {shlex.quote(str(workdir))}"]
     quoted = " ".join(shlex.quote(c) for c in command)
+    limit = f"{_system_tool('prlimit')} --nproc={max_processes}:{max_processes} --"
+    last = f"setpriv --pdeathsig KILL --no-new-privs -- {quoted}"
     if isolation == "namespaces+nobody":
-        lines.append(f"exec setpriv --reuid={NOBODY} --regid={NOBODY} --clear-groups -- {quoted}")
+        lines.append(f"exec setpriv --reuid={NOBODY} --regid={NOBODY} --clear-groups -- "
+                     f"{_system_tool('unshare')} --map-current-user -- {limit} {last}")
     else:
         # Root of a user namespace: give up every capability, so the mounts can be neither undone nor changed.
-        lines.append(f"exec setpriv --bounding-set=-all --inh-caps=-all --no-new-privs -- {quoted}")
+        lines.append(f"exec {limit} setpriv --bounding-set=-all --inh-caps=-all -- {last}")
     return "\n".join(lines) + "\n"
 
 
@@ -225,7 +241,7 @@ def scrubbed_environment(workdir: Path) -> dict[str, str]:
     }
 
 
-def _limit_resources(limits: WorkerLimits) -> None:
+def _limit_resources(limits: WorkerLimits, own_user_namespace: bool, grader: int) -> None:
     """Runs in the child between fork and exec: limits are inherited by everything it starts."""
     cpu = max(1, int(limits.cpu_seconds))
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
@@ -233,10 +249,26 @@ def _limit_resources(limits: WorkerLimits) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     file_size = limits.file_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_FSIZE, (file_size, file_size))
-    # RLIMIT_NPROC counts every process of the real user: tight for `nobody`, generous for a desktop user.
-    processes = limits.max_processes if os.geteuid() == 0 else max(limits.max_processes, 4096)
-    resource.setrlimit(resource.RLIMIT_NPROC, (processes, processes))
+    if own_user_namespace:
+        # The limit is set inside the worker's own user namespace (``_mount_script``). Here it must stay as
+        # high as possible: a user namespace's creator's limit also bounds every namespace it creates.
+        soft, hard = resource.getrlimit(resource.RLIMIT_NPROC)
+        resource.setrlimit(resource.RLIMIT_NPROC, (hard, hard))
+    else:
+        # RLIMIT_NPROC counts every process of the real user: tight for `nobody`, generous for a desktop user.
+        processes = limits.max_processes if os.geteuid() == 0 else max(limits.max_processes, 4096)
+        resource.setrlimit(resource.RLIMIT_NPROC, (processes, processes))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    _die_with(grader)
+
+
+def _die_with(grader: int) -> None:
+    """Have the kernel SIGKILL this process when the grader (``grader``, its parent) dies; if the grader is
+    already gone, stop at once."""
+    import ctypes
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != grader:
+        os._exit(1)
 
 
 def _read_capped(path: Path, cap: int) -> str:
@@ -247,7 +279,7 @@ def _read_capped(path: Path, cap: int) -> str:
 
 
 def run_worker(workdir: Path, script: str, args: list[str], limits: WorkerLimits,
-               isolation: str = "auto") -> WorkerRun:
+               isolation: str = "auto", with_record: bool = False) -> WorkerRun:
     """Run ``python -I <workdir>/<script> <args>`` as an untrusted worker and wait for it.
 
     Parameters
@@ -263,6 +295,9 @@ def run_worker(workdir: Path, script: str, args: list[str], limits: WorkerLimits
         Time, memory, file-size and process limits.
     isolation : {"auto", "namespaces", "reduced"}
         Requested isolation (see ``choose_isolation``).
+    with_record : bool
+        Give the worker a file descriptor of its own to report on (its number is appended to ``args``): a file
+        outside the worker's file system, which the worker can keep from the code it runs.
 
     Returns
     -------
@@ -277,20 +312,25 @@ def run_worker(workdir: Path, script: str, args: list[str], limits: WorkerLimits
             for name in [root, *(os.path.join(root, d) for d in dirs), *(os.path.join(root, f) for f in files)]:
                 os.chown(name, NOBODY, NOBODY)
     with tempfile.TemporaryDirectory(prefix="grader-capture-") as capture:
-        if level.startswith("namespaces"):
-            new_root = Path(capture) / "root"
-            new_root.mkdir()
-            command = _namespace_command(level, new_root, workdir, command)
         out_path, err_path = Path(capture) / "stdout", Path(capture) / "stderr"
-        started = time.monotonic()
-        timed_out = False
-        with open(out_path, "wb") as out_file, open(err_path, "wb") as err_file:
+        with open(out_path, "wb") as out_file, open(err_path, "wb") as err_file, \
+                open(Path(capture) / "record", "w+b") as record_file:
+            if with_record:  # the descriptor is what the worker writes through, whoever owns the file
+                command.append(str(record_file.fileno()))
+            if level.startswith("namespaces"):
+                new_root = Path(capture) / "root"
+                new_root.mkdir()
+                command = _namespace_command(level, new_root, workdir, command, limits.max_processes)
+            started = time.monotonic()
+            timed_out = False
             identity = ({"user": NOBODY, "group": NOBODY, "extra_groups": []} if level == "reduced+nobody" else {})
             try:
                 process = subprocess.Popen(
                     command, cwd=workdir, env=scrubbed_environment(workdir), stdin=subprocess.DEVNULL,
                     stdout=out_file, stderr=err_file, start_new_session=True,
-                    preexec_fn=functools.partial(_limit_resources, limits), close_fds=True, **identity)
+                    preexec_fn=functools.partial(_limit_resources, limits, level.startswith("namespaces"),
+                                                 os.getpid()),
+                    close_fds=True, pass_fds=(record_file.fileno(),) if with_record else (), **identity)
             except OSError as error:
                 return WorkerRun(None, False, "", f"could not start the worker: {error}", level, 0.0)
             try:
@@ -304,6 +344,9 @@ def run_worker(workdir: Path, script: str, args: list[str], limits: WorkerLimits
                 except (ProcessLookupError, PermissionError):
                     pass
                 returncode = process.wait()
+            record_file.seek(0)
+            record = record_file.read(RECORD_BYTES + 1)
         seconds = time.monotonic() - started
         return WorkerRun(returncode, timed_out, _read_capped(out_path, limits.output_bytes),
-                         _read_capped(err_path, limits.output_bytes), level, seconds)
+                         _read_capped(err_path, limits.output_bytes), level, seconds,
+                         record if len(record) <= RECORD_BYTES else b"")
