@@ -19,6 +19,7 @@ import assignments
 
 from .intake.course_layout import check_student_id, find_submissions
 from .pipeline import grade_course
+from .sandbox import IsolationUnavailable
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -95,8 +96,12 @@ def run_demo(dest: Path | None, jobs: int, progress: bool) -> int:
     errors = 0
     for record in chosen:
         print(f"\n== {record.name} ==")
-        run = grade_course(course, demo_settings(load_settings(course, record.name), course), jobs=jobs,
-                           progress=progress)
+        try:
+            run = grade_course(course, demo_settings(load_settings(course, record.name), course), jobs=jobs,
+                               progress=progress)
+        except IsolationUnavailable as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
         errors += len(run.errors) + len(run.regrade)
     print(f"\nClass table: {course / 'grades' / 'grades.csv'}; open "
           f"{course / 'grades' / chosen[0].name / 'demo_half_done' / 'feedback.html'} to see a student's feedback.")
@@ -127,9 +132,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if len(chosen) > 1:
             print(f"\n== {record.name} ==")
         try:
-            run = grade_course(course, load_settings(course, record.name), jobs=args.jobs, student=args.student,
-                               force=args.force, progress=progress)
-        except ValueError as error:
+            run = grade_course(course, load_settings(course, record.name), jobs=args.jobs,
+                               student=args.student, force=args.force, progress=progress)
+        except (ValueError, IsolationUnavailable) as error:
             print(f"error: {error}", file=sys.stderr)
             return 2
         errors += len(run.errors) + len(run.regrade)

@@ -31,10 +31,10 @@ from .checks import FunctionCheck, Output, Verdict
 from .intake.notebook_reader import (InstructorNotebook, NotebookError, Submission, neutralise_magics,
                                      read_instructor_notebook, read_submission)
 from .results import GRADING_ERROR, SubmissionResult, TestResult
-from .sandbox import WorkerLimits, WorkerRun, run_worker
+from .sandbox import WorkerLimits, WorkerRun, choose_isolation, run_worker
 from .sandbox.files import install_worker, load_outputs, read_status, write_lib
 from .sandbox.untrusted import protocol
-from .settings import GradingSettings
+from .settings import COURSE_ROOT, GradingSettings
 
 MAX_ATTEMPTS = 4
 GRADER_ERROR_PAUSE_SECONDS = 1.0
@@ -67,6 +67,9 @@ def grade_submission(notebook_path: Path, student: str, settings: GradingSetting
     ------
     FileNotFoundError
         Only for the grader's own configuration: the instructor's source notebook is missing.
+    IsolationUnavailable
+        The machine cannot isolate student code as ``settings.isolation`` requires (the message says what to
+        enable); no student code was run.
     """
     started = time.monotonic()
     assignment = assignments.get(settings.assignment)
@@ -92,6 +95,8 @@ def grade_submission(notebook_path: Path, student: str, settings: GradingSetting
         submission = None
     result.problems.extend(submission.problems if submission else [])
     in_worker = [g.name for g in assignment.graded_items if cases.runs_in_worker(assignment, g.name)]
+    if in_worker:
+        check_isolation(settings)  # before any student code: refuse rather than run it less isolated
     unreadable = "the notebook could not be read (see the problems above)"
     graded_tests: dict[str, list[TestResult]] = {}
     if submission is None:
@@ -109,8 +114,8 @@ def grade_submission(notebook_path: Path, student: str, settings: GradingSetting
                                    f"({'; '.join(reasons)}); this is not a score of your work, and those "
                                    "tests will be graded again")
         if isolation.startswith("reduced"):
-            result.log.append("WARNING: Linux namespaces were unavailable; student code could read world-readable "
-                              "files (and, without the drop to nobody, everything the grader's user can read)")
+            result.log.append("note: no Linux namespaces (isolation='reduced'): student code ran as nobody, who "
+                              "was checked unable to read the course")
     for graded in assignment.graded_items:
         if graded.name in in_worker:
             continue
@@ -125,6 +130,17 @@ def grade_submission(notebook_path: Path, student: str, settings: GradingSetting
         result.tests.extend(graded_tests.get(graded.name, []))
     result.seconds = time.monotonic() - started
     return result
+
+
+def protected_paths(settings: GradingSettings) -> tuple[Path, ...]:
+    """What student code must never reach: the course's source folder and this grader's own repository."""
+    return (settings.source_notebook.parent.resolve(), COURSE_ROOT)
+
+
+def check_isolation(settings: GradingSettings) -> str:
+    """The isolation level student code will get; raises ``IsolationUnavailable`` (saying what to enable)
+    rather than grade with less. Call before a class is graded, to stop at once with that message."""
+    return choose_isolation(settings.isolation, protected_paths(settings))
 
 
 @functools.lru_cache(maxsize=4)
@@ -336,7 +352,7 @@ def _run_batch(assignment: Assignment, states: list[_ItemState], cells, instruct
         limits = WorkerLimits(total_seconds, settings.cpu_seconds * len(states), settings.memory_mb,
                               settings.output_bytes, settings.file_mb)
         run = run_worker(workdir, script.relative_to(workdir).as_posix(), [protocol.JOB_FILE], limits,
-                         settings.isolation, with_record=True)
+                         settings.isolation, with_record=True, protected=protected_paths(settings))
         try:
             record = json.loads(run.record) if run.record else {}
         except (json.JSONDecodeError, UnicodeDecodeError):

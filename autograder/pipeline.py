@@ -27,6 +27,7 @@ from assignments import Assignment
 from .atomicio import atomic_write_json
 from .intake.course_layout import Submission, find_submissions, inspect_submission, ungraded_result
 from .results import SubmissionResult
+from .sandbox import IsolationUnavailable
 
 # The engine's entry point: (notebook_path, student, settings, files) -> SubmissionResult.
 Grader = Callable[..., SubmissionResult]
@@ -135,6 +136,8 @@ def _run_pool(tasks: list[tuple[Submission, str]], grader: Grader, settings: Any
                 bar.update(1)
             except BrokenProcessPool:
                 lost.append((sub, key))
+            except IsolationUnavailable:  # the machine, not this student: stop the whole run, saying why
+                raise
             except Exception as error:  # a grader bug: report it, never cache it
                 errors[sub.student] = f"{type(error).__name__}: {error}"
                 bar.update(1)
@@ -197,6 +200,8 @@ def grade_submissions(submissions: list[Submission], settings: Any, cache_dir: P
             for sub, key in todo:
                 try:
                     done[sub.student] = result_from_dict(_grade_and_cache(grader, sub, settings, key, cache_dir))
+                except IsolationUnavailable:
+                    raise
                 except Exception as error:
                     run.errors[sub.student] = f"{type(error).__name__}: {error}"
                 bar.update(1)
@@ -254,6 +259,12 @@ def grade_course(course_dir: Path, settings: Any, assignment: str | None = None,
     Returns
     -------
     GradingRun
+
+    Raises
+    ------
+    IsolationUnavailable
+        This machine cannot isolate student code as the settings require; nothing was recorded for the
+        students not yet graded, and the message says what to enable.
 
     Writes, under ``<course_dir>/grades/<assignment>/``: ``<student>/results.json`` (Gradescope),
     ``<student>/feedback.html``, ``summary.txt``, ``score_histogram.png`` and ``class_results.json``; then the

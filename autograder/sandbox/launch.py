@@ -6,15 +6,18 @@ timeout; afterwards the whole process group is killed whatever happened.
 
 Isolation levels, best first (the one used is recorded in ``WorkerRun.isolation``):
 
-- ``namespaces+nobody`` (grader runs as root): new mount, network and PID namespaces and a new, minimal root
-  file system (``_mount_script``): only the system directories and the Python installations (read-only) and
-  the worker's own directory exist in it, so the course, home directories, /tmp and any other copy of the kit
-  are simply absent; then privileges drop to ``nobody``.
+- ``namespaces+nobody`` (grader runs as root): new mount, network, PID and IPC namespaces and a new, minimal
+  root file system (``_mount_script``): only the system directories and the Python installations (read-only),
+  the worker's own directory and a private size-limited /tmp exist in it, so the course, home directories, the
+  host's /tmp and any other copy of the kit are simply absent; then privileges drop to ``nobody`` in a user
+  namespace of the worker's own (its process count starts at zero), and the worker dies with the grader.
 - ``namespaces+userns`` (unprivileged grader): the same inside a user namespace, then every capability is
   dropped, so the mounts can be neither undone nor changed.
-- ``reduced+nobody`` (root, no namespaces): limits, and the worker runs as ``nobody``: it cannot write the
-  grader's files or read private ones, but can read world-readable files (the course, if it is readable).
-- ``reduced``: limits only; student code can read whatever the grader's user can read.
+- ``reduced+nobody`` (root, no namespaces, only when asked for with ``isolation="reduced"``): limits, and the
+  worker runs as ``nobody``; refused unless ``nobody`` can read none of the protected paths (the course).
+
+There is no silent fallback: without namespaces, "auto" refuses to run student code (``IsolationUnavailable``,
+whose message says what to enable), and nothing ever runs student code as root or as the grader's own user.
 """
 from __future__ import annotations
 
@@ -47,6 +50,7 @@ class WorkerLimits:
     output_bytes: int = 20_000
     file_mb: int = 64
     max_processes: int = 512
+    tmp_mb: int = 64            # the worker's private /tmp (a tmpfs in its mount namespace)
 
 
 @dataclass(frozen=True)
@@ -74,13 +78,21 @@ def _is_root() -> bool:
     return os.geteuid() == 0
 
 
+class IsolationUnavailable(RuntimeError):
+    """Student code would run with less isolation than grading requires; the message says what to enable."""
+
+
+TOOLS = ("unshare", "mount", "pivot_root", "setpriv", "prlimit")
+
+
 @functools.lru_cache(maxsize=None)
-def namespaces_available() -> bool:
-    """Whether the strong isolation works on this machine: probed once by starting this interpreter in exactly
-    the namespaces and minimal root a worker gets."""
-    if any(shutil.which(tool, path=os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/sbin"])) is None
-           for tool in ("unshare", "mount", "pivot_root", "setpriv")):
-        return False
+def namespace_probe() -> str:
+    """Why the strong isolation does not work on this machine ("" when it does): probed once by starting this
+    interpreter in exactly the namespaces and minimal root a worker gets."""
+    missing = [tool for tool in TOOLS
+               if shutil.which(tool, path=os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/sbin"])) is None]
+    if missing:
+        return f"missing util-linux tools: {', '.join(missing)}"
     level = "namespaces+nobody" if _is_root() else "namespaces+userns"
     with tempfile.TemporaryDirectory(prefix="grader-probe-") as scratch:
         new_root, workdir = Path(scratch) / "root", Path(scratch) / "work"
@@ -89,39 +101,98 @@ def namespaces_available() -> bool:
         workdir.chmod(0o777)  # `nobody` needs to enter it
         command = _namespace_command(level, new_root, workdir, [sys.executable, "-I", "-c", "import numpy"])
         try:
-            return subprocess.run(command, capture_output=True, timeout=60, cwd=workdir).returncode == 0
-        except (OSError, subprocess.SubprocessError):
-            return False
+            probe = subprocess.run(command, capture_output=True, timeout=60, cwd=workdir)
+        except (OSError, subprocess.SubprocessError) as error:
+            return f"{type(error).__name__}: {error}"
+        if probe.returncode != 0:
+            lines = probe.stderr.decode(errors="replace").strip().splitlines() or [f"exit status {probe.returncode}"]
+            return lines[-1][:300]
+        return ""
+
+
+@functools.lru_cache(maxsize=None)
+def namespaces_available() -> bool:
+    """Whether the strong isolation works on this machine (see ``namespace_probe``)."""
+    return namespace_probe() == ""
+
+
+def enable_namespaces_message() -> str:
+    """What failed, and exactly what to enable, for a grader whose namespaces are unavailable."""
+    who = "root" if _is_root() else "this user"
+    return (f"the grader cannot create the Linux namespaces that keep student code away from the course "
+            f"(as {who}: {namespace_probe() or 'probe failed'}), so it will not run student code. Enable them: "
+            "install util-linux (unshare, setpriv, prlimit, pivot_root, mount); as root in a container, give it "
+            "CAP_SYS_ADMIN and no seccomp/AppArmor block on unshare/mount (docker run --cap-add SYS_ADMIN "
+            "--security-opt seccomp=unconfined --security-opt apparmor=unconfined); as an ordinary user, allow "
+            "unprivileged user namespaces (sysctl -w user.max_user_namespaces=15000; on Debian-patched kernels "
+            "sysctl -w kernel.unprivileged_userns_clone=1; on Ubuntu 23.10+ sysctl -w "
+            "kernel.apparmor_restrict_unprivileged_userns=0). Check with `unshare -r -mnpi --fork true`. "
+            "Alternatively set c.GradingSettings.isolation = 'reduced' and grade as root with the course "
+            "unreadable to other users (chmod -R o-rwx <course>): student code then runs as `nobody`.")
+
+
+@functools.lru_cache(maxsize=16)
+def _readable_by_nobody(paths: tuple[Path, ...]) -> list[str]:
+    """Those of ``paths`` that the user ``nobody`` can read or list."""
+    probe = ("import os, sys\nfor p in sys.argv[1:]:\n    try:\n"
+             "        os.listdir(p) if os.path.isdir(p) else open(p, 'rb').close()\n        print(p)\n"
+             "    except OSError:\n        pass\n")
+    try:
+        done = subprocess.run([sys.executable, "-I", "-c", probe, *map(str, paths)], capture_output=True, text=True,
+                              timeout=30, cwd="/", user=NOBODY, group=NOBODY, extra_groups=[])
+    except (OSError, subprocess.SubprocessError):
+        return [str(p) for p in paths]
+    return done.stdout.split("\n")[:-1] if done.returncode == 0 else [str(p) for p in paths]
 
 
 def _namespace_command(level: str, new_root: Path, workdir: Path, command: list[str],
-                       max_processes: int = 512) -> list[str]:
+                       max_processes: int = 512, tmp_mb: int = 64) -> list[str]:
     """`command` wrapped to run in new mount/net/pid/IPC (and, unprivileged, user) namespaces and a minimal
     root, then in a user namespace of its own with ``max_processes`` processes (``_mount_script``)."""
     unshare = ["unshare", "-mnpi", "--fork", "--kill-child", "--mount-proc"]
     if level == "namespaces+userns":
         unshare.insert(1, "-r")
-    return [*unshare, "sh", "-c", _mount_script(new_root, workdir, command, level, max_processes)]
+    return [*unshare, "sh", "-c", _mount_script(new_root, workdir, command, level, max_processes, tmp_mb)]
 
 
-def choose_isolation(requested: str) -> str:
-    """Map the settings' isolation request to the level that will be used on this machine.
+def choose_isolation(requested: str, protected: tuple[Path, ...] = ()) -> str:
+    """Map the settings' isolation request to the level that will be used on this machine; never a level
+    weaker than grading requires.
+
+    Parameters
+    ----------
+    requested : {"auto", "namespaces", "reduced"}
+        "auto" and "namespaces": namespaces, or refuse. "reduced": no namespaces, only as root, student code
+        as ``nobody``, and only when ``nobody`` can read none of ``protected``.
+    protected : tuple of Path
+        What student code must not reach without namespaces (the course, the grader's own code).
 
     Raises
     ------
     ValueError
-        If namespaces are required but unavailable, or the request is unknown.
+        The request is unknown.
+    IsolationUnavailable
+        The requested isolation cannot be had here; the message says what to enable.
     """
     if requested not in ("auto", "namespaces", "reduced"):
         raise ValueError(f"unknown isolation {requested!r}; expected 'auto', 'namespaces' or 'reduced'")
-    if requested == "auto" and namespaces_available():
-        return "namespaces+nobody" if _is_root() else "namespaces+userns"
-    if requested == "namespaces":
+    if requested in ("auto", "namespaces"):
         if namespaces_available():
             return "namespaces+nobody" if _is_root() else "namespaces+userns"
-        raise ValueError("isolation='namespaces' was requested but `unshare` cannot create mount/net/pid "
-                         "namespaces on this machine")
-    return "reduced+nobody" if _is_root() and nobody_can_run_python() else "reduced"
+        raise IsolationUnavailable(enable_namespaces_message())
+    if not _is_root():
+        raise IsolationUnavailable("isolation='reduced' would run student code as the grader's own user, who can "
+                                   "read and write the course; " + enable_namespaces_message())
+    if not nobody_can_run_python():
+        raise IsolationUnavailable(f"isolation='reduced' needs `nobody` to run {sys.executable} (it would "
+                                   "otherwise run student code as root): install the grader's Python where "
+                                   "other users can read it, or enable namespaces")
+    reachable = _readable_by_nobody(tuple(protected))
+    if reachable:
+        raise IsolationUnavailable(f"isolation='reduced' runs student code as `nobody`, who can read "
+                                   f"{', '.join(reachable)}: make it unreadable to other users "
+                                   f"(chmod -R o-rwx {reachable[0]}) or enable namespaces")
+    return "reduced+nobody"
 
 
 @functools.lru_cache(maxsize=None)
@@ -167,7 +238,7 @@ def _grader_package_dirs() -> list[Path]:
 
 
 def _mount_script(new_root: Path, workdir: Path, command: list[str], isolation: str,
-                  max_processes: int = 512) -> str:
+                  max_processes: int = 512, tmp_mb: int = 64) -> str:
     """Shell script run as root of the new namespaces: build a minimal root, pivot into it, drop privileges.
 
     The new root is an empty tmpfs holding only: the system directories and the Python installations
@@ -200,7 +271,7 @@ def _mount_script(new_root: Path, workdir: Path, command: list[str], isolation: 
     for device in DEVICES:
         lines.append(f"touch {root}/dev/{device}")
         lines.append(f"mount --bind /dev/{device} {root}/dev/{device}")
-    lines.append(f"mount -t tmpfs -o size=16m,mode=1777 grader-shm {root}/tmp")
+    lines.append(f"mount -t tmpfs -o size={tmp_mb}m,mode=1777 grader-tmp {root}/tmp")
     lines.append(f"mount -t proc proc {root}/proc")
     for installation in _python_installations():
         if not any(Path(d) in (installation, *installation.parents) for d in SYSTEM_DIRS):
@@ -222,12 +293,12 @@ def _mount_script(new_root: Path, workdir: Path, command: list[str], isolation: 
     return "\n".join(lines) + "\n"
 
 
-def scrubbed_environment(workdir: Path) -> dict[str, str]:
-    """The only environment variables a worker sees."""
+def scrubbed_environment(workdir: Path, private_tmp: bool = False) -> dict[str, str]:
+    """The only environment variables a worker sees; temporary files go to its private /tmp when it has one."""
     return {
         "PATH": "/usr/bin:/bin",
         "HOME": str(workdir),
-        "TMPDIR": str(workdir),
+        "TMPDIR": "/tmp" if private_tmp else str(workdir),
         "LANG": "C.UTF-8",
         "OMP_NUM_THREADS": "1",
         "OPENBLAS_NUM_THREADS": "1",
@@ -279,7 +350,7 @@ def _read_capped(path: Path, cap: int) -> str:
 
 
 def run_worker(workdir: Path, script: str, args: list[str], limits: WorkerLimits,
-               isolation: str = "auto", with_record: bool = False) -> WorkerRun:
+               isolation: str = "auto", with_record: bool = False, protected: tuple[Path, ...] = ()) -> WorkerRun:
     """Run ``python -I <workdir>/<script> <args>`` as an untrusted worker and wait for it.
 
     Parameters
@@ -294,7 +365,9 @@ def run_worker(workdir: Path, script: str, args: list[str], limits: WorkerLimits
     limits : WorkerLimits
         Time, memory, file-size and process limits.
     isolation : {"auto", "namespaces", "reduced"}
-        Requested isolation (see ``choose_isolation``).
+        Requested isolation (see ``choose_isolation``; raises IsolationUnavailable rather than run weaker).
+    protected : tuple of Path
+        Paths student code must not reach (checked for "reduced").
     with_record : bool
         Give the worker a file descriptor of its own to report on (its number is appended to ``args``): a file
         outside the worker's file system, which the worker can keep from the code it runs.
@@ -304,7 +377,7 @@ def run_worker(workdir: Path, script: str, args: list[str], limits: WorkerLimits
     WorkerRun
         Exit status, timeout flag, capped stdout/stderr, isolation level used, seconds.
     """
-    level = choose_isolation(isolation)
+    level = choose_isolation(isolation, protected)
     workdir = workdir.resolve()
     command = [sys.executable, "-I", str(workdir / script), *args]
     if level.endswith("+nobody"):
@@ -320,13 +393,14 @@ def run_worker(workdir: Path, script: str, args: list[str], limits: WorkerLimits
             if level.startswith("namespaces"):
                 new_root = Path(capture) / "root"
                 new_root.mkdir()
-                command = _namespace_command(level, new_root, workdir, command, limits.max_processes)
+                command = _namespace_command(level, new_root, workdir, command, limits.max_processes,
+                                             limits.tmp_mb)
             started = time.monotonic()
             timed_out = False
             identity = ({"user": NOBODY, "group": NOBODY, "extra_groups": []} if level == "reduced+nobody" else {})
             try:
                 process = subprocess.Popen(
-                    command, cwd=workdir, env=scrubbed_environment(workdir), stdin=subprocess.DEVNULL,
+                    command, cwd=workdir, env=scrubbed_environment(workdir, level.startswith("namespaces")), stdin=subprocess.DEVNULL,
                     stdout=out_file, stderr=err_file, start_new_session=True,
                     preexec_fn=functools.partial(_limit_resources, limits, level.startswith("namespaces"),
                                                  os.getpid()),
