@@ -38,6 +38,7 @@ from .settings import COURSE_ROOT, GradingSettings
 
 MAX_ATTEMPTS = 4
 GRADER_ERROR_PAUSE_SECONDS = 1.0
+UNREADABLE = "\0unreadable"  # marks a status the parent failed to read (a worker forging it fails only itself)
 AUX = protocol.AUX_SUFFIX
 
 
@@ -95,14 +96,13 @@ def grade_submission(notebook_path: Path, student: str, settings: GradingSetting
         submission = None
     result.problems.extend(submission.problems if submission else [])
     in_worker = [g.name for g in assignment.graded_items if cases.runs_in_worker(assignment, g.name)]
-    if in_worker:
-        check_isolation(settings)  # before any student code: refuse rather than run it less isolated
     unreadable = "the notebook could not be read (see the problems above)"
     graded_tests: dict[str, list[TestResult]] = {}
     if submission is None:
         for name in in_worker:
             graded_tests[name] = [_zero(c, unreadable) for c in cases.cases_for(assignment, name)]
     elif in_worker:
+        check_isolation(settings)  # before any student code: refuse rather than run it less isolated
         tests, isolation = _grade_items(assignment, in_worker, submission, instructor, settings, seed)
         for test in tests:
             graded_tests.setdefault(test.item, []).append(test)
@@ -218,10 +218,14 @@ def _grade_items(assignment: Assignment, items: list[str], submission: Submissio
             if state.grader_error:
                 continue
             try:
-                killer = _absorb(state, statuses.get(state.name, {}), outputs.get(state.name, {}),
+                status = statuses.get(state.name, {})
+                if UNREADABLE in status:
+                    raise ValueError(status[UNREADABLE])
+                killer = _absorb(state, status, outputs.get(state.name, {}),
                                  _describe_death(ending, run, settings), last=attempt + 1 == MAX_ATTEMPTS)
             except Exception as error:  # what the worker left made the grader fail: that item only
-                message = f"the grader could not read this item's results ({type(error).__name__}: {error})"
+                message = (f"the grader could not read what this item's process left ({error}): only this "
+                           "item scores zero; check that your code does not write into the grader's files")
                 for case in state.cases:
                     state.outcomes.setdefault(case.case_id, _CaseOutcome(False, message, {}))
                 state.done, killer = True, None
@@ -363,11 +367,14 @@ def _run_batch(assignment: Assignment, states: list[_ItemState], cells, instruct
         statuses, outputs = {}, {}
         for state in states:
             item_dir = workdir / "items" / state.name
-            status = statuses[state.name] = read_status(item_dir / protocol.STATUS_FILE)
-            outputs[state.name] = {job_id: load_outputs(item_dir / protocol.OUT_DIR / job_id,
-                                                         (status["cases"].get(job_id) or {}).get("outputs"),
-                                                         settings.file_mb)
-                                   for job_id, _ in state.jobs()}
+            try:
+                status = statuses[state.name] = read_status(item_dir / protocol.STATUS_FILE)
+                outputs[state.name] = {job_id: load_outputs(item_dir / protocol.OUT_DIR / job_id,
+                                                             (status["cases"].get(job_id) or {}).get("outputs"),
+                                                             settings.file_mb)
+                                       for job_id, _ in state.jobs()}
+            except Exception as error:  # what this item's process left made the reader fail: that item only
+                statuses[state.name], outputs[state.name] = {UNREADABLE: f"{type(error).__name__}: {error}"}, {}
         return run, started, statuses, endings, outputs
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
