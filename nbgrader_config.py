@@ -15,11 +15,14 @@ c.CourseDirectory.autograded_directory = "autograded"
 c.CourseDirectory.feedback_directory = "feedback"
 c.CourseDirectory.db_url = "sqlite:///" + str(Path(__file__).resolve().parent / "gradebook.db")
 # Local build and run products never reach students: compiled extensions and their C files, build folders,
-# byte code, checkpoints and whatever the experiment section saved while the instructor tried it.
+# byte code, checkpoints, and what each assignment's record lists as release-only exclusions (for convnets:
+# the model its experiment section saved while the instructor tried it, and the data set).
+import assignments  # noqa: E402 -- the course's assignment records (installed with the kit)
+
 c.CourseDirectory.ignore = [
     ".ipynb_checkpoints", "__pycache__", "*.pyc", "feedback",
-    "*.so", "*.pyd", "*.c", "build", "*.egg-info",
-    "experiment_model.npz", "*.checkpoint*", "datasets",
+    "*.so", "*.pyd", "*.c", "build", "*.egg-info", "*.checkpoint*",
+    *sorted({pattern for record in assignments.ASSIGNMENTS.values() for pattern in record.release_exclusions}),
 ]
 c.GenerateAssignment.create_assignment = True
 

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 from .convnets import CONVNETS
-from .record import Assignment, GradedItem, GradingLimits, ManualItem, SupportPackage
+from .record import Assignment, GradedItem, GradingLimits, Linspace, ManualItem, SupportPackage
 
 ASSIGNMENTS: Mapping[str, Assignment] = MappingProxyType({a.name: a for a in (CONVNETS,)})
 
@@ -33,5 +33,5 @@ def select(name: str | None) -> list[Assignment]:
     return list(ASSIGNMENTS.values()) if not name else [get(name)]
 
 
-__all__ = ["ASSIGNMENTS", "Assignment", "GradedItem", "GradingLimits", "ManualItem", "SupportPackage", "get",
-           "select"]
+__all__ = ["ASSIGNMENTS", "Assignment", "GradedItem", "GradingLimits", "Linspace", "ManualItem", "SupportPackage",
+           "get", "select"]

@@ -7,8 +7,10 @@ import this package and neither imports the other.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from types import MappingProxyType
+from typing import Any, Literal
 
 # "function" and "class": code the student writes, run by the grader's workers;
 # "file": graded from a file the submission carries (its solution cell is never run when grading).
@@ -96,6 +98,15 @@ class SupportPackage:
 
 
 @dataclass(frozen=True)
+class Linspace:
+    """A published input array: ``np.linspace(start, stop, num=prod(shape)).reshape(shape)``."""
+
+    start: float
+    stop: float
+    shape: tuple[int, ...]
+
+
+@dataclass(frozen=True)
 class Assignment:
     """One assignment of the course.
 
@@ -108,6 +119,9 @@ class Assignment:
     naive_items: items that must be written with loops: graded with ``support.tripwired`` modules disabled.
     release_exclusions: file patterns kept out of the release only (never out of a submission).
     limits: the grading limits this assignment's code needs.
+    published: fixed values the notebook's visible tests and the grader's visible cases share, by item:
+        {item: {name: value}} with values plain numbers, nested tuples, dicts or ``Linspace``. The builder
+        renders them into the test cells (``{{ item.name }}``); the case modules read them from here.
     """
 
     name: str
@@ -119,8 +133,11 @@ class Assignment:
     naive_items: tuple[str, ...] = ()
     release_exclusions: tuple[str, ...] = ()
     limits: GradingLimits = field(default_factory=GradingLimits)
+    published: Mapping[str, Mapping[str, Any]] = field(default_factory=dict, hash=False)
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "published", MappingProxyType({k: MappingProxyType(dict(v))
+                                                                for k, v in dict(self.published).items()}))
         names = [g.name for g in self.graded_items] + [m.name for m in self.manual_items]
         repeated = sorted({n for n in names if names.count(n) > 1})
         if repeated:

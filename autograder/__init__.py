@@ -1,1 +1,2 @@
-"""Grades student submissions of the convolutional-networks assignment, outside the students' processes."""
+"""Grades the submissions of every assignment of the course (``assignments``), outside the students' own
+processes; how it works and why it can be trusted: docs/GRADING.md."""

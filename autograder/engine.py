@@ -123,8 +123,7 @@ def grade_submission(notebook_path: Path, student: str, settings: GradingSetting
             graded_tests[graded.name] = [_zero(c, unreadable) for c in cases.cases_for(assignment, graded.name)]
         else:
             path = files.get(graded.file) if graded.file else None
-            graded_tests[graded.name] = cases.score_file(assignment, graded.name,
-                                                         Path(path) if path else notebook_path.parent / "\0missing" / str(graded.file),
+            graded_tests[graded.name] = cases.score_file(assignment, graded.name, Path(path) if path else None,
                                                          settings)
     for graded in assignment.graded_items:  # results in the record's item order
         result.tests.extend(graded_tests.get(graded.name, []))

@@ -15,6 +15,7 @@ from . import nbgrader_cells
 from .errors import BuildError
 from .extract import extract_definition
 from .markers import HIDDEN_TESTS, SOLUTION, check_absent, find_regions
+from .published import render
 from .template import TemplateCell
 
 KERNELSPEC = MappingProxyType({"display_name": "Python 3", "language": "python", "name": "python3"})
@@ -28,7 +29,8 @@ def notice_text(template_name: str, command: str) -> str:
 
 
 def assemble(cells: Sequence[TemplateCell], template: str | Path, repo_root: str | Path, graded_items: Sequence,
-             manual_items: Mapping[str, float], command: str = "make source") -> nbformat.NotebookNode:
+             manual_items: Mapping[str, float], command: str = "make source",
+             published: Mapping[str, Mapping] | None = None, assignment: str = "") -> nbformat.NotebookNode:
     """Build the source notebook.
 
     Parameters
@@ -45,6 +47,10 @@ def assemble(cells: Sequence[TemplateCell], template: str | Path, repo_root: str
         Grade id -> points of the hand-graded answers.
     command : str
         The command named in the notice cell.
+    published : mapping, optional
+        The record's published fixed values, rendered into test cells where they say ``{{ item.name }}``.
+    assignment : str
+        The assignment's name, for the ``{{ grader.cases }}`` line of hidden-test regions.
 
     Returns
     -------
@@ -69,7 +75,8 @@ def assemble(cells: Sequence[TemplateCell], template: str | Path, repo_root: str
     seen: dict[str, int] = {}  # grade id -> template line
     solved: set[str] = set()
     for position, cell in enumerate(cells, start=1):
-        built = _build_cell(cell, position, template, repo_root, items, manual_items, solved)
+        built = _build_cell(cell, position, template, repo_root, items, manual_items, solved, published or {},
+                            assignment)
         grade_id = built.metadata.get("nbgrader", {}).get("grade_id")
         if grade_id is not None:
             if grade_id in seen:
@@ -82,7 +89,8 @@ def assemble(cells: Sequence[TemplateCell], template: str | Path, repo_root: str
     return notebook
 
 
-def _build_cell(cell, position, template, repo_root, items, manual_items, solved) -> nbformat.NotebookNode:
+def _build_cell(cell, position, template, repo_root, items, manual_items, solved, published,
+                assignment) -> nbformat.NotebookNode:
     kind, value = cell.directive, cell.value
     lines = cell.source.splitlines()
     if kind == "solution":
@@ -113,7 +121,8 @@ def _build_cell(cell, position, template, repo_root, items, manual_items, solved
         _check_markers(cell, HIDDEN_TESTS, required=item.kind != "file", template=template)
         # An item graded from a file is scored from it by `make grade`, which writes the points into this cell's
         # gradebook entry; the cell itself only checks that the file loads.
-        return nbgrader_cells.test_cell(f"test_{value}", cell.source, item.points)
+        source = render(cell.source, published, template, cell.line + 1, assignment, value)
+        return nbgrader_cells.test_cell(f"test_{value}", source, item.points)
     for line in lines:
         check_absent([line], template, cell.locate(line))
     if kind == "answer":

@@ -60,7 +60,8 @@ def render_source(repo_root: str | Path, assignment: Assignment | None = None, g
         graded_items = assignment.graded_items
         manual_items = {m.name: m.points for m in assignment.manual_items}
     template = repo_root / assignment.template
-    notebook = assemble(read_template(template), template, repo_root, graded_items, manual_items)
+    notebook = assemble(read_template(template), template, repo_root, graded_items, manual_items,
+                        published=assignment.published, assignment=assignment.name)
     files = {assignment.notebook: notebook_bytes(notebook)}
     if assignment.support is not None:
         files.update(shipped_files(repo_root, assignment.support))

@@ -93,18 +93,12 @@ for name, array in data.items():
 
 # %% test="conv_forward_naive"
 # A fixed input and fixed filters whose output was computed once and rounded to 8 decimals.
-x_shape, w_shape = (2, 3, 4, 4), (3, 3, 4, 4)
-x = np.linspace(-0.1, 0.5, num=np.prod(x_shape)).reshape(x_shape)
-w = np.linspace(-0.2, 0.3, num=np.prod(w_shape)).reshape(w_shape)
-b = np.linspace(-0.1, 0.2, num=3)
+x = {{ conv_forward_naive.x }}
+w = {{ conv_forward_naive.w }}
+b = {{ conv_forward_naive.b }}
 x_before = x.copy()
-out, _ = conv_forward_naive(x, w, b, {"stride": 2, "pad": 1})
-correct_out = np.array([[[[-0.08759809, -0.10987781], [-0.18387192, -0.2109216]],
-                         [[0.21027089, 0.21661097], [0.22847626, 0.23004637]],
-                         [[0.50813986, 0.54309974], [0.64082444, 0.67101435]]],
-                        [[[-0.98053589, -1.03143541], [-1.19128892, -1.24695841]],
-                         [[0.69108355, 0.66880383], [0.59480972, 0.56776003]],
-                         [[2.36270298, 2.36904306], [2.38090835, 2.38247847]]]])
+out, _ = conv_forward_naive(x, w, b, {{ conv_forward_naive.conv_param }})
+correct_out = {{ conv_forward_naive.out }}
 assert out is not None and np.shape(out) == (2, 3, 2, 2), \
     f"conv_forward_naive: expected an output of shape (2, 3, 2, 2), got {np.shape(out)}"
 error = rel_error(out, correct_out)
@@ -112,22 +106,7 @@ print(f"conv_forward_naive: relative error {error:.2e} (about 2e-8 is the roundi
 assert error < 1e-7, f"conv_forward_naive: relative error {error:.2e} against the fixed values is too large"
 assert np.array_equal(x, x_before), "conv_forward_naive modified its input x; pad a copy instead"
 ### BEGIN HIDDEN TESTS
-# Other geometries, checked against the provided im2col convolution (an independent implementation).
-hidden_rng = np.random.default_rng(2024)
-for x_shape, w_shape, conv_param in [((2, 3, 7, 7), (4, 3, 3, 3), {"stride": 2, "pad": 1}),
-                                     ((1, 2, 6, 9), (3, 2, 2, 5), {"stride": 1, "pad": 0}),
-                                     ((3, 1, 5, 7), (2, 1, 3, 1), {"stride": 2, "pad": 2}),
-                                     ((2, 4, 4, 4), (5, 4, 4, 4), {"stride": 1, "pad": 0})]:
-    x = hidden_rng.standard_normal(x_shape)
-    w = hidden_rng.standard_normal(w_shape)
-    b = hidden_rng.standard_normal(w_shape[0])
-    x_before = x.copy()
-    out, _ = conv_forward_naive(x, w, b, dict(conv_param))
-    expected, _ = conv_forward_fast(x, w, b, dict(conv_param))
-    assert np.shape(out) == expected.shape, \
-        f"x {x_shape}, w {w_shape}, {conv_param}: output shape {np.shape(out)}, expected {expected.shape}"
-    assert rel_error(out, expected) < 1e-8, f"x {x_shape}, w {w_shape}, {conv_param}: wrong values"
-    assert np.array_equal(x, x_before), "conv_forward_naive modified its input x"
+{{ grader.cases }}
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -208,22 +187,7 @@ for name, analytic, numeric in [("dx", dx, dx_num), ("dw", dw, dw_num), ("db", d
     print(f"conv_backward_naive: {name} relative error {error:.2e}")
     assert error < 1e-6, f"conv_backward_naive: {name} does not match the numeric gradient (error {error:.2e})"
 ### BEGIN HIDDEN TESTS
-hidden_rng = np.random.default_rng(7)
-for x_shape, w_shape, conv_param in [((2, 2, 5, 7), (3, 2, 3, 1), {"stride": 2, "pad": 1}),
-                                     ((1, 3, 4, 6), (2, 3, 2, 3), {"stride": 1, "pad": 0}),
-                                     ((2, 1, 6, 6), (2, 1, 4, 4), {"stride": 2, "pad": 1})]:
-    x = hidden_rng.standard_normal(x_shape)
-    w = hidden_rng.standard_normal(w_shape)
-    b = hidden_rng.standard_normal(w_shape[0])
-    out, cache = conv_forward_naive(x, w, b, dict(conv_param))
-    dout = hidden_rng.standard_normal(out.shape)
-    dx, dw, db = conv_backward_naive(dout, cache)
-    numeric = [eval_numerical_gradient_array(lambda x: conv_forward_naive(x, w, b, conv_param)[0], x, dout),
-               eval_numerical_gradient_array(lambda w: conv_forward_naive(x, w, b, conv_param)[0], w, dout),
-               eval_numerical_gradient_array(lambda b: conv_forward_naive(x, w, b, conv_param)[0], b, dout)]
-    for name, analytic, expected in zip(("dx", "dw", "db"), (dx, dw, db), numeric):
-        assert np.shape(analytic) == expected.shape, f"x {x_shape}, w {w_shape}, {conv_param}: {name} shape"
-        assert rel_error(analytic, expected) < 1e-6, f"x {x_shape}, w {w_shape}, {conv_param}: wrong {name}"
+{{ grader.cases }}
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -238,16 +202,10 @@ for x_shape, w_shape, conv_param in [((2, 2, 5, 7), (3, 2, 3, 1), {"stride": 2, 
 # %% solution="reference_impl.pool_naive.max_pool_forward_naive"
 
 # %% test="max_pool_forward_naive"
-x_shape = (2, 3, 4, 4)
-x = np.linspace(-0.3, 0.4, num=np.prod(x_shape)).reshape(x_shape)
+x = {{ max_pool_forward_naive.x }}
 x_before = x.copy()
-out, _ = max_pool_forward_naive(x, {"pool_width": 2, "pool_height": 2, "stride": 2})
-correct_out = np.array([[[[-0.26315789, -0.24842105], [-0.20421053, -0.18947368]],
-                         [[-0.14526316, -0.13052632], [-0.08631579, -0.07157895]],
-                         [[-0.02736842, -0.01263158], [0.03157895, 0.04631579]]],
-                        [[[0.09052632, 0.10526316], [0.14947368, 0.16421053]],
-                         [[0.20842105, 0.22315789], [0.26736842, 0.28210526]],
-                         [[0.32631579, 0.34105263], [0.38526316, 0.4]]]])
+out, _ = max_pool_forward_naive(x, {{ max_pool_forward_naive.pool_param }})
+correct_out = {{ max_pool_forward_naive.out }}
 assert out is not None and np.shape(out) == (2, 3, 2, 2), \
     f"max_pool_forward_naive: expected an output of shape (2, 3, 2, 2), got {np.shape(out)}"
 error = rel_error(out, correct_out)
@@ -255,21 +213,7 @@ print(f"max_pool_forward_naive: relative error {error:.2e} (about 4e-8 is the ro
 assert error < 1e-7, f"max_pool_forward_naive: relative error {error:.2e} against the fixed values is too large"
 assert np.array_equal(x, x_before), "max_pool_forward_naive modified its input x"
 ### BEGIN HIDDEN TESTS
-# Overlapping, non-square and non-tiling windows, against a direct computation on strided views.
-hidden_rng = np.random.default_rng(11)
-for x_shape, pool_param in [((2, 3, 6, 6), {"pool_height": 3, "pool_width": 3, "stride": 1}),
-                            ((1, 2, 6, 8), {"pool_height": 2, "pool_width": 3, "stride": 2}),
-                            ((2, 2, 7, 7), {"pool_height": 2, "pool_width": 2, "stride": 3}),
-                            ((3, 1, 5, 4), {"pool_height": 4, "pool_width": 1, "stride": 1})]:
-    x = hidden_rng.standard_normal(x_shape)
-    x_before = x.copy()
-    ph, pw, stride = pool_param["pool_height"], pool_param["pool_width"], pool_param["stride"]
-    windows = np.lib.stride_tricks.sliding_window_view(x, (ph, pw), axis=(2, 3))[:, :, ::stride, ::stride]
-    expected = windows.max(axis=(4, 5))
-    out, _ = max_pool_forward_naive(x, dict(pool_param))
-    assert np.shape(out) == expected.shape, f"x {x_shape}, {pool_param}: shape {np.shape(out)} != {expected.shape}"
-    assert np.array_equal(out, expected), f"x {x_shape}, {pool_param}: wrong values"
-    assert np.array_equal(x, x_before), "max_pool_forward_naive modified its input x"
+{{ grader.cases }}
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -294,19 +238,7 @@ error = rel_error(dx, dx_num)
 print(f"max_pool_backward_naive: dx relative error {error:.2e} (expect about 1e-12)")
 assert error < 1e-8, f"max_pool_backward_naive: dx does not match the numeric gradient (error {error:.2e})"
 ### BEGIN HIDDEN TESTS
-# Overlapping windows catch an assignment where the gradient must accumulate.
-hidden_rng = np.random.default_rng(13)
-for x_shape, pool_param in [((2, 2, 5, 5), {"pool_height": 3, "pool_width": 3, "stride": 1}),
-                            ((1, 3, 6, 8), {"pool_height": 2, "pool_width": 3, "stride": 2}),
-                            ((2, 1, 7, 7), {"pool_height": 2, "pool_width": 2, "stride": 3}),
-                            ((1, 2, 6, 6), {"pool_height": 3, "pool_width": 2, "stride": 1})]:
-    x = hidden_rng.standard_normal(x_shape)
-    out, cache = max_pool_forward_naive(x, dict(pool_param))
-    dout = hidden_rng.standard_normal(out.shape)
-    dx = max_pool_backward_naive(dout, cache)
-    dx_num = eval_numerical_gradient_array(lambda x: max_pool_forward_naive(x, pool_param)[0], x, dout)
-    assert np.shape(dx) == x.shape, f"x {x_shape}, {pool_param}: dx shape {np.shape(dx)}"
-    assert rel_error(dx, dx_num) < 1e-8, f"x {x_shape}, {pool_param}: wrong dx"
+{{ grader.cases }}
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -479,21 +411,7 @@ for name in sorted(model.params):
     print(f"{name}: relative error {error:.2e}")
     assert error < 1e-4, f"ThreeLayerConvNet: gradient of {name} does not match the numeric gradient ({error:.2e})"
 ### BEGIN HIDDEN TESTS
-# Non-square images, another filter size and number of classes, with regularisation, in float64.
-hidden_rng = np.random.default_rng(17)
-X = hidden_rng.standard_normal((3, 2, 8, 12))
-y = hidden_rng.integers(5, size=3)
-model = ThreeLayerConvNet(input_dim=(2, 8, 12), num_filters=4, filter_size=5, hidden_dim=6, num_classes=5,
-                          weight_scale=1e-1, reg=0.3, dtype=np.float64, seed=3)
-assert model.params["W2"].shape == (4 * 4 * 6, 6), "ThreeLayerConvNet: W2 shape for a (2, 8, 12) input"
-assert all(np.all(model.params[b] == 0) for b in ("b1", "b2", "b3")), "ThreeLayerConvNet: biases start at zero"
-loss, grads = model.loss(X, y)
-for name in sorted(model.params):
-    numeric = eval_numerical_gradient(lambda _: model.loss(X, y)[0], model.params[name], verbose=False, h=1e-6)
-    assert rel_error(grads[name], numeric) < 1e-4, f"ThreeLayerConvNet (reg=0.3, 8x12 input): wrong d{name}"
-# The initial weights follow N(0, weight_scale^2).
-model = ThreeLayerConvNet(num_filters=16, filter_size=3, hidden_dim=50, weight_scale=2e-2, seed=5)
-assert abs(model.params["W2"].std() - 2e-2) < 1e-3, "ThreeLayerConvNet: W2 should have standard deviation weight_scale"
+{{ grader.cases }}
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -582,7 +500,7 @@ means, stds = out.mean(axis=(0, 2, 3)), out.std(axis=(0, 2, 3))
 print(f"gamma=1, beta=0: per-channel means {means}, stds {stds}")
 assert np.allclose(means, 0, atol=1e-7), f"spatial_batchnorm_forward: channel means {means} should be 0"
 assert np.allclose(stds, 1, atol=1e-4), f"spatial_batchnorm_forward: channel stds {stds} should be about 1"
-gamma, beta = np.array([3.0, 4.0, 5.0]), np.array([6.0, 7.0, 8.0])
+gamma, beta = {{ spatial_batchnorm_forward.gamma }}, {{ spatial_batchnorm_forward.beta }}
 out, _ = spatial_batchnorm_forward(x, gamma, beta, {"mode": "train"})
 means, stds = out.mean(axis=(0, 2, 3)), out.std(axis=(0, 2, 3))
 print(f"gamma=[3, 4, 5], beta=[6, 7, 8]: per-channel means {means}, stds {stds}")
@@ -590,33 +508,7 @@ assert np.allclose(means, beta, atol=1e-6), f"spatial_batchnorm_forward: channel
 assert np.allclose(stds, gamma, atol=1e-3), f"spatial_batchnorm_forward: channel stds {stds} should equal gamma"
 assert np.array_equal(x, x_before), "spatial_batchnorm_forward modified its input x"
 ### BEGIN HIDDEN TESTS
-hidden_rng = np.random.default_rng(19)
-N, C, H, W = 3, 4, 2, 5
-x = 3 * hidden_rng.standard_normal((N, C, H, W)) + hidden_rng.standard_normal((1, C, 1, 1)) * 5
-gamma, beta = hidden_rng.standard_normal(C), hidden_rng.standard_normal(C)
-bn_param = {"mode": "train", "momentum": 0.8, "eps": 1e-4}
-out, _ = spatial_batchnorm_forward(x, gamma, beta, bn_param)
-mean, var = x.mean(axis=(0, 2, 3), keepdims=True), x.var(axis=(0, 2, 3), keepdims=True)
-expected = gamma.reshape(1, C, 1, 1) * (x - mean) / np.sqrt(var + 1e-4) + beta.reshape(1, C, 1, 1)
-assert rel_error(out, expected) < 1e-8, "spatial_batchnorm_forward: train-mode values (channels mixed up?)"
-assert np.allclose(bn_param["running_mean"], 0.2 * mean.ravel()), \
-    "spatial_batchnorm_forward: running_mean should be updated per channel with the momentum"
-assert np.allclose(bn_param["running_var"], 0.2 * var.ravel()), \
-    "spatial_batchnorm_forward: running_var should be updated per channel with the momentum"
-# Test mode after warming up the running statistics.
-N, C, H, W = 10, 4, 11, 12
-bn_param = {"mode": "train"}
-for _ in range(50):
-    spatial_batchnorm_forward(2.3 * hidden_rng.standard_normal((N, C, H, W)) + 13, np.ones(C), np.zeros(C),
-                              bn_param)
-bn_param["mode"] = "test"
-x = 2.3 * hidden_rng.standard_normal((N, C, H, W)) + 13
-out, _ = spatial_batchnorm_forward(x, np.ones(C), np.zeros(C), bn_param)
-assert np.all(np.abs(out.mean(axis=(0, 2, 3))) < 0.1), "spatial_batchnorm_forward: test-mode means far from 0"
-assert np.all(np.abs(out.std(axis=(0, 2, 3)) - 1) < 0.1), "spatial_batchnorm_forward: test-mode stds far from 1"
-expected = (x - bn_param["running_mean"].reshape(1, C, 1, 1)) / np.sqrt(
-    bn_param["running_var"].reshape(1, C, 1, 1) + 1e-5)
-assert rel_error(out, expected) < 1e-8, "spatial_batchnorm_forward: test mode must use the running statistics"
+{{ grader.cases }}
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -667,21 +559,7 @@ for name, analytic, numeric in [("dx", dx, dx_num), ("dgamma", dgamma, dgamma_nu
     print(f"spatial_batchnorm_backward: {name} relative error {error:.2e}")
     assert error < 1e-5, f"spatial_batchnorm_backward: {name} does not match the numeric gradient ({error:.2e})"
 ### BEGIN HIDDEN TESTS
-hidden_rng = np.random.default_rng(23)
-N, C, H, W = 3, 4, 3, 2
-x = 2 * hidden_rng.standard_normal((N, C, H, W)) - 3
-gamma, beta = hidden_rng.standard_normal(C), hidden_rng.standard_normal(C)
-dout = hidden_rng.standard_normal((N, C, H, W))
-bn_param = {"mode": "train"}
-_, cache = spatial_batchnorm_forward(x, gamma, beta, bn_param)
-dx, dgamma, dbeta = spatial_batchnorm_backward(dout, cache)
-numeric = [
-    eval_numerical_gradient_array(lambda x: spatial_batchnorm_forward(x, gamma, beta, bn_param)[0], x, dout),
-    eval_numerical_gradient_array(lambda g: spatial_batchnorm_forward(x, g, beta, bn_param)[0], gamma, dout),
-    eval_numerical_gradient_array(lambda b: spatial_batchnorm_forward(x, gamma, b, bn_param)[0], beta, dout)]
-for name, analytic, expected in zip(("dx", "dgamma", "dbeta"), (dx, dgamma, dbeta), numeric):
-    assert np.shape(analytic) == expected.shape, f"spatial_batchnorm_backward (3, 4, 3, 2): {name} shape"
-    assert rel_error(analytic, expected) < 1e-5, f"spatial_batchnorm_backward (3, 4, 3, 2): wrong {name}"
+{{ grader.cases }}
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -711,18 +589,7 @@ assert np.allclose(means, 0, atol=1e-7), f"spatial_groupnorm_forward: group mean
 assert np.allclose(stds, 1, atol=1e-4), f"spatial_groupnorm_forward: group stds {stds.ravel()} should be about 1"
 assert np.array_equal(x, x_before), "spatial_groupnorm_forward modified its input x"
 ### BEGIN HIDDEN TESTS
-hidden_rng = np.random.default_rng(29)
-N, C, H, W = 3, 6, 3, 4
-x = 3 * hidden_rng.standard_normal((N, C, H, W)) + 2
-gamma = hidden_rng.standard_normal((1, C, 1, 1))
-beta = hidden_rng.standard_normal((1, C, 1, 1))
-for G in (1, 3, 6):
-    eps = 1e-3
-    grouped = x.reshape(N, G, -1)  # (N, G, C/G * H * W)
-    normalised = (grouped - grouped.mean(axis=2, keepdims=True)) / np.sqrt(grouped.var(axis=2, keepdims=True) + eps)
-    expected = gamma * normalised.reshape(N, C, H, W) + beta
-    out, _ = spatial_groupnorm_forward(x, gamma, beta, G, {"eps": eps})
-    assert rel_error(out, expected) < 1e-8, f"spatial_groupnorm_forward: wrong values with G={G}, eps={eps}"
+{{ grader.cases }}
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -756,22 +623,7 @@ for name, analytic, numeric in [("dx", dx, dx_num), ("dgamma", dgamma, dgamma_nu
     print(f"spatial_groupnorm_backward: {name} relative error {error:.2e}")
     assert error < 1e-5, f"spatial_groupnorm_backward: {name} does not match the numeric gradient ({error:.2e})"
 ### BEGIN HIDDEN TESTS
-hidden_rng = np.random.default_rng(31)
-N, C, H, W = 2, 6, 3, 2
-x = 2 * hidden_rng.standard_normal((N, C, H, W)) + 1
-gamma = hidden_rng.standard_normal((1, C, 1, 1))
-beta = hidden_rng.standard_normal((1, C, 1, 1))
-dout = hidden_rng.standard_normal((N, C, H, W))
-for G in (1, 3, 6):
-    _, cache = spatial_groupnorm_forward(x, gamma, beta, G, {})
-    dx, dgamma, dbeta = spatial_groupnorm_backward(dout, cache)
-    numeric = [
-        eval_numerical_gradient_array(lambda x: spatial_groupnorm_forward(x, gamma, beta, G, {})[0], x, dout),
-        eval_numerical_gradient_array(lambda g: spatial_groupnorm_forward(x, g, beta, G, {})[0], gamma, dout),
-        eval_numerical_gradient_array(lambda b: spatial_groupnorm_forward(x, gamma, b, G, {})[0], beta, dout)]
-    for name, analytic, expected in zip(("dx", "dgamma", "dbeta"), (dx, dgamma, dbeta), numeric):
-        assert np.shape(analytic) == expected.shape, f"spatial_groupnorm_backward G={G}: {name} shape"
-        assert rel_error(analytic, expected) < 1e-5, f"spatial_groupnorm_backward G={G}: wrong {name}"
+{{ grader.cases }}
 ### END HIDDEN TESTS
 
 # %% [markdown]

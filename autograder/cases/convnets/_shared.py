@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from assignments import Linspace
+from assignments.convnets import CONVNETS
+
 from .. import Case, Prepared
 from ..ops import call, load_all, output, perturb, value, var
 from ...checks import ArrayCheck, NumericGradientCheck, UnchangedCheck
@@ -17,6 +20,14 @@ PUBLISHED_TOL = 1e-6  # the published values are rounded to 8 decimals (floor ~2
 CONV_HINT = ("loop over output positions with window x_padded[:, :, i*stride:i*stride+HH, j*stride:j*stride+WW]; "
              "HH and WW may differ")
 POOL_HINT = "use pool_height, pool_width and stride separately; windows may overlap or leave rows unused"
+
+
+def published(item: str, name: str) -> np.ndarray:
+    """A published fixed value of the record (``CONVNETS.published``) as a float64 array."""
+    value = CONVNETS.published[item][name]
+    if isinstance(value, Linspace):
+        return np.linspace(value.start, value.stop, num=int(np.prod(value.shape))).reshape(value.shape)
+    return np.array(value, dtype=np.float64)
 
 
 def conv_config(stride, pad, F, HH, WW, N=2, C=3, H=5, W=5, **more) -> dict:
@@ -84,7 +95,7 @@ def norm_inputs(case, rng, channels_shape):
 
 
 __all__ = ["FLOAT32_TOL", "NUMERIC_H", "NUMERIC_TOL", "PUBLISHED_TOL", "SAMPLES_PER_ARRAY", "array_check", "cast",
-           "conv_config", "dtype_of", "norm_backward", "norm_inputs", "numeric", "pool_config", "tie_free", "unchanged",
+           "conv_config", "dtype_of", "published", "norm_backward", "norm_inputs", "numeric", "pool_config", "tie_free", "unchanged",
            "with_unchanged"]
 
 

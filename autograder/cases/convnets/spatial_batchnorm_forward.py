@@ -8,13 +8,11 @@ from reference_impl.spatial_norm import spatial_batchnorm_forward
 from .. import Case, Prepared, case
 from ..ops import as_dict, assign, call, each, load, load_all, output, repeat, setitem, value, var
 from ...checks import FunctionCheck
-from ._shared import FLOAT32_TOL, array_check, cast, norm_inputs, with_unchanged
+from ._shared import FLOAT32_TOL, array_check, cast, norm_inputs, published, with_unchanged
 
 ITEM = "spatial_batchnorm_forward"
 BN_HINT = ("move channels last before flattening: x.transpose(0, 2, 3, 1).reshape(-1, C), and undo both "
            "afterwards")
-# The published affine parameters of the original assignment's check (3 channels).
-PUBLISHED_GAMMA, PUBLISHED_BETA = (3.0, 4.0, 5.0), (6.0, 7.0, 8.0)
 
 CASES = (
     case(ITEM, "train mode: per-channel mean 0 and std 1 (2x3x4x5 input)", 1.5, False,
@@ -47,7 +45,7 @@ def prepare(case: Case, rng: np.random.Generator) -> Prepared:
     if c.get("unit_affine"):
         gamma, beta = np.ones(3), np.zeros(3)
     if c.get("published_affine"):
-        gamma, beta = np.array(PUBLISHED_GAMMA), np.array(PUBLISHED_BETA)
+        gamma, beta = published(ITEM, "gamma"), published(ITEM, "beta")
     x, gamma, beta = cast(case, x, gamma, beta)
     inputs = {"x": x, "gamma": gamma, "beta": beta}
     as64 = [a.astype(np.float64) for a in (x, gamma, beta)]

@@ -1,13 +1,13 @@
 """The case tables: points derived exactly from the record, configuration coverage, and the reference passing
 every case in-process.
 
-The in-process runs interpret each case's worker program with the jail's ``interpreter.run_ops`` against the
-reference functions (no sandbox), then judge the outputs with the case's own checks: the reference must pass
-every case and a stub must pass none.
+The in-process runs (``autograder.cases.in_process``, which also backs the notebook's hidden-test regions)
+interpret each case's worker program with the jail's ``interpreter.run_ops`` against the reference functions (no
+sandbox), then judge the outputs with the case's own checks: the reference must pass every case and a stub must
+pass none.
 """
 from __future__ import annotations
 
-import os
 from fractions import Fraction
 
 import numpy as np
@@ -17,9 +17,7 @@ import assignments
 from assignments import Assignment, GradedItem
 from assignments.convnets import CONVNETS
 from autograder import cases
-from autograder.cases.ops import with_npy_paths
-from autograder.sandbox.files import load_outputs
-from autograder.sandbox.untrusted import interpreter as worker
+from autograder.cases.in_process import check_item, run_case
 
 FUNCTION_ITEMS = [g for g in CONVNETS.graded_items if g.runs_code]
 
@@ -105,48 +103,33 @@ def _reference_namespace():
     return namespace
 
 
-def _run_in_process(case, namespace, tmp_path):
-    """Interpret the case's worker programs in this process and judge the outputs with its checks."""
-    prepared = cases.prepare(CONVNETS, case, hidden_seed=7)
-    folder = tmp_path / case.case_id
-    (folder / "in" / case.case_id).mkdir(parents=True)
-    for name, array in prepared.inputs.items():
-        np.save(folder / "in" / case.case_id / f"{name}.npy", array, allow_pickle=False)
-    previous = os.getcwd()
-    os.chdir(folder)
-    metadata, error = {}, None
-    try:
-        for ops in (prepared.ops, prepared.aux_ops):
-            os.makedirs("out", exist_ok=True)
-            try:
-                worker.run_ops(with_npy_paths(ops, case.case_id), namespace, {}, "out", metadata)
-            except Exception as raised:  # a stub raising is the expected outcome for the release
-                error = raised
-                break
-    finally:
-        os.chdir(previous)
-    outputs = load_outputs(folder / "out", metadata, 64)
-    return error, [check.evaluate(outputs) for check in prepared.checks]
-
-
 ALL_CASES = [c for g in FUNCTION_ITEMS for c in cases.cases_for(CONVNETS, g.name)]
 
 
 @pytest.mark.parametrize("case", ALL_CASES, ids=lambda c: c.name)
-def test_reference_passes_every_case(case, tmp_path):
-    error, verdicts = _run_in_process(case, _reference_namespace(), tmp_path)
-    assert error is None
-    assert [v.message for v in verdicts if not v.ok] == []
+def test_reference_passes_every_case(case):
+    assert run_case(CONVNETS, case, _reference_namespace()) == (True, "passed")
 
 
-def test_a_stub_passes_no_case(tmp_path):
+def test_a_stub_passes_no_case():
     def stub(*args, **kwargs):
         raise NotImplementedError()
 
     namespace = {name: stub for name in _reference_namespace()}
     for case in ALL_CASES:
-        error, verdicts = _run_in_process(case, namespace, tmp_path)
-        assert error is not None or not all(v.ok for v in verdicts), case.name
+        passed, why = run_case(CONVNETS, case, namespace)
+        assert not passed and why, case.name
+
+
+def test_check_item_reports_each_case_and_fails_the_cell_when_one_fails(capsys):
+    namespace = _reference_namespace()
+    item = "max_pool_forward_naive"
+    assert check_item("convnets", item, namespace) == CONVNETS.item(item).points
+    assert capsys.readouterr().out.count("[passed]") == len(cases.cases_for(CONVNETS, item))
+    reference = namespace[item]
+    namespace[item] = lambda x, param: reference(x, dict(param, stride=param["pool_height"]))
+    with pytest.raises(AssertionError, match="of the grader's cases failed"):
+        check_item("convnets", item, namespace)
 
 
 def test_unknown_item_is_a_key_error_naming_the_known_ones():

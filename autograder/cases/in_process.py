@@ -1,0 +1,78 @@
+"""Run an item's cases in the calling process, against a namespace: the notebook's hidden-test regions.
+
+`make source` renders each code item's ``### BEGIN HIDDEN TESTS`` region as a call to ``check_item``, so the
+hidden tests of the instructor's notebook (run by `nbgrader validate` and `nbgrader autograde`) are the very
+cases `make grade` runs, from the same tables, with the same inputs (hidden seed 0, the grader's default) and
+the same checks. What differs is where the code runs: here, in the notebook's own kernel with no sandbox and
+no tripwires on the provided fast layers; `make grade` remains the grader of record.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+import assignments
+
+from . import Case, cases_for, prepare
+from .ops import with_npy_paths
+
+MAX_OUTPUT_MB = 64
+
+
+def run_case(assignment: assignments.Assignment, case: Case, namespace: dict,
+             hidden_seed: int = 0) -> tuple[bool, str]:
+    """Run one case's programs against ``namespace`` and judge the outputs: (passed, why)."""
+    from ..sandbox.files import load_outputs
+    from ..sandbox.untrusted.interpreter import run_ops
+
+    prepared = prepare(assignment, case, hidden_seed)
+    with tempfile.TemporaryDirectory(prefix="grader-case-") as scratch:
+        folder = Path(scratch)
+        inputs = folder / "in" / case.case_id
+        inputs.mkdir(parents=True)
+        for name, array in prepared.inputs.items():
+            np.save(inputs / f"{name}.npy", np.asarray(array), allow_pickle=False)
+        metadata: dict = {}
+        previous = os.getcwd()
+        os.chdir(folder)
+        try:
+            for ops in (prepared.ops, prepared.aux_ops):
+                os.makedirs("out", exist_ok=True)
+                try:
+                    run_ops(with_npy_paths(ops, case.case_id), namespace, {}, "out", metadata)
+                except Exception as error:  # the student's code failing is this case's result
+                    if ops is prepared.ops:
+                        return False, f"the call failed: {type(error).__name__}: {error}"
+        finally:
+            os.chdir(previous)
+        outputs = load_outputs(folder / "out", metadata, MAX_OUTPUT_MB)
+    failed = []
+    for check in prepared.checks:
+        verdict = check.evaluate(outputs)
+        if not verdict.ok:
+            failed.append(verdict.message)
+    return not failed, "; ".join(failed) or "passed"
+
+
+def check_item(assignment: str, item: str, namespace: dict, hidden_seed: int = 0) -> float:
+    """Run every case of ``item`` against ``namespace``; print one line per case and return the points earned.
+
+    Raises
+    ------
+    AssertionError
+        Some case failed (the message names each failed case and why), so the test cell fails.
+    """
+    record = assignments.get(assignment)
+    earned, failures = 0.0, []
+    for case in cases_for(record, item):
+        passed, why = run_case(record, case, namespace, hidden_seed)
+        earned += case.points if passed else 0.0
+        print(f"[{'passed' if passed else 'FAILED'}] {case.name} ({case.points:g} points)"
+              + ("" if passed else f": {why}"))
+        if not passed:
+            failures.append(f"{case.name}: {why}")
+    assert not failures, f"{len(failures)} of the grader's cases failed:\n" + "\n".join(failures)
+    return earned
