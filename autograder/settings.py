@@ -64,8 +64,9 @@ class GradingSettings:
         The split the notebook uses (``get_CIFAR10_data``): the training part only provides the mean image
         that is subtracted; accuracy is measured on the validation part.
     isolation : {"auto", "namespaces", "reduced"}
-        "auto" uses Linux namespaces when ``unshare`` works and falls back otherwise; "namespaces" fails the
-        worker when they are unavailable; "reduced" never uses them (recorded in the result's problems).
+        "auto" and "namespaces": Linux namespaces, or grading refuses to run student code
+        (``sandbox.IsolationUnavailable``, saying what to enable). "reduced": no namespaces, allowed only for a
+        root grader whose course ``nobody`` cannot read; student code then runs as ``nobody``.
     hidden_seed : int or None
         Seed of the hidden cases' random inputs; ``None`` draws a fresh one per run (recorded in the log).
     item_workers : int
