@@ -90,7 +90,7 @@ def test_a_worker_that_cannot_start_is_a_grading_error_not_a_zero(tmp_path, sett
 
 
 def test_a_worker_that_ends_before_its_first_item_is_a_grading_error(tmp_path, settings, monkeypatch):
-    def dies_at_once(workdir: Path, script, args, limits, isolation="auto", with_record=False):
+    def dies_at_once(workdir: Path, script, args, limits, isolation="auto", **options):
         return WorkerRun(1, False, "", "unshare: mount failed: Permission denied", "namespaces+nobody", 0.1, b"")
 
     monkeypatch.setattr(engine, "run_worker", dies_at_once)
