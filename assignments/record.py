@@ -67,7 +67,7 @@ class GradingLimits:
     cpu_seconds: RLIMIT_CPU per graded item's process.
     memory_mb: RLIMIT_AS per worker process, in MiB (a framework's import may reserve gigabytes).
     startup_seconds: wall allowance for the interpreter and its imports, per worker.
-    cell_seconds, test_seconds: wall limits per student cell and per test case.
+    cell_seconds, test_seconds: CPU-time limits per student cell and per test case (see autograder.settings).
     """
 
     cpu_seconds: float = 120.0

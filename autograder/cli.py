@@ -25,6 +25,7 @@ import assignments
 from .gradescope_autograder.build import DEFAULT_HIDDEN_VISIBILITY, VISIBILITIES
 from .intake.course_layout import check_student_id, find_submissions
 from .pipeline import CACHE_DIR, GRADES_DIR, grade_course
+from .sandbox import IsolationUnavailable
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -121,7 +122,10 @@ def run_demo(dest: Path | None, jobs: int, progress: bool, dask: str = "") -> in
                 print(f"\n== {record.name} ==")
                 run = grade_course(course, demo_settings(load_settings(course, record.name), course), jobs=jobs,
                                    progress=progress, executor=executor)
-                errors += len(run.errors) + bool(run.gradebook_error)
+                errors += len(run.errors) + len(run.regrade) + bool(run.gradebook_error)
+    except IsolationUnavailable as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print(interrupted_message(course, started), file=sys.stderr)
         return 130
@@ -192,8 +196,8 @@ def _grade(args: argparse.Namespace, progress: bool) -> int:
                     print(f"\n== {record.name} ==")
                 run = grade_course(course, load_settings(course, record.name), jobs=args.jobs,
                                    student=args.student, force=args.force, progress=progress, executor=executor)
-                errors += len(run.errors) + bool(run.gradebook_error)
-    except ValueError as error:
+                errors += len(run.errors) + len(run.regrade) + bool(run.gradebook_error)
+    except (ValueError, IsolationUnavailable) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -30,13 +30,15 @@ from .cases.ops import with_npy_paths
 from .checks import FunctionCheck, Output, Verdict
 from .intake.notebook_reader import (InstructorNotebook, NotebookError, Submission, neutralise_magics,
                                      read_instructor_notebook, read_submission)
-from .results import SubmissionResult, TestResult
-from .sandbox import WorkerLimits, WorkerRun, run_worker
+from .results import GRADING_ERROR, SubmissionResult, TestResult
+from .sandbox import WorkerLimits, WorkerRun, choose_isolation, run_worker
 from .sandbox.files import install_worker, load_outputs, read_status, write_lib
 from .sandbox.untrusted import protocol
-from .settings import GradingSettings
+from .settings import COURSE_ROOT, GradingSettings
 
 MAX_ATTEMPTS = 4
+GRADER_ERROR_PAUSE_SECONDS = 1.0
+UNREADABLE = "\0unreadable"  # marks a status the parent failed to read (a worker forging it fails only itself)
 AUX = protocol.AUX_SUFFIX
 
 
@@ -66,6 +68,9 @@ def grade_submission(notebook_path: Path, student: str, settings: GradingSetting
     ------
     FileNotFoundError
         Only for the grader's own configuration: the instructor's source notebook is missing.
+    IsolationUnavailable
+        The machine cannot isolate student code as ``settings.isolation`` requires (the message says what to
+        enable); no student code was run.
     """
     started = time.monotonic()
     assignment = assignments.get(settings.assignment)
@@ -97,13 +102,20 @@ def grade_submission(notebook_path: Path, student: str, settings: GradingSetting
         for name in in_worker:
             graded_tests[name] = [_zero(c, unreadable) for c in cases.cases_for(assignment, name)]
     elif in_worker:
+        check_isolation(settings)  # before any student code: refuse rather than run it less isolated
         tests, isolation = _grade_items(assignment, in_worker, submission, instructor, settings, seed)
         for test in tests:
             graded_tests.setdefault(test.item, []).append(test)
         result.log.append(f"student code ran with isolation level {isolation}")
+        regrade = sorted({t.item for t in tests if t.grading_error})
+        if regrade:
+            reasons = sorted({t.grading_error for t in tests if t.grading_error})
+            result.problems.append(f"{GRADING_ERROR}: the grader could not grade {', '.join(regrade)} "
+                                   f"({'; '.join(reasons)}); this is not a score of your work, and those "
+                                   "tests will be graded again")
         if isolation.startswith("reduced"):
-            result.log.append("WARNING: Linux namespaces were unavailable; student code could read world-readable "
-                              "files (and, without the drop to nobody, everything the grader's user can read)")
+            result.log.append("note: no Linux namespaces (isolation='reduced'): student code ran as nobody, who "
+                              "was checked unable to read the course")
     for graded in assignment.graded_items:
         if graded.name in in_worker:
             continue
@@ -117,6 +129,17 @@ def grade_submission(notebook_path: Path, student: str, settings: GradingSetting
         result.tests.extend(graded_tests.get(graded.name, []))
     result.seconds = time.monotonic() - started
     return result
+
+
+def protected_paths(settings: GradingSettings) -> tuple[Path, ...]:
+    """What student code must never reach: the course's source folder and this grader's own repository."""
+    return (settings.source_notebook.parent.resolve(), COURSE_ROOT)
+
+
+def check_isolation(settings: GradingSettings) -> str:
+    """The isolation level student code will get; raises ``IsolationUnavailable`` (saying what to enable)
+    rather than grade with less. Call before a class is graded, to stop at once with that message."""
+    return choose_isolation(settings.isolation, protected_paths(settings))
 
 
 @functools.lru_cache(maxsize=4)
@@ -151,6 +174,7 @@ class _ItemState:
     cell_errors: dict = field(default_factory=dict)    # own cell label -> error
     skip_cells: list = field(default_factory=list)
     done: bool = False
+    grader_error: str = ""                             # why the last attempt could not run it (not the student)
 
     def jobs(self) -> list[tuple[str, str]]:
         """(job id, case id) still to run: main programs first, then the helper programs."""
@@ -177,22 +201,62 @@ def _grade_items(assignment: Assignment, items: list[str], submission: Submissio
             break
         for state in pending:
             state.skip_cells = [label for label in killers if label not in state.own_labels]
-        run, statuses, endings, outputs = _run_batch(assignment, pending, cells, instructor, settings)
+        if any(st.grader_error for st in pending):
+            time.sleep(GRADER_ERROR_PAUSE_SECONDS)  # a limit of the machine's may be passing: give it a moment
+        try:
+            run, started, statuses, endings, outputs = _run_batch(assignment, pending, cells, instructor, settings)
+        except OSError as error:  # the grader's own files (a full disk, say): nothing the student did
+            for state in pending:
+                state.grader_error = f"the grader could not prepare the worker ({type(error).__name__}: {error})"
+            continue
         isolation = run.isolation
+        batch_error = _batch_grader_error(run, started)
         for state in pending:
-            killer = _absorb(state, statuses.get(state.name, {}), outputs.get(state.name, {}),
-                             _describe_death(endings.get(state.name), run, settings),
-                             last=attempt + 1 == MAX_ATTEMPTS)
+            ending = endings.get(state.name)
+            state.grader_error = batch_error or (ending.get("grader_error", "") if isinstance(ending, dict) else "")
+            if state.grader_error:
+                continue
+            try:
+                status = statuses.get(state.name, {})
+                if UNREADABLE in status:
+                    raise ValueError(status[UNREADABLE])
+                killer = _absorb(state, status, outputs.get(state.name, {}),
+                                 _describe_death(ending, run, settings), last=attempt + 1 == MAX_ATTEMPTS)
+            except Exception as error:  # what the worker left made the grader fail: that item only
+                message = (f"the grader could not read what this item's process left ({error}): only this "
+                           "item scores zero; check that your code does not write into the grader's files")
+                for case in state.cases:
+                    state.outcomes.setdefault(case.case_id, _CaseOutcome(False, message, {}))
+                state.done, killer = True, None
             if killer and killer not in killers:
                 killers.append(killer)
     tests = []
     for state in states:
         for case in state.cases:
+            if state.grader_error and case.case_id not in state.outcomes:
+                tests.append(_grading_error(case, state.grader_error))
+                continue
             outcome = state.outcomes.get(case.case_id) or _CaseOutcome(
                 False, "not run: earlier tests of this function kept ending the grading process", {})
             outcome.outputs = {**state.aux_outputs.get(case.case_id, {}), **outcome.outputs}
             tests.append(_judge(case, state.prepared[case.case_id], outcome, state.cell_errors, settings))
     return tests, isolation
+
+
+def _batch_grader_error(run: WorkerRun, started: bool) -> str:
+    """Why a whole worker could not grade anything for a reason of the grader's, or "" (it ran)."""
+    last_line = (run.stderr.strip().splitlines() or ["no message"])[-1][:300]
+    if run.returncode is None:
+        return f"the worker could not be started ({last_line})"
+    if not started:
+        return f"the worker ended before it could start any item (exit status {run.returncode}: {last_line})"
+    return ""
+
+
+def _grading_error(case: Case, reason: str) -> TestResult:
+    return TestResult(case.name, case.item, 0.0, case.points, message=f"{GRADING_ERROR} ({reason})",
+                      hint="this is the grader's fault, not yours: your instructor will regrade it",
+                      visibility="visible" if case.visibility == "visible" else "hidden", grading_error=reason)
 
 
 def _absorb(state: _ItemState, status: dict, outputs: dict, death: str, last: bool) -> str | None:
@@ -243,7 +307,14 @@ def _describe_death(ending, run: WorkerRun, settings: GradingSettings) -> str:
             return "the whole grading process ran past its time limit"
         return f"the grading process itself ended ({(run.stderr.strip().splitlines() or ['no message'])[-1]})"
     if ending.get("timed_out"):
-        return "it ran past the time limit (an infinite loop, or code far too slow)"
+        limit = ending.get("limit")
+        limit = f"{limit:g} s" if isinstance(limit, (int, float)) else "its limit"
+        if ending.get("reason") == "cpu":
+            return f"it used more than {limit} of CPU time (an infinite loop, or code far too slow)"
+        if ending.get("reason") == "awake":
+            return (f"it waited for {limit} without computing (a sleep, or waiting for input or a process that "
+                    "never comes)")
+        return "it ran past the wall-clock backstop (an infinite loop, a sleep, or code far too slow)"
     if "signal" in ending:
         return (f"it was killed by signal {ending['signal']} (a crash, or the {settings.memory_mb} MiB memory / "
                 f"{settings.cpu_seconds:.0f} s CPU limit)")
@@ -251,7 +322,8 @@ def _describe_death(ending, run: WorkerRun, settings: GradingSettings) -> str:
 
 
 def _run_batch(assignment: Assignment, states: list[_ItemState], cells, instructor, settings):
-    """One sandboxed zygote run over several items: (WorkerRun, child statuses, endings, outputs by item)."""
+    """One sandboxed zygote run over several items: (WorkerRun, whether the zygote started, child statuses,
+    endings, outputs by item)."""
     workdir = Path(tempfile.mkdtemp(prefix="grader-worker-"))
     try:
         script = install_worker(workdir)
@@ -283,17 +355,26 @@ def _run_batch(assignment: Assignment, states: list[_ItemState], cells, instruct
         limits = WorkerLimits(total_seconds, settings.cpu_seconds * len(states), settings.memory_mb,
                               settings.output_bytes, settings.file_mb)
         run = run_worker(workdir, script.relative_to(workdir).as_posix(), [protocol.JOB_FILE], limits,
-                         settings.isolation)
-        endings = read_status(workdir / protocol.ZYGOTE_FILE, plain=True)
+                         settings.isolation, with_record=True, protected=protected_paths(settings))
+        try:
+            record = json.loads(run.record) if run.record else {}
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            record = {}
+        record = record if isinstance(record, dict) else {}
+        endings = record.get("endings") if isinstance(record.get("endings"), dict) else {}
+        started = record.get("started") is True
         statuses, outputs = {}, {}
         for state in states:
             item_dir = workdir / "items" / state.name
-            status = statuses[state.name] = read_status(item_dir / protocol.STATUS_FILE)
-            outputs[state.name] = {job_id: load_outputs(item_dir / protocol.OUT_DIR / job_id,
-                                                         (status["cases"].get(job_id) or {}).get("outputs"),
-                                                         settings.file_mb)
-                                   for job_id, _ in state.jobs()}
-        return run, statuses, endings, outputs
+            try:
+                status = statuses[state.name] = read_status(item_dir / protocol.STATUS_FILE)
+                outputs[state.name] = {job_id: load_outputs(item_dir / protocol.OUT_DIR / job_id,
+                                                             (status["cases"].get(job_id) or {}).get("outputs"),
+                                                             settings.file_mb)
+                                       for job_id, _ in state.jobs()}
+            except Exception as error:  # what this item's process left made the reader fail: that item only
+                statuses[state.name], outputs[state.name] = {UNREADABLE: f"{type(error).__name__}: {error}"}, {}
+        return run, started, statuses, endings, outputs
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 

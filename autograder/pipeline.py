@@ -29,6 +29,7 @@ from .atomicio import atomic_write_json
 from .intake.course_layout import (Submission, extra_notebooks, find_submissions, inspect_submission,
                                    ungraded_result)
 from .results import SubmissionResult
+from .sandbox import IsolationUnavailable
 
 # The engine's entry point: (notebook_path, student, settings, files) -> SubmissionResult.
 Grader = Callable[..., SubmissionResult]
@@ -113,6 +114,8 @@ class GradingRun:
     graded: students graded in this run; cached: students whose cached result was reused.
     errors: student -> internal grader error (a bug in the grader, not the student's fault; nothing recorded).
     gradebook_error: why the gradebook write failed (it was then restored from its backup), else None.
+    regrade: students whose result still holds a "grading error: regrade" test (``TestResult.grading_error``):
+        recorded, but regraded first by the next run, whose cache never counts such a result as done.
     """
 
     results: list[SubmissionResult] = field(default_factory=list)
@@ -120,6 +123,7 @@ class GradingRun:
     cached: list[str] = field(default_factory=list)
     errors: dict[str, str] = field(default_factory=dict)
     gradebook_error: str | None = None
+    regrade: list[str] = field(default_factory=list)
 
 
 def _run_pool(tasks: list[tuple[Submission, str]], grader: Grader, settings: Any, cache_dir: Path, jobs: int,
@@ -136,6 +140,8 @@ def _run_pool(tasks: list[tuple[Submission, str]], grader: Grader, settings: Any
                 bar.update(1)
             except BrokenProcessPool:
                 lost.append((sub, key))
+            except IsolationUnavailable:  # the machine, not this student: stop the whole run, saying why
+                raise
             except Exception as error:  # a grader bug: report it, never cache it
                 errors[sub.student] = f"{type(error).__name__}: {error}"
                 bar.update(1)
@@ -206,11 +212,13 @@ def grade_submissions(submissions: list[Submission], settings: Any, cache_dir: P
             continue
         key = submission_key(sub, fingerprint)
         cached = None if force else load_cached(cache_dir, sub.student, key)
-        if cached is not None:
+        if cached is not None and not cached.needs_regrade:
             done[sub.student] = cached
             run.cached.append(sub.student)
         else:
             todo.append((sub, key))
+    # Results the grader itself failed to produce last time go first: they are owed to their students.
+    todo.sort(key=lambda task: _had_grading_error(cache_dir, task[0].student), reverse=True)
     with tqdm(total=len(todo), unit="submission", desc="grading", disable=not progress or not todo,
               file=sys.stderr) as bar:
         if executor is not None and todo:
@@ -219,6 +227,8 @@ def grade_submissions(submissions: list[Submission], settings: Any, cache_dir: P
             for sub, key in todo:
                 try:
                     done[sub.student] = result_from_dict(_grade_and_cache(grader, sub, settings, key, cache_dir))
+                except IsolationUnavailable:
+                    raise
                 except Exception as error:
                     run.errors[sub.student] = f"{type(error).__name__}: {error}"
                 bar.update(1)
@@ -232,7 +242,17 @@ def grade_submissions(submissions: list[Submission], settings: Any, cache_dir: P
                     bar.update(1)
     run.graded = sorted(sub.student for sub, _ in todo if sub.student in done)
     run.results = [done[s] for s in sorted(done)]
+    run.regrade = [r.student for r in run.results if r.needs_regrade]
     return run
+
+
+def _had_grading_error(cache_dir: Path, student: str) -> bool:
+    """Whether the cached result of ``student`` (whatever its key) holds a grading error."""
+    try:
+        document = json.loads(_cache_path(cache_dir, student).read_text(encoding="utf-8"))
+        return any(t.get("grading_error") for t in document["result"]["tests"])
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return False
 
 
 def grade_course(course_dir: Path, settings: Any, assignment: str | None = None, jobs: int | None = None,
@@ -269,6 +289,12 @@ def grade_course(course_dir: Path, settings: Any, assignment: str | None = None,
     Returns
     -------
     GradingRun
+
+    Raises
+    ------
+    IsolationUnavailable
+        This machine cannot isolate student code as the settings require; nothing was recorded for the
+        students not yet graded, and the message says what to enable.
 
     Writes, under ``<course_dir>/grades/<assignment>/``: ``<student>/results.json`` (Gradescope),
     ``<student>/feedback.html``, ``summary.txt``, ``score_histogram.png`` and ``class_results.json``; then the

@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Literal
 
 Visibility = Literal["visible", "hidden", "after_due_date", "after_published"]
+GRADING_ERROR = "grading error: regrade"
 
 
 @dataclass
@@ -23,6 +24,9 @@ class TestResult:
     message: why it scored what it scored, for the student.
     hint: what to look at next (may be empty).
     visibility: Gradescope visibility; hidden tests describe what they checked without their data.
+    grading_error: non-empty when the grader itself failed to run this test (a worker that could not start, a
+        limit of the machine's, an internal error): the result says nothing about the student's code and is
+        to be regraded (``GRADING_ERROR`` starts its message).
     """
 
     name: str
@@ -34,6 +38,7 @@ class TestResult:
     got: str = ""
     hint: str = ""
     visibility: Visibility = "visible"
+    grading_error: str = ""
 
     @property
     def passed(self) -> bool:
@@ -65,6 +70,11 @@ class SubmissionResult:
     @property
     def max_score(self) -> float:
         return sum(t.max_score for t in self.tests)
+
+    @property
+    def needs_regrade(self) -> bool:
+        """Whether some test could not be run for a reason of the grader's (see ``TestResult.grading_error``)."""
+        return any(t.grading_error for t in self.tests)
 
     def item_scores(self) -> dict[str, tuple[float, float]]:
         """Graded item name -> (score, max score), in test order."""

@@ -18,6 +18,11 @@ COURSE_ROOT = Path(__file__).resolve().parent.parent
 
 Isolation = Literal["auto", "namespaces", "reduced"]
 
+# How far beyond its summed CPU limits an item may run in wall-clock time before it is ended regardless. A
+# correct answer uses a small fraction of its CPU limits, so even a machine several times oversubscribed keeps
+# it far below this.
+WALL_BACKSTOP_FACTOR = 4.0
+
 
 @dataclass(frozen=True)
 class GradingSettings:
@@ -28,13 +33,16 @@ class GradingSettings:
     assignment : str
         The assignment graded (a name in ``assignments.ASSIGNMENTS``).
     test_seconds : float
-        Wall-clock limit per test case (an alarm inside the item's process); each item's process as a whole
-        is killed after ``startup_seconds + cell_seconds * cells + test_seconds * cases``. After two timeouts
-        an item's remaining cases are not run.
+        CPU-time limit per test case. The item's process raises a timeout in the student's code at the limit;
+        its parent kills it at ``protocol.cpu_kill(test_seconds)`` CPU seconds (the timeout was swallowed) or
+        once the case stayed awake, neither running nor waiting for a CPU, for
+        ``protocol.awake_kill(test_seconds)`` seconds (a sleep). Time spent waiting for a busy machine counts
+        towards neither, so load never costs points. After two timeouts an item's remaining cases are not run.
     cell_seconds : float
-        Wall-clock limit for running one student cell (definitions are instant; this stops stray training).
+        The same limits for running one student cell (definitions are instant; this stops stray training).
     startup_seconds : float
-        Allowance for interpreter start-up and imports per worker.
+        Allowance for interpreter start-up and imports per worker (part of the wall-clock backstop,
+        ``worker_wall_seconds``).
     cpu_seconds : float
         CPU-time limit (RLIMIT_CPU) per graded item's process.
     memory_mb : int
@@ -56,8 +64,9 @@ class GradingSettings:
         The split the notebook uses (``get_CIFAR10_data``): the training part only provides the mean image
         that is subtracted; accuracy is measured on the validation part.
     isolation : {"auto", "namespaces", "reduced"}
-        "auto" uses Linux namespaces when ``unshare`` works and falls back otherwise; "namespaces" fails the
-        worker when they are unavailable; "reduced" never uses them (recorded in the result's problems).
+        "auto" and "namespaces": Linux namespaces, or grading refuses to run student code
+        (``sandbox.IsolationUnavailable``, saying what to enable). "reduced": no namespaces, allowed only for a
+        root grader whose course ``nobody`` cannot read; student code then runs as ``nobody``.
     hidden_seed : int or None
         Seed of the hidden cases' random inputs; ``None`` draws a fresh one per run (recorded in the log).
     item_workers : int
@@ -112,8 +121,11 @@ class GradingSettings:
                              f"got {self.isolation!r}")
 
     def worker_wall_seconds(self, n_cells: int, n_cases: int) -> float:
-        """Wall-clock budget of one worker that runs ``n_cells`` cells and ``n_cases`` test cases."""
-        return self.startup_seconds + self.cell_seconds * n_cells + self.test_seconds * n_cases
+        """Wall-clock backstop of one item that runs ``n_cells`` cells and ``n_cases`` test cases: its CPU limits
+        summed, times ``WALL_BACKSTOP_FACTOR``, so that it bites only on code that neither computes nor
+        sleeps in a way the per-cell and per-case clocks see (they end busy loops and sleeps far sooner)."""
+        budget = self.startup_seconds + self.cell_seconds * n_cells + self.test_seconds * n_cases
+        return WALL_BACKSTOP_FACTOR * budget
 
     @classmethod
     def from_nbgrader_config(cls, course_dir: Path, assignment: str = "convnets", **overrides) -> "GradingSettings":

@@ -59,8 +59,11 @@ def summary_text(results: list[SubmissionResult]) -> str:
              f"Score: mean {statistics.fmean(scores):.2f}, median {statistics.median(scores):g}, "
              f"min {min(scores):g}, max {max(scores):g}",
              f"Full marks: {sum(r.score >= r.max_score > 0 for r in results)}   "
-             f"with submission problems: {sum(bool(r.problems) for r in results)}",
-             "", "Pass rate per test:"]
+             f"with submission problems: {sum(bool(r.problems) for r in results)}"]
+    regrade = [r.student for r in results if r.needs_regrade]
+    if regrade:
+        lines.append(f"Grading errors, to regrade (not scores of the students' work): {', '.join(regrade)}")
+    lines += ["", "Pass rate per test:"]
     width = max(len(rate.name) for rate in pass_rates(results))
     lines += [f"  {rate.name:<{width}}  {rate.passed:>4}/{rate.attempted:<4} {rate.rate:6.0%}"
               for rate in pass_rates(results)]
@@ -113,5 +116,11 @@ def write_class_summary(run, grades_dir: Path, out: TextIO) -> None:
     print(f"This run: graded {len(run.graded)}, reused {len(run.cached)} cached result(s){timing}.", file=out)
     for student, error in sorted(run.errors.items()):
         print(f"GRADER ERROR for {student} (nothing recorded for this student): {error}", file=out)
+    for result in run.results:
+        if result.needs_regrade:
+            items = sorted({t.item for t in result.tests if t.grading_error})
+            print(f"GRADING ERROR, REGRADE {result.student}: the grader could not grade {', '.join(items)} "
+                  f"({sorted({t.grading_error for t in result.tests if t.grading_error})[0]}); not a score of "
+                  "the student's work. Run `make grade` again: these are graded first.", file=out)
     print(f"Reports: {grades_dir} ({SUMMARY_FILE}, {HISTOGRAM_FILE}, <student>/results.json, "
           f"<student>/feedback.html)", file=out)

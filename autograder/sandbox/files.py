@@ -21,7 +21,7 @@ from assignments import Assignment
 from ..checks import Output
 from .untrusted import protocol
 
-MAX_STATUS_BYTES = 5 * 1024 * 1024
+MAX_STATUS_BYTES = protocol.MAX_STATUS_BYTES
 UNTRUSTED_DIR = Path(__file__).with_name("untrusted")
 
 
@@ -95,7 +95,7 @@ def write_lib(folder: Path, assignment: Assignment, naive: bool, source_dir: Pat
 def read_untrusted(path: Path, cap: int) -> bytes | None:
     """Read a regular file the worker wrote, refusing symlinks, devices and anything over ``cap`` bytes."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)  # never block on a FIFO
     except OSError:
         return None
     with os.fdopen(fd, "rb") as handle:

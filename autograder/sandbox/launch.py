@@ -6,15 +6,18 @@ timeout; afterwards the whole process group is killed whatever happened.
 
 Isolation levels, best first (the one used is recorded in ``WorkerRun.isolation``):
 
-- ``namespaces+nobody`` (grader runs as root): new mount, network and PID namespaces and a new, minimal root
-  file system (``_mount_script``): only the system directories and the Python installations (read-only) and
-  the worker's own directory exist in it, so the course, home directories, /tmp and any other copy of the kit
-  are simply absent; then privileges drop to ``nobody``.
+- ``namespaces+nobody`` (grader runs as root): new mount, network, PID and IPC namespaces and a new, minimal
+  root file system (``_mount_script``): only the system directories and the Python installations (read-only),
+  the worker's own directory and a private size-limited /tmp exist in it, so the course, home directories, the
+  host's /tmp and any other copy of the kit are simply absent; then privileges drop to ``nobody`` in a user
+  namespace of the worker's own (its process count starts at zero), and the worker dies with the grader.
 - ``namespaces+userns`` (unprivileged grader): the same inside a user namespace, then every capability is
   dropped, so the mounts can be neither undone nor changed.
-- ``reduced+nobody`` (root, no namespaces): limits, and the worker runs as ``nobody``: it cannot write the
-  grader's files or read private ones, but can read world-readable files (the course, if it is readable).
-- ``reduced``: limits only; student code can read whatever the grader's user can read.
+- ``reduced+nobody`` (root, no namespaces, only when asked for with ``isolation="reduced"``): limits, and the
+  worker runs as ``nobody``; refused unless ``nobody`` can read none of the protected paths (the course).
+
+There is no silent fallback: without namespaces, "auto" refuses to run student code (``IsolationUnavailable``,
+whose message says what to enable), and nothing ever runs student code as root or as the grader's own user.
 """
 from __future__ import annotations
 
@@ -33,6 +36,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 NOBODY = 65534
+PR_SET_PDEATHSIG = 1
+RECORD_BYTES = 5 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -45,6 +50,7 @@ class WorkerLimits:
     output_bytes: int = 20_000
     file_mb: int = 64
     max_processes: int = 512
+    tmp_mb: int = 64            # the worker's private /tmp (a tmpfs in its mount namespace)
 
 
 @dataclass(frozen=True)
@@ -56,6 +62,7 @@ class WorkerRun:
     stdout, stderr: captured text, cut at the byte cap.
     isolation: which isolation level was used (see the module docstring).
     seconds: wall-clock time of the run.
+    record: what the worker wrote to its record descriptor (``with_record``), at most ``RECORD_BYTES``.
     """
 
     returncode: int | None
@@ -64,19 +71,28 @@ class WorkerRun:
     stderr: str
     isolation: str
     seconds: float
+    record: bytes = b""
 
 
 def _is_root() -> bool:
     return os.geteuid() == 0
 
 
+class IsolationUnavailable(RuntimeError):
+    """Student code would run with less isolation than grading requires; the message says what to enable."""
+
+
+TOOLS = ("unshare", "mount", "pivot_root", "setpriv", "prlimit")
+
+
 @functools.lru_cache(maxsize=None)
-def namespaces_available() -> bool:
-    """Whether the strong isolation works on this machine: probed once by starting this interpreter in exactly
-    the namespaces and minimal root a worker gets."""
-    if any(shutil.which(tool, path=os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/sbin"])) is None
-           for tool in ("unshare", "mount", "pivot_root", "setpriv")):
-        return False
+def namespace_probe() -> str:
+    """Why the strong isolation does not work on this machine ("" when it does): probed once by starting this
+    interpreter in exactly the namespaces and minimal root a worker gets."""
+    missing = [tool for tool in TOOLS
+               if shutil.which(tool, path=os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/sbin"])) is None]
+    if missing:
+        return f"missing util-linux tools: {', '.join(missing)}"
     level = "namespaces+nobody" if _is_root() else "namespaces+userns"
     with tempfile.TemporaryDirectory(prefix="grader-probe-") as scratch:
         new_root, workdir = Path(scratch) / "root", Path(scratch) / "work"
@@ -85,37 +101,98 @@ def namespaces_available() -> bool:
         workdir.chmod(0o777)  # `nobody` needs to enter it
         command = _namespace_command(level, new_root, workdir, [sys.executable, "-I", "-c", "import numpy"])
         try:
-            return subprocess.run(command, capture_output=True, timeout=60, cwd=workdir).returncode == 0
-        except (OSError, subprocess.SubprocessError):
-            return False
+            probe = subprocess.run(command, capture_output=True, timeout=60, cwd=workdir)
+        except (OSError, subprocess.SubprocessError) as error:
+            return f"{type(error).__name__}: {error}"
+        if probe.returncode != 0:
+            lines = probe.stderr.decode(errors="replace").strip().splitlines() or [f"exit status {probe.returncode}"]
+            return lines[-1][:300]
+        return ""
 
 
-def _namespace_command(level: str, new_root: Path, workdir: Path, command: list[str]) -> list[str]:
-    """`command` wrapped to run in new mount/net/pid (and, unprivileged, user) namespaces and a minimal root."""
-    unshare = ["unshare", "-mnp", "--fork", "--kill-child", "--mount-proc"]
+@functools.lru_cache(maxsize=None)
+def namespaces_available() -> bool:
+    """Whether the strong isolation works on this machine (see ``namespace_probe``)."""
+    return namespace_probe() == ""
+
+
+def enable_namespaces_message() -> str:
+    """What failed, and exactly what to enable, for a grader whose namespaces are unavailable."""
+    who = "root" if _is_root() else "this user"
+    return (f"the grader cannot create the Linux namespaces that keep student code away from the course "
+            f"(as {who}: {namespace_probe() or 'probe failed'}), so it will not run student code. Enable them: "
+            "install util-linux (unshare, setpriv, prlimit, pivot_root, mount); as root in a container, give it "
+            "CAP_SYS_ADMIN and no seccomp/AppArmor block on unshare/mount (docker run --cap-add SYS_ADMIN "
+            "--security-opt seccomp=unconfined --security-opt apparmor=unconfined); as an ordinary user, allow "
+            "unprivileged user namespaces (sysctl -w user.max_user_namespaces=15000; on Debian-patched kernels "
+            "sysctl -w kernel.unprivileged_userns_clone=1; on Ubuntu 23.10+ sysctl -w "
+            "kernel.apparmor_restrict_unprivileged_userns=0). Check with `unshare -r -mnpi --fork true`. "
+            "Alternatively set c.GradingSettings.isolation = 'reduced' and grade as root with the course "
+            "unreadable to other users (chmod -R o-rwx <course>): student code then runs as `nobody`.")
+
+
+@functools.lru_cache(maxsize=16)
+def _readable_by_nobody(paths: tuple[Path, ...]) -> list[str]:
+    """Those of ``paths`` that the user ``nobody`` can read or list."""
+    probe = ("import os, sys\nfor p in sys.argv[1:]:\n    try:\n"
+             "        os.listdir(p) if os.path.isdir(p) else open(p, 'rb').close()\n        print(p)\n"
+             "    except OSError:\n        pass\n")
+    try:
+        done = subprocess.run([sys.executable, "-I", "-c", probe, *map(str, paths)], capture_output=True, text=True,
+                              timeout=30, cwd="/", user=NOBODY, group=NOBODY, extra_groups=[])
+    except (OSError, subprocess.SubprocessError):
+        return [str(p) for p in paths]
+    return done.stdout.split("\n")[:-1] if done.returncode == 0 else [str(p) for p in paths]
+
+
+def _namespace_command(level: str, new_root: Path, workdir: Path, command: list[str],
+                       max_processes: int = 512, tmp_mb: int = 64) -> list[str]:
+    """`command` wrapped to run in new mount/net/pid/IPC (and, unprivileged, user) namespaces and a minimal
+    root, then in a user namespace of its own with ``max_processes`` processes (``_mount_script``)."""
+    unshare = ["unshare", "-mnpi", "--fork", "--kill-child", "--mount-proc"]
     if level == "namespaces+userns":
         unshare.insert(1, "-r")
-    return [*unshare, "sh", "-c", _mount_script(new_root, workdir, command, level)]
+    return [*unshare, "sh", "-c", _mount_script(new_root, workdir, command, level, max_processes, tmp_mb)]
 
 
-def choose_isolation(requested: str) -> str:
-    """Map the settings' isolation request to the level that will be used on this machine.
+def choose_isolation(requested: str, protected: tuple[Path, ...] = ()) -> str:
+    """Map the settings' isolation request to the level that will be used on this machine; never a level
+    weaker than grading requires.
+
+    Parameters
+    ----------
+    requested : {"auto", "namespaces", "reduced"}
+        "auto" and "namespaces": namespaces, or refuse. "reduced": no namespaces, only as root, student code
+        as ``nobody``, and only when ``nobody`` can read none of ``protected``.
+    protected : tuple of Path
+        What student code must not reach without namespaces (the course, the grader's own code).
 
     Raises
     ------
     ValueError
-        If namespaces are required but unavailable, or the request is unknown.
+        The request is unknown.
+    IsolationUnavailable
+        The requested isolation cannot be had here; the message says what to enable.
     """
     if requested not in ("auto", "namespaces", "reduced"):
         raise ValueError(f"unknown isolation {requested!r}; expected 'auto', 'namespaces' or 'reduced'")
-    if requested == "auto" and namespaces_available():
-        return "namespaces+nobody" if _is_root() else "namespaces+userns"
-    if requested == "namespaces":
+    if requested in ("auto", "namespaces"):
         if namespaces_available():
             return "namespaces+nobody" if _is_root() else "namespaces+userns"
-        raise ValueError("isolation='namespaces' was requested but `unshare` cannot create mount/net/pid "
-                         "namespaces on this machine")
-    return "reduced+nobody" if _is_root() and nobody_can_run_python() else "reduced"
+        raise IsolationUnavailable(enable_namespaces_message())
+    if not _is_root():
+        raise IsolationUnavailable("isolation='reduced' would run student code as the grader's own user, who can "
+                                   "read and write the course; " + enable_namespaces_message())
+    if not nobody_can_run_python():
+        raise IsolationUnavailable(f"isolation='reduced' needs `nobody` to run {sys.executable} (it would "
+                                   "otherwise run student code as root): install the grader's Python where "
+                                   "other users can read it, or enable namespaces")
+    reachable = _readable_by_nobody(tuple(protected))
+    if reachable:
+        raise IsolationUnavailable(f"isolation='reduced' runs student code as `nobody`, who can read "
+                                   f"{', '.join(reachable)}: make it unreadable to other users "
+                                   f"(chmod -R o-rwx {reachable[0]}) or enable namespaces")
+    return "reduced+nobody"
 
 
 @functools.lru_cache(maxsize=None)
@@ -160,12 +237,19 @@ def _grader_package_dirs() -> list[Path]:
     return sorted(found)
 
 
-def _mount_script(new_root: Path, workdir: Path, command: list[str], isolation: str) -> str:
+def _mount_script(new_root: Path, workdir: Path, command: list[str], isolation: str,
+                  max_processes: int = 512, tmp_mb: int = 64) -> str:
     """Shell script run as root of the new namespaces: build a minimal root, pivot into it, drop privileges.
 
     The new root is an empty tmpfs holding only: the system directories and the Python installations
     (read-only), device nodes, a fresh /proc and a small /tmp, and the worker's own directory (writable).
     pivot_root plus a lazy unmount of the old root leave no path back to the rest of the file system.
+
+    The process limit (RLIMIT_NPROC) counts the processes of one user in one user namespace, so the worker
+    gets a user namespace of its own and the limit is set inside it: its count starts at zero whatever any
+    other process of the same user (another worker, another grading job) does. The parent-death signal is set
+    last, after every change of user and capabilities (each of which clears it): the worker is killed when the
+    `unshare` above it dies, and that one when the grader dies.
     """
     root = shlex.quote(str(new_root))
     lines = ["set -e", f"mount -t tmpfs -o size=1m,mode=755 grader-root {root}"]
@@ -187,7 +271,7 @@ def _mount_script(new_root: Path, workdir: Path, command: list[str], isolation: 
     for device in DEVICES:
         lines.append(f"touch {root}/dev/{device}")
         lines.append(f"mount --bind /dev/{device} {root}/dev/{device}")
-    lines.append(f"mount -t tmpfs -o size=16m,mode=1777 grader-shm {root}/tmp")
+    lines.append(f"mount -t tmpfs -o size={tmp_mb}m,mode=1777 grader-tmp {root}/tmp")
     lines.append(f"mount -t proc proc {root}/proc")
     for installation in _python_installations():
         if not any(Path(d) in (installation, *installation.parents) for d in SYSTEM_DIRS):
@@ -198,20 +282,23 @@ def _mount_script(new_root: Path, workdir: Path, command: list[str], isolation: 
     lines += [f"cd {root}", "mkdir .old-root", f"{_system_tool('pivot_root')} . .old-root", "umount -l /.old-root",
               "rmdir /.old-root", "mount -o remount,ro /", f"cd {shlex.quote(str(workdir))}"]
     quoted = " ".join(shlex.quote(c) for c in command)
+    limit = f"{_system_tool('prlimit')} --nproc={max_processes}:{max_processes} --"
+    last = f"setpriv --pdeathsig KILL --no-new-privs -- {quoted}"
     if isolation == "namespaces+nobody":
-        lines.append(f"exec setpriv --reuid={NOBODY} --regid={NOBODY} --clear-groups -- {quoted}")
+        lines.append(f"exec setpriv --reuid={NOBODY} --regid={NOBODY} --clear-groups -- "
+                     f"{_system_tool('unshare')} --map-current-user -- {limit} {last}")
     else:
         # Root of a user namespace: give up every capability, so the mounts can be neither undone nor changed.
-        lines.append(f"exec setpriv --bounding-set=-all --inh-caps=-all --no-new-privs -- {quoted}")
+        lines.append(f"exec {limit} setpriv --bounding-set=-all --inh-caps=-all -- {last}")
     return "\n".join(lines) + "\n"
 
 
-def scrubbed_environment(workdir: Path) -> dict[str, str]:
-    """The only environment variables a worker sees."""
+def scrubbed_environment(workdir: Path, private_tmp: bool = False) -> dict[str, str]:
+    """The only environment variables a worker sees; temporary files go to its private /tmp when it has one."""
     return {
         "PATH": "/usr/bin:/bin",
         "HOME": str(workdir),
-        "TMPDIR": str(workdir),
+        "TMPDIR": "/tmp" if private_tmp else str(workdir),
         "LANG": "C.UTF-8",
         "OMP_NUM_THREADS": "1",
         "OPENBLAS_NUM_THREADS": "1",
@@ -225,7 +312,7 @@ def scrubbed_environment(workdir: Path) -> dict[str, str]:
     }
 
 
-def _limit_resources(limits: WorkerLimits) -> None:
+def _limit_resources(limits: WorkerLimits, own_user_namespace: bool, grader: int) -> None:
     """Runs in the child between fork and exec: limits are inherited by everything it starts."""
     cpu = max(1, int(limits.cpu_seconds))
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
@@ -233,10 +320,26 @@ def _limit_resources(limits: WorkerLimits) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     file_size = limits.file_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_FSIZE, (file_size, file_size))
-    # RLIMIT_NPROC counts every process of the real user: tight for `nobody`, generous for a desktop user.
-    processes = limits.max_processes if os.geteuid() == 0 else max(limits.max_processes, 4096)
-    resource.setrlimit(resource.RLIMIT_NPROC, (processes, processes))
+    if own_user_namespace:
+        # The limit is set inside the worker's own user namespace (``_mount_script``). Here it must stay as
+        # high as possible: a user namespace's creator's limit also bounds every namespace it creates.
+        soft, hard = resource.getrlimit(resource.RLIMIT_NPROC)
+        resource.setrlimit(resource.RLIMIT_NPROC, (hard, hard))
+    else:
+        # RLIMIT_NPROC counts every process of the real user: tight for `nobody`, generous for a desktop user.
+        processes = limits.max_processes if os.geteuid() == 0 else max(limits.max_processes, 4096)
+        resource.setrlimit(resource.RLIMIT_NPROC, (processes, processes))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    _die_with(grader)
+
+
+def _die_with(grader: int) -> None:
+    """Have the kernel SIGKILL this process when the grader (``grader``, its parent) dies; if the grader is
+    already gone, stop at once."""
+    import ctypes
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != grader:
+        os._exit(1)
 
 
 def _read_capped(path: Path, cap: int) -> str:
@@ -247,7 +350,7 @@ def _read_capped(path: Path, cap: int) -> str:
 
 
 def run_worker(workdir: Path, script: str, args: list[str], limits: WorkerLimits,
-               isolation: str = "auto") -> WorkerRun:
+               isolation: str = "auto", with_record: bool = False, protected: tuple[Path, ...] = ()) -> WorkerRun:
     """Run ``python -I <workdir>/<script> <args>`` as an untrusted worker and wait for it.
 
     Parameters
@@ -262,14 +365,19 @@ def run_worker(workdir: Path, script: str, args: list[str], limits: WorkerLimits
     limits : WorkerLimits
         Time, memory, file-size and process limits.
     isolation : {"auto", "namespaces", "reduced"}
-        Requested isolation (see ``choose_isolation``).
+        Requested isolation (see ``choose_isolation``; raises IsolationUnavailable rather than run weaker).
+    protected : tuple of Path
+        Paths student code must not reach (checked for "reduced").
+    with_record : bool
+        Give the worker a file descriptor of its own to report on (its number is appended to ``args``): a file
+        outside the worker's file system, which the worker can keep from the code it runs.
 
     Returns
     -------
     WorkerRun
         Exit status, timeout flag, capped stdout/stderr, isolation level used, seconds.
     """
-    level = choose_isolation(isolation)
+    level = choose_isolation(isolation, protected)
     workdir = workdir.resolve()
     command = [sys.executable, "-I", str(workdir / script), *args]
     if level.endswith("+nobody"):
@@ -277,20 +385,26 @@ def run_worker(workdir: Path, script: str, args: list[str], limits: WorkerLimits
             for name in [root, *(os.path.join(root, d) for d in dirs), *(os.path.join(root, f) for f in files)]:
                 os.chown(name, NOBODY, NOBODY)
     with tempfile.TemporaryDirectory(prefix="grader-capture-") as capture:
-        if level.startswith("namespaces"):
-            new_root = Path(capture) / "root"
-            new_root.mkdir()
-            command = _namespace_command(level, new_root, workdir, command)
         out_path, err_path = Path(capture) / "stdout", Path(capture) / "stderr"
-        started = time.monotonic()
-        timed_out = False
-        with open(out_path, "wb") as out_file, open(err_path, "wb") as err_file:
+        with open(out_path, "wb") as out_file, open(err_path, "wb") as err_file, \
+                open(Path(capture) / "record", "w+b") as record_file:
+            if with_record:  # the descriptor is what the worker writes through, whoever owns the file
+                command.append(str(record_file.fileno()))
+            if level.startswith("namespaces"):
+                new_root = Path(capture) / "root"
+                new_root.mkdir()
+                command = _namespace_command(level, new_root, workdir, command, limits.max_processes,
+                                             limits.tmp_mb)
+            started = time.monotonic()
+            timed_out = False
             identity = ({"user": NOBODY, "group": NOBODY, "extra_groups": []} if level == "reduced+nobody" else {})
             try:
                 process = subprocess.Popen(
-                    command, cwd=workdir, env=scrubbed_environment(workdir), stdin=subprocess.DEVNULL,
+                    command, cwd=workdir, env=scrubbed_environment(workdir, level.startswith("namespaces")), stdin=subprocess.DEVNULL,
                     stdout=out_file, stderr=err_file, start_new_session=True,
-                    preexec_fn=functools.partial(_limit_resources, limits), close_fds=True, **identity)
+                    preexec_fn=functools.partial(_limit_resources, limits, level.startswith("namespaces"),
+                                                 os.getpid()),
+                    close_fds=True, pass_fds=(record_file.fileno(),) if with_record else (), **identity)
             except OSError as error:
                 return WorkerRun(None, False, "", f"could not start the worker: {error}", level, 0.0)
             try:
@@ -304,6 +418,9 @@ def run_worker(workdir: Path, script: str, args: list[str], limits: WorkerLimits
                 except (ProcessLookupError, PermissionError):
                     pass
                 returncode = process.wait()
+            record_file.seek(0)
+            record = record_file.read(RECORD_BYTES + 1)
         seconds = time.monotonic() - started
         return WorkerRun(returncode, timed_out, _read_capped(out_path, limits.output_bytes),
-                         _read_capped(err_path, limits.output_bytes), level, seconds)
+                         _read_capped(err_path, limits.output_bytes), level, seconds,
+                         record if len(record) <= RECORD_BYTES else b"")

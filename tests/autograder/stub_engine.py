@@ -17,7 +17,7 @@ from pathlib import Path
 import nbformat
 
 from assignments.convnets import CONVNETS, EXPERIMENT_FILE
-from autograder.results import SubmissionResult, TestResult
+from autograder.results import GRADING_ERROR, SubmissionResult, TestResult
 
 
 @dataclass(frozen=True)
@@ -26,7 +26,7 @@ class StubSettings:
 
     control/calls/: each call leaves a file named after the student; a file control/hang_<student>,
     control/crash_<student> or control/die_<student> makes that student's grading hang, raise, or kill its
-    process. `version` stands for any change of the real grader's settings.
+    process; control/grading_error_<student> marks the student's hidden tests "grading error: regrade". `version` stands for any change of the real grader's settings.
     """
 
     control: str = ""
@@ -65,6 +65,11 @@ def stub_grade_submission(notebook_path: Path, student: str, settings: StubSetti
         result.tests.append(TestResult(
             name=f"{graded.name}: stride 2, non-square filter", item=graded.name, score=half * (fraction >= 1.0),
             max_score=half, message="hidden case", visibility="hidden"))
+    if control is not None and (control / f"grading_error_{student}").exists():
+        for test in result.tests:
+            if test.visibility == "hidden":
+                test.score, test.grading_error = 0.0, "the worker could not be started (stub)"
+                test.message = f"{GRADING_ERROR} ({test.grading_error})"
     return result
 
 

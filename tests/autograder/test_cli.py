@@ -88,3 +88,25 @@ def test_no_submissions_in_a_released_course_is_an_error_naming_the_folder(monke
     assert _run("--course-dir", str(tmp_path)) == 2
     assert calls == []
     assert str(tmp_path / "submitted") in capsys.readouterr().err
+
+
+def test_grading_stops_with_exit_status_2_and_says_what_to_enable_when_namespaces_are_missing(
+        tmp_path, monkeypatch, capsys):
+    from autograder import engine
+    from autograder.sandbox import launch
+    from autograder.settings import GradingSettings
+    from fixture_builder import build_fixture, render_course
+    source = render_course(tmp_path / "course")
+    notebook = build_fixture("full_marks_reference", source, tmp_path / "fixtures")
+    submitted = tmp_path / "course" / "submitted" / "alice" / "convnets"
+    submitted.mkdir(parents=True)
+    submitted.joinpath(notebook.name).write_bytes(notebook.read_bytes())
+    ran = []
+    monkeypatch.setattr(launch, "namespaces_available", lambda: False)
+    monkeypatch.setattr(launch, "namespace_probe", lambda: "unshare: unshare failed: Operation not permitted")
+    monkeypatch.setattr(engine, "run_worker", lambda *args, **kwargs: ran.append(args))
+    monkeypatch.setattr(cli, "load_settings", lambda course, name: GradingSettings(source_notebook=source))
+    assert _run("--course-dir", str(tmp_path / "course"), "--assignment", "convnets") == 2
+    message = capsys.readouterr().err
+    assert "Operation not permitted" in message and "unshare -r -mnpi" in message and ran == []
+    assert not (tmp_path / "course" / "grades" / ".cache" / "convnets" / "alice.json").exists()

@@ -7,6 +7,7 @@ import io
 import json
 import multiprocessing
 import os
+import shutil
 import signal
 import time
 from pathlib import Path
@@ -160,6 +161,44 @@ def test_a_grader_bug_is_reported_not_cached_and_not_recorded(tmp_path):
     assert not (tmp_path / "grades" / ".cache" / "convnets" / "bob.json").exists()
     (control / "crash_bob").unlink()
     assert _grade(tmp_path, settings).graded == ["bob"]
+
+
+def test_grading_errors_are_summarised_fail_the_run_and_are_regraded_first_next_time(tmp_path):
+    _class(tmp_path)
+    control, settings = _control(tmp_path, "grading_error_carol")
+    out = io.StringIO()
+    run = grade_course(tmp_path, settings, grader=stub_grade_submission, progress=False, gradebook=False, out=out,
+                       jobs=1)
+    assert run.regrade == ["carol"] and not run.errors
+    assert "GRADING ERROR, REGRADE carol" in out.getvalue()
+    summary = (tmp_path / "grades" / "convnets" / "summary.txt").read_text()
+    assert "Grading errors, to regrade (not scores of the students' work): carol" in summary
+    # Nothing changed, yet carol is graded again, before anyone else; the others come from the cache.
+    (control / "grading_error_carol").unlink()
+    shutil.rmtree(control / "calls")
+    second = _grade(tmp_path, settings, jobs=1, force=False)
+    assert _calls(control) == ["carol"] and second.graded == ["carol"] and second.regrade == []
+    # Owed results go before merely stale ones: dave's grading error before bob's changed notebook.
+    (control / "grading_error_dave").touch()
+    _grade(tmp_path, settings, jobs=1, force=True)
+    (control / "grading_error_dave").unlink()
+    write_submission(tmp_path, "bob", all_items(1.0))
+    shutil.rmtree(control / "calls")
+    _grade(tmp_path, settings, jobs=1)
+    order = [p.name.split(".")[0] for p in sorted((control / "calls").iterdir(),
+                                                  key=lambda p: int(p.name.split(".")[1]))]
+    assert order == ["dave", "bob"]
+
+
+def test_make_grade_exits_non_zero_while_a_grading_error_remains(tmp_path, monkeypatch):
+    from autograder import cli, pipeline
+    _class(tmp_path)
+    control, settings = _control(tmp_path, "grading_error_bob")
+    monkeypatch.setattr(cli, "load_settings", lambda course, name: settings)
+    monkeypatch.setattr(pipeline, "default_grader", stub_grade_submission)
+    assert cli.main(["grade", "--course-dir", str(tmp_path), "--jobs", "1", "--no-progress"]) == 1
+    (control / "grading_error_bob").unlink()
+    assert cli.main(["grade", "--course-dir", str(tmp_path), "--jobs", "1", "--no-progress"]) == 0
 
 
 def test_a_grading_process_that_dies_costs_only_its_own_submission(tmp_path):

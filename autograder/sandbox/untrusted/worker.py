@@ -5,9 +5,11 @@ standard library and NumPy, trusts nothing it produces, and never compares anyth
 ``.npy`` files (``allow_pickle=False``) and does every check in its own process.
 
 Start-up (the interpreter and NumPy) dominates small tests, so this process is a zygote: it imports NumPy once,
-then forks one child per graded item. Each child gets its own session, CPU limit and wall-clock deadline
-(enforced here by SIGKILL to its process group), so a crash, ``os._exit`` or infinite loop in one item ends only
-that child. Student code runs only in children.
+then forks one child per graded item. Each child gets its own session and CPU limit (RLIMIT_CPU); the zygote
+watches every cell and case it runs by the child's CPU time and by the time it is awake (``clock``), and ends it
+with SIGKILL to its process group past either limit, so a crash, ``os._exit``, busy loop or sleep in one item
+ends only that child, and a machine busy with other work costs no one any points. Student code runs only in
+children.
 
 The messages it reads and writes (the batch, each child's status, the zygote's record of how each child ended)
 are defined once, in ``protocol``, which the parent imports too; the programs each case runs are interpreted by
@@ -20,24 +22,29 @@ import json
 import os
 import resource
 import signal
+import stat
 import sys
 import time
 import types
 
 if __package__:  # imported by the grader's own tests
     from . import protocol
+    from .clock import PhaseClock
     from .interpreter import GradingTimeout, describe_error, run_ops
 else:  # run as a script inside the jail: its sibling modules were copied next to it
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import protocol
+    from clock import PhaseClock
     from interpreter import GradingTimeout, describe_error, run_ops
     del sys.path[0]
 
 MAX_TIMEOUTS = 2
+POLL_SECONDS = 0.005       # how often the zygote looks for ended children
+WATCH_SECONDS = 0.05       # how often it reads their clocks
 
 
 def _on_alarm(signum, frame):
-    raise GradingTimeout("time limit exceeded")
+    raise GradingTimeout("CPU time limit exceeded")
 
 
 class Status:
@@ -108,13 +115,15 @@ class _NoPlotting(importlib.abc.MetaPathFinder, importlib.abc.Loader):
 
 
 def run_with_alarm(seconds, function, *args):
-    """Call ``function(*args)``; a GradingTimeout is raised inside it after ``seconds`` of wall time."""
-    signal.signal(signal.SIGALRM, _on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    """Call ``function(*args)``; a GradingTimeout is raised inside it after ``seconds`` of this process's CPU
+    time (ITIMER_PROF: user + system), however long the machine makes it wait. Student code could catch it; the
+    zygote's own clocks end the child in that case."""
+    signal.signal(signal.SIGPROF, _on_alarm)
+    signal.setitimer(signal.ITIMER_PROF, seconds)
     try:
         return function(*args)
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.setitimer(signal.ITIMER_PROF, 0)
 
 
 def run_cells(job, namespace, status):
@@ -164,7 +173,7 @@ def run_cases(job, namespace, status):
         except GradingTimeout:
             timeouts += 1
             record["ok"] = False
-            record["error"] = "timed out after %s s" % job["test_seconds"]
+            record["error"] = "timed out: used more than %s s of CPU time" % job["test_seconds"]
         except BaseException as error:  # SystemExit and friends from student code end only this case
             record["ok"] = False
             record["error"] = describe_error(error)
@@ -203,13 +212,14 @@ def _die_with_parent():
         pass
 
 
-def start_child(job):
+def start_child(job, record_fd):
     job = dict(job, zygote=os.getpid())
     pid = os.fork()
     if pid:
         return pid
     code = 0
     try:
+        os.close(record_fd)  # only the zygote may write its record
         os.setsid()  # its own process group: the zygote kills everything it starts
         _die_with_parent()
         cpu = max(1, int(job["cpu_seconds"]))
@@ -229,46 +239,155 @@ def _ended(status):
     return {"exit": os.WEXITSTATUS(status)}
 
 
-def serve(batch):
-    """Fork one child per item (``parallel`` at a time), enforce each child's deadline, record how it ended."""
+class Watched:
+    """One running child: its item, its clocks, and the cell or case it is in (read from its status file)."""
+
+    def __init__(self, pid, job):
+        self.pid, self.job = pid, job
+        self.status_path = os.path.join(job["work"], protocol.STATUS_FILE)
+        self.started = time.monotonic()
+        self.clock = PhaseClock(pid)
+        self.phase, self.stamp = None, None
+
+    def _phase_limit(self):
+        if self.phase and self.phase.startswith(protocol.RUNNING_CELL):
+            return float(self.job["cell_seconds"])
+        return float(self.job["test_seconds"])
+
+    def _follow_status(self):
+        try:
+            stamp = os.stat(self.status_path).st_mtime_ns
+        except OSError:
+            return
+        if stamp == self.stamp:
+            return
+        self.stamp = stamp
+        try:
+            running = json.loads(_read_regular(self.status_path, protocol.MAX_STATUS_BYTES) or b"{}").get("running")
+        except (OSError, ValueError, AttributeError):
+            return
+        running = running if isinstance(running, str) else None
+        if running != self.phase:
+            self.phase = running
+            self.clock.restart()
+
+    def overrun(self):
+        """The Ending to record if the child passed a limit (it is then killed), else None."""
+        if time.monotonic() - self.started > self.job["wall_seconds"]:
+            return {"timed_out": True, "reason": "wall", "limit": self.job["wall_seconds"],
+                    "phase": self.phase or ""}
+        self._follow_status()
+        limit = self._phase_limit()
+        cpu, awake = self.clock.read()
+        if cpu is not None and cpu > protocol.cpu_kill(limit):
+            return {"timed_out": True, "reason": "cpu", "limit": limit, "phase": self.phase or ""}
+        if awake > protocol.awake_kill(limit):
+            return {"timed_out": True, "reason": "awake", "limit": protocol.awake_kill(limit),
+                    "phase": self.phase or ""}
+        return None
+
+
+def _read_regular(path, cap):
+    """A file's bytes if it is a regular file of at most ``cap`` bytes (never blocks on a FIFO), else None."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > cap:
+            return None
+        return os.read(fd, cap)
+    finally:
+        os.close(fd)
+
+
+def _kill_group(pid):
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except OSError:
+        pass
+
+
+def serve(batch, record):
+    """Fork one child per item (``parallel`` at a time), enforce each child's limits, record how it ended.
+
+    A child that cannot be started (``fork`` refused: a limit of the machine's, not the student's) is recorded
+    as a grader error, and so is everything still waiting when the zygote itself fails.
+    """
     endings = {}
+    record.save(endings)
     waiting = list(batch["items"])
-    running = {}  # pid -> (item, deadline)
-    while waiting or running:
-        while waiting and len(running) < max(1, batch.get("parallel", 1)):
-            job = waiting.pop(0)
-            running[start_child(job)] = (job["item"], time.monotonic() + job["wall_seconds"])
-        time.sleep(0.005)
-        for pid, (item, deadline) in list(running.items()):
-            done, status = os.waitpid(pid, os.WNOHANG)
-            if done:
-                endings[item] = _ended(status)
-            elif time.monotonic() > deadline:
+    running = {}  # pid -> Watched
+    next_watch = 0.0
+    try:
+        while waiting or running:
+            while waiting and len(running) < max(1, batch.get("parallel", 1)):
+                job = waiting.pop(0)
                 try:
-                    os.killpg(pid, signal.SIGKILL)
-                except OSError:
-                    pass
-                os.waitpid(pid, 0)
-                endings[item] = {"timed_out": True}
-            else:
-                continue
-            del running[pid]
-            _save_json(protocol.ZYGOTE_FILE, endings)
+                    pid = start_child(job, record.fd)
+                except OSError as error:
+                    endings[job["item"]] = {"grader_error": "could not start the item's process (%s: %s)"
+                                                            % (type(error).__name__, error)}
+                    record.save(endings)
+                    continue
+                running[pid] = Watched(pid, job)
+            time.sleep(POLL_SECONDS)
+            watch = time.monotonic() >= next_watch
+            if watch:
+                next_watch = time.monotonic() + WATCH_SECONDS
+            for pid, child in list(running.items()):
+                done, status = os.waitpid(pid, os.WNOHANG)
+                if done:
+                    endings[child.job["item"]] = _ended(status)
+                else:
+                    overrun = child.overrun() if watch else None
+                    if overrun is None:
+                        continue
+                    _kill_group(pid)
+                    os.waitpid(pid, 0)
+                    endings[child.job["item"]] = overrun
+                del running[pid]
+                record.save(endings)
+    except BaseException as error:
+        for pid in running:
+            _kill_group(pid)
+        for job in waiting + [c.job for c in running.values()]:
+            endings.setdefault(job["item"], {"grader_error": "the grading process failed (%s: %s)"
+                                                             % (type(error).__name__, error)})
+        record.save(endings)
+        sys.exit(protocol.EXIT_GRADER_ERROR)
 
 
-def _save_json(path, data):
-    with open(path + ".tmp", "w") as handle:
-        json.dump(data, handle)
-    os.replace(path + ".tmp", path)
+class Record:
+    """The zygote's record for the parent (``protocol.ZygoteRecord``), written to a file descriptor that only
+    the zygote holds: children close it before running student code, and the zygote is not dumpable, so no
+    student code can reach it through /proc or ptrace. Rewritten whole each time."""
+
+    def __init__(self, fd):
+        self.fd = fd
+
+    def save(self, endings, started=True):
+        data = json.dumps({"started": started, "endings": endings}).encode()
+        os.ftruncate(self.fd, 0)
+        os.pwrite(self.fd, data, 0)
+
+
+def _not_dumpable():
+    try:
+        import ctypes
+        ctypes.CDLL(None).prctl(4, 0)  # PR_SET_DUMPABLE 0: no ptrace, no /proc/<pid>/fd for the same user
+    except (OSError, AttributeError):
+        pass
 
 
 def main():
+    """``worker.py <batch file> <record fd>``."""
+    _not_dumpable()
+    record = Record(int(sys.argv[2]))
     with open(sys.argv[1]) as handle:
         batch = json.load(handle)
     # Nothing the grader's working directory holds may shadow a module.
     sys.path[:] = [p for p in sys.path if p and os.path.abspath(p) != os.getcwd()]
     sys.meta_path.insert(0, _NoPlotting())
-    serve(batch)
+    serve(batch, record)
 
 
 if __name__ == "__main__":

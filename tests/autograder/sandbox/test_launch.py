@@ -74,10 +74,13 @@ def test_environment_is_scrubbed(tmp_path, monkeypatch):
 def test_student_code_cannot_see_the_course_reference_or_gradebook(tmp_path, fake_course, monkeypatch):
     paths = dict(root=str(fake_course), notebook=str(fake_course / "source/convnets/ConvolutionalNetworks.ipynb"),
                  gradebook=str(fake_course / "gradebook.db"))
-    # Control: without isolation the probe reads everything, so the probe itself can detect a leak.
-    monkeypatch.setattr(sandbox, "nobody_can_run_python", lambda: False)
-    (tmp_path / "control").mkdir()
-    _, open_found = _run(tmp_path / "control", PROBE % dict(paths, try_write=False), isolation="reduced")
+    # Control: run without any isolation (not through run_worker, which refuses that), the probe reads
+    # everything, so the probe itself can detect a leak.
+    control = tmp_path / "control"
+    control.mkdir()
+    (control / "probe.py").write_text(textwrap.dedent(PROBE % dict(paths, try_write=False)))
+    subprocess.run([sys.executable, "-I", "probe.py"], cwd=control, check=True, timeout=60)
+    open_found = json.loads((control / "result.json").read_text())
     assert open_found["read source notebook"] == "allowed" and open_found["read gradebook"] == "allowed"
     # Isolated: nothing outside the worker's own directory and the interpreter exists for student code.
     (tmp_path / "isolated").mkdir()
@@ -173,6 +176,7 @@ def test_unprivileged_mode_hides_the_course_and_locks_the_mounts(tmp_path, fake_
     # The user-namespace path an instructor's laptop takes (simulated here by pretending not to be root).
     monkeypatch.setattr(sandbox, "_is_root", lambda: False)
     sandbox.namespaces_available.cache_clear()
+    sandbox.namespace_probe.cache_clear()
     try:
         code = PROBE % dict(root=str(fake_course), notebook=str(fake_course / "gradebook.db"),
                             gradebook=str(fake_course / "gradebook.db"), try_write=False)
@@ -187,21 +191,67 @@ def test_unprivileged_mode_hides_the_course_and_locks_the_mounts(tmp_path, fake_
         run, found = _run(tmp_path, code)
     finally:
         sandbox.namespaces_available.cache_clear()
+        sandbox.namespace_probe.cache_clear()
     assert run.returncode == 0, run.stderr
     assert run.isolation == "namespaces+userns"
     assert found["read gradebook"] != "allowed" and found["listing"] == []
     assert found["umount"] == -1 and found["listing after umount"] == []  # no capability left to undo mounts
 
 
-def test_without_namespaces_root_still_drops_to_nobody(tmp_path, monkeypatch):
+def test_without_namespaces_auto_refuses_to_run_student_code_and_says_what_to_enable(tmp_path, monkeypatch):
+    monkeypatch.setattr(sandbox, "namespaces_available", lambda: False)
+    monkeypatch.setattr(sandbox, "namespace_probe", lambda: "unshare: unshare failed: Operation not permitted")
+    for requested in ("auto", "namespaces"):
+        folder = tmp_path / requested
+        folder.mkdir()
+        with pytest.raises(sandbox.IsolationUnavailable) as refused:
+            _run(folder, "open('ran', 'w')\n", isolation=requested)
+        message = str(refused.value)
+        assert "Operation not permitted" in message and "unshare -r -mnpi" in message
+        assert "user.max_user_namespaces" in message and "CAP_SYS_ADMIN" in message
+        assert not (tmp_path / requested / "work" / "ran").exists()  # student code never started
+
+
+def _nobody_ready():
     if os.geteuid() != 0 or not sandbox.nobody_can_run_python():
         pytest.skip("needs root and an interpreter that `nobody` can run")
+
+
+def test_reduced_refuses_when_nobody_can_read_the_course(tmp_path, monkeypatch, fake_course):
+    _nobody_ready()
     monkeypatch.setattr(sandbox, "namespaces_available", lambda: False)
-    workdir = Path(tempfile.mkdtemp(prefix="grader-test-"))  # pytest's folders are private: use /tmp itself
+    readable = Path(tempfile.mkdtemp(prefix="grader-test-course-"))
     try:
-        (workdir / "probe.py").write_text("import json, os\njson.dump(os.getuid(), open('result.json', 'w'))\n")
-        run = run_worker(workdir, "probe.py", [], LIMITS, "auto")
+        readable.chmod(0o755)
+        with pytest.raises(sandbox.IsolationUnavailable, match="who can read .*chmod -R o-rwx"):
+            sandbox.choose_isolation("reduced", (readable,))
+    finally:
+        shutil.rmtree(readable)
+
+
+def test_reduced_refuses_to_run_student_code_as_root(monkeypatch):
+    monkeypatch.setattr(sandbox, "namespaces_available", lambda: False)
+    monkeypatch.setattr(sandbox, "_is_root", lambda: True)
+    monkeypatch.setattr(sandbox, "nobody_can_run_python", lambda: False)
+    with pytest.raises(sandbox.IsolationUnavailable, match="as root"):
+        sandbox.choose_isolation("reduced", ())
+
+
+def test_reduced_runs_as_nobody_only_with_the_course_unreadable(monkeypatch):
+    _nobody_ready()
+    monkeypatch.setattr(sandbox, "namespaces_available", lambda: False)
+    course = Path(tempfile.mkdtemp(prefix="grader-test-course-"))  # pytest's folders are private: use /tmp
+    workdir = Path(tempfile.mkdtemp(prefix="grader-test-"))
+    try:
+        course.chmod(0o700)
+        (course / "gradebook.db").write_text("secret grades")
+        probe = (f"import json, os\ntry:\n    open({str(course / 'gradebook.db')!r}).read()\n    seen = 'read'\n"
+                 "except OSError as error:\n    seen = type(error).__name__\n"
+                 "json.dump([os.getuid(), seen], open('result.json', 'w'))\n")
+        (workdir / "probe.py").write_text(probe)
+        run = run_worker(workdir, "probe.py", [], LIMITS, "reduced", protected=(course,))
         assert run.isolation == "reduced+nobody" and run.returncode == 0, run.stderr
-        assert json.loads((workdir / "result.json").read_text()) == sandbox.NOBODY
+        assert json.loads((workdir / "result.json").read_text()) == [sandbox.NOBODY, "PermissionError"]
     finally:
         shutil.rmtree(workdir)
+        shutil.rmtree(course)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import numpy as np
 import pytest
@@ -57,5 +58,30 @@ def test_cases_stop_after_two_timeouts(tmp_path, monkeypatch):
     status = worker.Status(str(tmp_path / "status.json"))
     worker.run_cases(job, namespace, status)
     errors = [status.data["cases"][f"c{i}"]["error"] for i in range(4)]
-    assert errors[:2] == ["timed out after 0.2 s"] * 2
+    assert errors[:2] == ["timed out: used more than 0.2 s of CPU time"] * 2
     assert all("two earlier tests of this function timed out" in e for e in errors[2:])
+
+
+def test_an_item_whose_process_cannot_be_forked_is_a_grader_error_and_the_rest_still_run(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    started = []
+
+    def start_child(job, record_fd):
+        if job["item"] == "refused":
+            raise BlockingIOError(11, "Resource temporarily unavailable")
+        started.append(job["item"])
+        pid = os.fork()
+        if pid == 0:
+            os._exit(0)
+        return pid
+
+    monkeypatch.setattr(worker, "start_child", start_child)
+    items = [{"item": name, "work": str(tmp_path), "wall_seconds": 60, "cell_seconds": 1, "test_seconds": 1}
+             for name in ("refused", "runs")]
+    with open(tmp_path / "record", "w+b") as handle:
+        worker.serve({"parallel": 1, "items": items}, worker.Record(handle.fileno()))
+        handle.seek(0)
+        record = json.loads(handle.read())
+    assert record["started"] is True and started == ["runs"]
+    assert "BlockingIOError" in record["endings"]["refused"]["grader_error"]
+    assert record["endings"]["runs"] == {"exit": 0}
