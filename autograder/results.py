@@ -23,6 +23,9 @@ class TestResult:
     message: why it scored what it scored, for the student.
     hint: what to look at next (may be empty).
     visibility: Gradescope visibility; hidden tests describe what they checked without their data.
+    pending: the case could not be scored for lack of instructor data (e.g. no held-out set configured); its
+        points are neither given nor taken: score stays 0, and totals count them apart (``pending_points``),
+        not in ``max_score``. A pending test is neither passed nor failed (``status``).
     """
 
     name: str
@@ -34,10 +37,15 @@ class TestResult:
     got: str = ""
     hint: str = ""
     visibility: Visibility = "visible"
+    pending: bool = False
 
     @property
     def passed(self) -> bool:
-        return self.score >= self.max_score
+        return not self.pending and self.score >= self.max_score
+
+    @property
+    def status(self) -> Literal["passed", "failed", "pending"]:
+        return "pending" if self.pending else "passed" if self.passed else "failed"
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -64,15 +72,29 @@ class SubmissionResult:
 
     @property
     def max_score(self) -> float:
-        return sum(t.max_score for t in self.tests)
+        """Points of the scored tests; pending tests' points are in ``pending_points`` instead."""
+        return sum(t.max_score for t in self.tests if not t.pending)
+
+    @property
+    def pending_points(self) -> float:
+        """Points of the tests that wait for instructor data (neither given nor taken)."""
+        return sum(t.max_score for t in self.tests if t.pending)
 
     def item_scores(self) -> dict[str, tuple[float, float]]:
-        """Graded item name -> (score, max score), in test order."""
+        """Graded item name -> (score, max score of its scored tests), in test order."""
         totals: dict[str, tuple[float, float]] = {}
         for t in self.tests:
             got, top = totals.get(t.item, (0.0, 0.0))
-            totals[t.item] = (got + t.score, top + t.max_score)
+            totals[t.item] = (got + t.score, top + (0.0 if t.pending else t.max_score))
         return totals
+
+    def item_pending_points(self) -> dict[str, float]:
+        """Graded item name -> points of its pending tests (items with none are left out)."""
+        pending: dict[str, float] = {}
+        for t in self.tests:
+            if t.pending:
+                pending[t.item] = pending.get(t.item, 0.0) + t.max_score
+        return pending
 
     @classmethod
     def from_dict(cls, document: dict) -> "SubmissionResult":
@@ -89,6 +111,7 @@ class SubmissionResult:
             "assignment": self.assignment,
             "score": self.score,
             "max_score": self.max_score,
+            "pending_points": self.pending_points,
             "seconds": self.seconds,
             "problems": list(self.problems),
             "log": list(self.log),

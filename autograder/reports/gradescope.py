@@ -5,6 +5,11 @@ Field names follow Gradescope's autograder specification: top level `score`, `ex
 `visibility`, `number`. A hidden case is hidden in its data, not in its existence: its text names only what it
 checked, so Gradescope shows it (Gradescope's own "hidden" would hide the test whole, name included) with the
 tag "hidden case". Other visibilities pass through.
+
+Gradescope knows only passed and failed tests, so a pending test (not scorable for lack of instructor data)
+is written with score 0 and max_score 0, so that it neither gives nor takes points, no ``status``, the tag
+"pending", a name ending in "(pending, <points> pts)", and an output that starts with "Pending"; the top-level
+output adds "pending <points> pts".
 """
 from __future__ import annotations
 
@@ -36,6 +41,24 @@ def _test_numbers(result: SubmissionResult) -> list[str]:
     return numbers
 
 
+def _test_entry(test: TestResult, number: str) -> dict:
+    entry = {
+        "name": test.name,
+        "number": number,
+        "score": test.score,
+        "max_score": test.max_score,
+        "status": test.status,
+        "output": _test_output(test),
+        "tags": [test.item, "hidden case"] if test.visibility == "hidden" else [test.item],
+        "visibility": "visible" if test.visibility == "hidden" else test.visibility,
+    }
+    if test.pending:
+        del entry["status"]
+        entry.update(name=f"{test.name} (pending, {test.max_score:g} pts)", score=0.0, max_score=0.0,
+                     output="Pending: not scored yet.\n" + entry["output"], tags=[*entry["tags"], "pending"])
+    return entry
+
+
 def gradescope_results(result: SubmissionResult) -> dict:
     """Build the results.json document of one student.
 
@@ -47,23 +70,15 @@ def gradescope_results(result: SubmissionResult) -> dict:
     Returns
     -------
     dict
-        JSON-ready: `score` (sum of test scores), `execution_time` (seconds, int), `output` (summary and
+        JSON-ready: `score` (sum of test scores; pending tests add nothing), `execution_time` (seconds, int), `output` (summary and
         submission problems), `visibility`, `stdout_visibility`, and `tests` (one entry per TestResult).
     """
-    summary = [f"Autograded score: {result.score:g} / {result.max_score:g}"]
+    summary = [f"Autograded score: {result.score:g} / {result.max_score:g}"
+               + (f" (pending {result.pending_points:g} pts, not scored yet)" if result.pending_points else "")]
     if result.problems:
         summary.append("Problems with this submission:")
         summary.extend(f"- {problem}" for problem in result.problems)
-    tests = [{
-        "name": test.name,
-        "number": number,
-        "score": test.score,
-        "max_score": test.max_score,
-        "status": "passed" if test.passed else "failed",
-        "output": _test_output(test),
-        "tags": [test.item, "hidden case"] if test.visibility == "hidden" else [test.item],
-        "visibility": "visible" if test.visibility == "hidden" else test.visibility,
-    } for test, number in zip(result.tests, _test_numbers(result))]
+    tests = [_test_entry(test, number) for test, number in zip(result.tests, _test_numbers(result))]
     return {
         "score": result.score,
         "execution_time": int(round(result.seconds)),
