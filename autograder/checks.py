@@ -2,7 +2,8 @@
 
 Every check returns a ``Verdict`` (never raises for anything a student produced) with short human-readable
 ``expected``/``got`` descriptions, a message and a hint; when shapes agree but values do not, ``localise``
-says where the error sits (only at the padded border, one channel, a constant factor, transposed, ...).
+says where the error sits (only at the padded border, one channel, a constant factor, transposed, ...), and the
+hint follows what it found (``SPECIFIC_HINTS``, overridable per output); the check's own hint is the fallback.
 """
 from __future__ import annotations
 
@@ -85,38 +86,96 @@ def usable(output: Output | None, label: str) -> Verdict | None:
     return None
 
 
-def localise(got: np.ndarray, expected: np.ndarray, tol: float, axes: tuple[str, ...] = AXES_4D,
-             pad: int = 0) -> str:
-    """Where a same-shaped wrong answer differs from the expected one, in a few words."""
+@dataclass(frozen=True)
+class Finding:
+    """One thing ``locate`` learnt about a wrong answer: a ``kind`` that selects a hint and words for the student.
+
+    kind: "sign", "factor", "offset", "transpose" (the whole array, one simple relation), "count" (how many entries
+    differ; no hint of its own), "border" (only near the padding) or an axis name from ``axes`` such as
+    "channel" (only some indices along it).
+    """
+
+    kind: str
+    text: str
+
+
+# What to look at for each kind of localised error, whatever the function; a case may override any of them for
+# one output (ArrayCheck.hints). The per-function ArrayCheck.hint is the fallback when nothing specific was found.
+SPECIFIC_HINTS = {
+    "sign": "the sign is flipped everywhere: check the order of a subtraction (a - b vs b - a) and the sign of "
+            "each term of the chain rule",
+    "factor": "one constant factor is off: look for a division by a count (N, N*H*W, the group size) that is "
+              "missing, doubled or over the wrong axes, or a term added twice",
+    "offset": "every entry is shifted by one constant: a bias (b, beta) added the wrong number of times, or a mean "
+              "that is not subtracted",
+    "transpose": "rows and columns are swapped: check the axis order of every reshape/transpose and [i, j] vs "
+                 "[j, i] indexing",
+    "border": "only the entries near the border are wrong, where the zero padding is: pad rows and columns only, "
+              "with zeros, by pad on each side, and remove exactly pad from each side at the end",
+    "channel": "only some channels are wrong: check the loop or slice over channels (a range that stops early, "
+               "a hard-coded index) and which channel each statistic or weight belongs to",
+    "filter": "only some filters are wrong: check the loop over filters and that filter f uses w[f] and b[f]",
+    "sample": "only some samples are wrong: check the loop over the batch (range(N)) and that each sample reads "
+              "its own input",
+}
+_LOCAL_PRIORITY = ("border", "channel", "filter", "sample")  # the most telling local finding picks the hint
+
+
+def locate(got: np.ndarray, expected: np.ndarray, tol: float, axes: tuple[str, ...] = AXES_4D,
+           pad: int = 0) -> list[Finding]:
+    """Where a same-shaped wrong answer differs from the expected one (empty when shapes differ).
+
+    A whole-array relation (sign, factor, constant offset, transpose) is returned alone; otherwise the count of
+    differing entries, then "border" when every difference lies within ``pad`` pixels of the border (and some
+    interior exists), then one finding per sample/channel/filter axis along which only some indices differ.
+    """
     if expected.size == 0 or got.shape != expected.shape:
-        return ""
+        return []
     scale = max(float(np.max(np.abs(expected))), 1e-12)
     close = lambda a, b: float(np.max(np.abs(a - b))) <= max(tol, 1e-9) * scale  # noqa: E731
     if close(got, -expected):
-        return "the sign is flipped everywhere"
+        return [Finding("sign", "the sign is flipped everywhere")]
     if np.any(expected):
         factor = float(np.sum(got * expected) / np.sum(expected * expected))
         if abs(factor - 1) > 1e-3 and close(got, factor * expected):
-            return f"every entry is off by the same factor (about {factor:.4g})"
+            return [Finding("factor", f"every entry is off by the same factor (about {factor:.4g})")]
     offset = float(np.mean(got - expected))
     if abs(offset) > tol * scale and close(got - offset, expected):
-        return f"every entry is off by the same constant (about {offset:.4g})"
+        return [Finding("offset", f"every entry is off by the same constant (about {offset:.4g})")]
     if got.ndim >= 2 and got.shape[-1] == got.shape[-2] and close(got, np.swapaxes(expected, -1, -2)):
-        return "rows and columns are swapped (transposed)"
+        return [Finding("transpose", "rows and columns are swapped (transposed)")]
     wrong = np.abs(got - expected) > tol * scale
     count = int(np.count_nonzero(wrong))
-    notes = [f"{count} of {got.size} entries differ"]
+    findings = [Finding("count", f"{count} of {got.size} entries differ")]
     if pad and got.ndim == 4:
         border = np.ones(got.shape[-2:], dtype=bool)
         border[pad:-pad or None, pad:-pad or None] = False
         if count and np.any(~border) and not np.any(wrong[..., ~border]):
-            notes.append(f"only within {pad} pixel(s) of the border, where the padding is")
+            findings.append(Finding("border", f"only within {pad} pixel(s) of the border, where the padding is"))
     for axis in range(min(got.ndim, len(axes)) if got.ndim >= 2 else 0):
         bad = np.flatnonzero(np.any(np.moveaxis(wrong, axis, 0).reshape(got.shape[axis], -1), axis=1))
         if 0 < bad.size < got.shape[axis] and axes[axis] in ("sample", "channel", "filter"):
             which = ", ".join(str(i) for i in bad[:5]) + (", ..." if bad.size > 5 else "")
-            notes.append(f"only {axes[axis]}(s) {which}")
-    return "; ".join(notes)
+            findings.append(Finding(axes[axis], f"only {axes[axis]}(s) {which}"))
+    return findings
+
+
+def localise(got: np.ndarray, expected: np.ndarray, tol: float, axes: tuple[str, ...] = AXES_4D,
+             pad: int = 0) -> str:
+    """``locate``'s findings in a few words, joined with "; " (empty when nothing was found)."""
+    return "; ".join(f.text for f in locate(got, expected, tol, axes, pad))
+
+
+def specific_hint(findings: list[Finding], overrides: dict[str, str] | None = None) -> str:
+    """The hint for the most telling finding (a whole-array relation, else border > channel > filter > sample):
+    the case's own override for that kind, else ``SPECIFIC_HINTS``; empty when no finding has one."""
+    kinds = [f.kind for f in findings]
+    ordered = [k for k in kinds if k not in _LOCAL_PRIORITY] + [k for k in _LOCAL_PRIORITY if k in kinds]
+    for kind in ordered:
+        hint = (overrides or {}).get(kind) or SPECIFIC_HINTS.get(kind)
+        if hint:
+            return hint
+    return ""
 
 
 @dataclass
@@ -124,6 +183,8 @@ class ArrayCheck:
     """Compare one output with an expected array (shape, optional dtype, error below ``tol``).
 
     mode: "rel" uses the assignment's rel_error; "scaled" divides by the largest expected magnitude.
+    hint: the fallback hint for wrong values; ``hints`` overrides ``SPECIFIC_HINTS`` per finding kind, and the
+    hint of the most telling finding (``specific_hint``) is used whenever ``locate`` finds one.
     """
 
     output: str
@@ -135,6 +196,7 @@ class ArrayCheck:
     hint: str = ""
     axes: tuple[str, ...] = AXES_4D
     pad: int = 0
+    hints: dict[str, str] = field(default_factory=dict)  # finding kind -> hint for this output (see locate)
 
     def evaluate(self, outputs: dict[str, Output]) -> Verdict:
         found = outputs.get(self.output)
@@ -158,11 +220,12 @@ class ArrayCheck:
         if error <= self.tol:
             return Verdict(True, self.label, want, f"{describe(found)}, error {error:.2e}",
                            f"{self.label}: matches (error {error:.2e} <= {self.tol:.0e})")
-        where = localise(got, expected, self.tol, self.axes, self.pad)
+        findings = locate(got, expected, self.tol, self.axes, self.pad)
+        where = "; ".join(f.text for f in findings)
         return Verdict(False, self.label, f"{want}, error <= {self.tol:.0e}", f"{describe(found)}, error {error:.2e}",
                        f"{self.label}: wrong values (error {error:.2e} > {self.tol:.0e})" + (f"; {where}" if where
                                                                                                else ""),
-                       self.hint)
+                       specific_hint(findings, self.hints) or self.hint)
 
 
 @dataclass

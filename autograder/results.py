@@ -27,6 +27,9 @@ class TestResult:
     grading_error: non-empty when the grader itself failed to run this test (a worker that could not start, a
         limit of the machine's, an internal error): the result says nothing about the student's code and is
         to be regraded (``GRADING_ERROR`` starts its message).
+    pending: the case could not be scored for lack of instructor data (e.g. no held-out set configured); its
+        points are neither given nor taken: score stays 0, and totals count them apart (``pending_points``),
+        not in ``max_score``. A pending test is neither passed nor failed (``status``).
     """
 
     name: str
@@ -39,10 +42,15 @@ class TestResult:
     hint: str = ""
     visibility: Visibility = "visible"
     grading_error: str = ""
+    pending: bool = False
 
     @property
     def passed(self) -> bool:
-        return self.score >= self.max_score
+        return not self.pending and self.score >= self.max_score
+
+    @property
+    def status(self) -> Literal["passed", "failed", "pending"]:
+        return "pending" if self.pending else "passed" if self.passed else "failed"
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -69,7 +77,13 @@ class SubmissionResult:
 
     @property
     def max_score(self) -> float:
-        return sum(t.max_score for t in self.tests)
+        """Points of the scored tests; pending tests' points are in ``pending_points`` instead."""
+        return sum(t.max_score for t in self.tests if not t.pending)
+
+    @property
+    def pending_points(self) -> float:
+        """Points of the tests that wait for instructor data (neither given nor taken)."""
+        return sum(t.max_score for t in self.tests if t.pending)
 
     @property
     def needs_regrade(self) -> bool:
@@ -77,12 +91,20 @@ class SubmissionResult:
         return any(t.grading_error for t in self.tests)
 
     def item_scores(self) -> dict[str, tuple[float, float]]:
-        """Graded item name -> (score, max score), in test order."""
+        """Graded item name -> (score, max score of its scored tests), in test order."""
         totals: dict[str, tuple[float, float]] = {}
         for t in self.tests:
             got, top = totals.get(t.item, (0.0, 0.0))
-            totals[t.item] = (got + t.score, top + t.max_score)
+            totals[t.item] = (got + t.score, top + (0.0 if t.pending else t.max_score))
         return totals
+
+    def item_pending_points(self) -> dict[str, float]:
+        """Graded item name -> points of its pending tests (items with none are left out)."""
+        pending: dict[str, float] = {}
+        for t in self.tests:
+            if t.pending:
+                pending[t.item] = pending.get(t.item, 0.0) + t.max_score
+        return pending
 
     @classmethod
     def from_dict(cls, document: dict) -> "SubmissionResult":
@@ -99,6 +121,7 @@ class SubmissionResult:
             "assignment": self.assignment,
             "score": self.score,
             "max_score": self.max_score,
+            "pending_points": self.pending_points,
             "seconds": self.seconds,
             "problems": list(self.problems),
             "log": list(self.log),

@@ -17,6 +17,7 @@ import numpy as np
 import assignments
 
 from . import Case, cases_for, prepare
+from ..checks import Verdict
 from .ops import with_npy_paths
 
 MAX_OUTPUT_MB = 64
@@ -25,6 +26,13 @@ MAX_OUTPUT_MB = 64
 def run_case(assignment: assignments.Assignment, case: Case, namespace: dict,
              hidden_seed: int = 0) -> tuple[bool, str]:
     """Run one case's programs against ``namespace`` and judge the outputs: (passed, why)."""
+    failed = failed_verdicts(assignment, case, namespace, hidden_seed)
+    return not failed, "; ".join(v.message for v in failed) or "passed"
+
+
+def failed_verdicts(assignment: assignments.Assignment, case: Case, namespace: dict,
+                    hidden_seed: int = 0) -> list[Verdict]:
+    """The failing verdicts (message and hint) of one case run against ``namespace``; empty when it passes."""
     from ..sandbox.files import load_outputs
     from ..sandbox.untrusted.interpreter import run_ops
 
@@ -45,16 +53,12 @@ def run_case(assignment: assignments.Assignment, case: Case, namespace: dict,
                     run_ops(with_npy_paths(ops, case.case_id), namespace, {}, "out", metadata)
                 except Exception as error:  # the student's code failing is this case's result
                     if ops is prepared.ops:
-                        return False, f"the call failed: {type(error).__name__}: {error}"
+                        return [Verdict(False, case.name, message=f"the call failed: {type(error).__name__}: "
+                                                                  f"{error}")]
         finally:
             os.chdir(previous)
         outputs = load_outputs(folder / "out", metadata, MAX_OUTPUT_MB)
-    failed = []
-    for check in prepared.checks:
-        verdict = check.evaluate(outputs)
-        if not verdict.ok:
-            failed.append(verdict.message)
-    return not failed, "; ".join(failed) or "passed"
+    return [v for v in (check.evaluate(outputs) for check in prepared.checks) if not v.ok]
 
 
 def check_item(assignment: str, item: str, namespace: dict, hidden_seed: int = 0) -> float:

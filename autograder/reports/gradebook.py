@@ -78,9 +78,12 @@ def _item_report(result: SubmissionResult, item: str) -> str:
     lines = [f"Autograder (outside this notebook): {item}"]
     for test in result.tests:
         if test.item == item:
-            status = "passed" if test.passed else "FAILED"
+            status = {"passed": "passed", "failed": "FAILED", "pending": "PENDING"}[test.status]
             lines.append(f"[{status}] {test.name}: {test.score:g}/{test.max_score:g}"
                          + (f" - {test.message}" if test.message and not test.passed else ""))
+    waiting = result.item_pending_points().get(item)
+    if waiting:
+        lines.append(f"Pending: {waiting:g} points wait for instructor data and are not in this cell's score")
     return "\n".join(lines) + "\n"
 
 
@@ -216,8 +219,11 @@ def _inert_outputs(outputs: list) -> list:
 
 
 def _grade_scores(result: SubmissionResult) -> dict[str, float]:
-    """Grade id test_<item> -> fraction of the item's points earned."""
-    return {f"test_{name}": (got / top if top else 0.0) for name, (got, top) in result.item_scores().items()}
+    """Grade id test_<item> -> fraction of the item's points earned (pending points count as not earned yet, so
+    a pending case gives nothing; the instructor adds them by hand)."""
+    pending = result.item_pending_points()
+    return {f"test_{name}": (got / (top + pending.get(name, 0.0)) if top + pending.get(name, 0.0) else 0.0)
+            for name, (got, top) in result.item_scores().items()}
 
 
 def write_gradebook(course_dir: Path, assignment: Assignment, results: Iterable[SubmissionResult],

@@ -2,7 +2,10 @@
 
 Columns: ``student``, ``score`` and ``max_score`` (summed over the assignments), then for each assignment (in
 the registry's order) its total ``<assignment>`` and one column per graded item ``<assignment>:<item>``, then
-``problems`` (each prefixed with its assignment). The rows come from each assignment's latest class results
+``pending`` and ``problems`` (each prefixed with its assignment). ``score`` and ``max_score`` count scored
+cases only; cases waiting for instructor data (``TestResult.pending``) are neither given nor taken there:
+``pending`` says how many points wait and in which items, e.g. "8 pts: convnets:experiment", so that
+``max_score`` plus the pending points is the assignment's total. The rows come from each assignment's latest class results
 (``class_results.json``, written by the pipeline after every run), so grading one assignment never loses the
 others' columns.
 """
@@ -27,7 +30,7 @@ def csv_header(records: Sequence[Assignment]) -> list[str]:
     columns = ["student", "score", "max_score"]
     for record in records:
         columns += [record.name, *(f"{record.name}:{item.name}" for item in record.graded_items)]
-    return columns + ["problems"]
+    return columns + ["pending", "problems"]
 
 
 def _number(value: float) -> str:
@@ -49,7 +52,7 @@ def grades_csv(results: Mapping[str, Sequence[SubmissionResult]], records: Seque
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(csv_header(records))
     for student in sorted(by_student):
-        row, score, top, problems = [], 0.0, 0.0, []
+        row, score, top, problems, pending, waiting = [], 0.0, 0.0, [], 0.0, []
         for record in records:
             result = by_student[student].get(record.name)
             top += result.max_score if result else record.total_autograded_points
@@ -61,7 +64,11 @@ def grades_csv(results: Mapping[str, Sequence[SubmissionResult]], records: Seque
             row += [_number(result.score), *(_number(items.get(item.name, (0.0, 0.0))[0])
                                               for item in record.graded_items)]
             problems += [f"{record.name}: {problem}" for problem in result.problems]
-        writer.writerow([student, _number(score), _number(top), *row, " | ".join(problems)])
+            for item, points in result.item_pending_points().items():
+                pending += points
+                waiting.append(f"{record.name}:{item}")
+        marked = f"{_number(pending)} pts: {', '.join(waiting)}" if waiting else ""
+        writer.writerow([student, _number(score), _number(top), *row, marked, " | ".join(problems)])
     return buffer.getvalue()
 
 

@@ -7,6 +7,11 @@ checked, so by default Gradescope shows it (Gradescope's own "hidden" would hide
 with the tag "hidden case". The Gradescope autograder passes ``hidden_visibility`` (default there:
 "after_published") to show hidden cases only once the instructor publishes the grades. Other visibilities
 pass through.
+
+Gradescope knows only passed and failed tests, so a pending test (not scorable for lack of instructor data)
+is written with score 0 and max_score 0, so that it neither gives nor takes points, no ``status``, the tag
+"pending", a name ending in "(pending, <points> pts)", and an output that starts with "Pending"; the top-level
+output adds "pending <points> pts".
 """
 from __future__ import annotations
 
@@ -38,6 +43,24 @@ def _test_numbers(result: SubmissionResult) -> list[str]:
     return numbers
 
 
+def _test_entry(test: TestResult, number: str, hidden_visibility: str) -> dict:
+    entry = {
+        "name": test.name,
+        "number": number,
+        "score": test.score,
+        "max_score": test.max_score,
+        "status": test.status,
+        "output": _test_output(test),
+        "tags": [test.item, "hidden case"] if test.visibility == "hidden" else [test.item],
+        "visibility": hidden_visibility if test.visibility == "hidden" else test.visibility,
+    }
+    if test.pending:
+        del entry["status"]
+        entry.update(name=f"{test.name} (pending, {test.max_score:g} pts)", score=0.0, max_score=0.0,
+                     output="Pending: not scored yet.\n" + entry["output"], tags=[*entry["tags"], "pending"])
+    return entry
+
+
 def gradescope_results(result: SubmissionResult, hidden_visibility: str = "visible") -> dict:
     """Build the results.json document of one student.
 
@@ -51,23 +74,16 @@ def gradescope_results(result: SubmissionResult, hidden_visibility: str = "visib
     Returns
     -------
     dict
-        JSON-ready: `score` (sum of test scores), `execution_time` (seconds, int), `output` (summary and
+        JSON-ready: `score` (sum of test scores; pending tests add nothing), `execution_time` (seconds, int), `output` (summary and
         submission problems), `visibility`, `stdout_visibility`, and `tests` (one entry per TestResult).
     """
-    summary = [f"Autograded score: {result.score:g} / {result.max_score:g}"]
+    summary = [f"Autograded score: {result.score:g} / {result.max_score:g}"
+               + (f" (pending {result.pending_points:g} pts, not scored yet)" if result.pending_points else "")]
     if result.problems:
         summary.append("Problems with this submission:")
         summary.extend(f"- {problem}" for problem in result.problems)
-    tests = [{
-        "name": test.name,
-        "number": number,
-        "score": test.score,
-        "max_score": test.max_score,
-        "status": "passed" if test.passed else "failed",
-        "output": _test_output(test),
-        "tags": [test.item, "hidden case"] if test.visibility == "hidden" else [test.item],
-        "visibility": hidden_visibility if test.visibility == "hidden" else test.visibility,
-    } for test, number in zip(result.tests, _test_numbers(result))]
+    tests = [_test_entry(test, number, hidden_visibility)
+             for test, number in zip(result.tests, _test_numbers(result))]
     return {
         "score": result.score,
         "execution_time": int(round(result.seconds)),

@@ -21,11 +21,13 @@ HARDEST_COUNT = 5
 
 @dataclass(frozen=True)
 class TestRate:
-    """How one test (by name) fared across the class: `passed` of `attempted` students."""
+    """How one test (by name) fared across the class: `passed` of `attempted` students; `pending` more
+    students' results wait for instructor data and count as neither."""
 
     name: str
     passed: int
     attempted: int
+    pending: int = 0
 
     @property
     def rate(self) -> float:
@@ -37,10 +39,13 @@ def pass_rates(results: list[SubmissionResult]) -> list[TestRate]:
     counts: dict[str, list[int]] = {}
     for result in results:
         for test in result.tests:
-            tally = counts.setdefault(test.name, [0, 0])
+            tally = counts.setdefault(test.name, [0, 0, 0])
+            if test.pending:
+                tally[2] += 1
+                continue
             tally[0] += test.passed
             tally[1] += 1
-    return [TestRate(name, passed, attempted) for name, (passed, attempted) in counts.items()]
+    return [TestRate(name, *tally) for name, tally in counts.items()]
 
 
 def hardest_tests(results: list[SubmissionResult], count: int = HARDEST_COUNT) -> list[TestRate]:
@@ -63,10 +68,15 @@ def summary_text(results: list[SubmissionResult]) -> str:
     regrade = [r.student for r in results if r.needs_regrade]
     if regrade:
         lines.append(f"Grading errors, to regrade (not scores of the students' work): {', '.join(regrade)}")
-    lines += ["", "Pass rate per test:"]
+    lines += ["", "Pass rate per test (pending results count as neither):"]
     width = max(len(rate.name) for rate in pass_rates(results))
     lines += [f"  {rate.name:<{width}}  {rate.passed:>4}/{rate.attempted:<4} {rate.rate:6.0%}"
-              for rate in pass_rates(results)]
+              + (f"  pending {rate.pending}" if rate.pending else "") for rate in pass_rates(results)]
+    waiting = [r for r in results if r.pending_points]
+    if waiting:
+        lines += ["", f"PENDING (needs instructor data, points neither given nor taken): {len(waiting)} student(s), "
+                      f"{sum(r.pending_points for r in waiting):g} pts in all:"]
+        lines += [f"  {rate.name}: {rate.pending} student(s)" for rate in pass_rates(results) if rate.pending]
     hardest = hardest_tests(results)
     if hardest:
         lines += ["", "Tests most students failed:"]

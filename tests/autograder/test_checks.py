@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from autograder.checks import (ArrayCheck, DtypeCheck, KeysCheck, NumericGradientCheck, Output, UnchangedCheck,
-                               localise, rel_error, scaled_error)
+                               SPECIFIC_HINTS, locate, localise, rel_error, scaled_error, specific_hint)
 
 
 def out(array, **meta):
@@ -130,3 +130,34 @@ def test_missing_entry_gets_the_checks_own_hint():
     check = ArrayCheck("running_mean", np.zeros(3), "running_mean", 1e-6, hint="pass bn_param itself")
     verdict = check.evaluate({"running_mean": Output(None, {"error": "could not find this output (KeyError)"})})
     assert not verdict.ok and verdict.hint == "pass bn_param itself"
+
+
+@pytest.mark.parametrize("transform, kind", [
+    (lambda e: -e, "sign"),
+    (lambda e: 2 * e, "factor"),
+    (lambda e: e + 0.5, "offset"),
+    (lambda e: np.swapaxes(e, -1, -2), "transpose"),
+])
+def test_a_whole_array_mistake_gets_its_own_hint_not_the_checks(expected, transform, kind):
+    verdict = ArrayCheck("out", expected, "out", 1e-6, hint="the function's own hint").evaluate(
+        {"out": out(transform(expected))})
+    assert not verdict.ok and verdict.hint == SPECIFIC_HINTS[kind]
+
+
+def test_the_border_outranks_a_channel_and_a_case_may_override_it(expected):
+    wrong = expected.copy()
+    wrong[:, 1, 0, :] += 1.0  # one channel, first row only: both findings apply
+    assert [f.kind for f in locate(wrong, expected, 1e-6, pad=1)] == ["count", "border", "channel"]
+    plain = ArrayCheck("dx", expected, "dx", 1e-6, hint="fallback", pad=1)
+    assert plain.evaluate({"dx": out(wrong)}).hint == SPECIFIC_HINTS["border"]
+    custom = ArrayCheck("dx", expected, "dx", 1e-6, hint="fallback", pad=1, hints={"border": "crop dx_padded"})
+    assert custom.evaluate({"dx": out(wrong)}).hint == "crop dx_padded"
+    assert specific_hint(locate(wrong, expected, 1e-6)) == SPECIFIC_HINTS["channel"]  # no pad: no border
+
+
+def test_scattered_errors_keep_the_checks_own_hint(expected):
+    wrong = expected.copy()
+    wrong[0, 0, 0, 1] += 1.0
+    wrong[1, 1, 3, 2] += 1.0
+    wrong[0, 2, 2, 0] += 1.0  # every sample and channel somewhere, not only the border: nothing specific to say
+    assert ArrayCheck("out", expected, "out", 1e-6, hint="fallback").evaluate({"out": out(wrong)}).hint == "fallback"

@@ -21,6 +21,38 @@ CONV_HINT = ("loop over output positions with window x_padded[:, :, i*stride:i*s
              "HH and WW may differ")
 POOL_HINT = "use pool_height, pool_width and stride separately; windows may overlap or leave rows unused"
 
+# Hints for one output of one item and one kind of localised error (checks.locate), where the generic
+# checks.SPECIFIC_HINTS sentence can say more about this function; read by array_check.
+ITEM_HINTS = {
+    ("conv_forward_naive", "out"): {
+        "filter": "only some filters are wrong: output channel f is sum(window * w[f]) + b[f]",
+    },
+    ("conv_backward_naive", "dx"): {
+        "border": "dx is wrong only near the border: accumulate into a padded dx, then keep "
+                  "dx_padded[:, :, pad:pad+H, pad:pad+W] (a slice [pad:-pad] is empty when pad is 0)",
+        "factor": "dx is off by one factor: each window adds w[f] * dout[n, f, i, j] once, no averaging",
+    },
+    ("conv_backward_naive", "db"): {
+        "factor": "db is off by one factor: sum dout over samples, rows and columns; do not average",
+    },
+    ("max_pool_backward_naive", "dx"): {
+        "factor": "dx is off by one factor: the whole upstream gradient goes to the max of each window, not "
+                  "shared over the window",
+    },
+    ("spatial_batchnorm_forward", "out"): {
+        "channel": "only some channels are wrong: reshape to (N*H*W, C) with x.transpose(0, 2, 3, 1), not "
+                   "x.reshape(-1, C) directly",
+    },
+    ("spatial_batchnorm_backward", "dx"): {
+        "channel": "only some channels are wrong: transpose to (N, H, W, C) before reshaping to (N*H*W, C), "
+                   "and back the same way",
+    },
+    ("spatial_groupnorm_forward", "out"): {
+        "channel": "only some channels are wrong: each group is C // G consecutive channels, normalised over "
+                   "(channels of the group, H, W)",
+    },
+}
+
 
 def published(item: str, name: str) -> np.ndarray:
     """A published fixed value of the record (``CONVNETS.published``) as a float64 array."""
@@ -49,7 +81,8 @@ def cast(case: Case, *arrays) -> list[np.ndarray]:
 def array_check(case, name, expected, label, hint="", pad=0, axes=("sample", "channel", "row", "column")):
     float32 = dtype_of(case) == "float32"
     return ArrayCheck(name, expected, label, case.tolerance, mode="scaled" if float32 else "rel",
-                      dtype="float32" if float32 else None, hint=hint, pad=pad, axes=axes)
+                      dtype="float32" if float32 else None, hint=hint, pad=pad, axes=axes,
+                      hints=ITEM_HINTS.get((case.item, name), {}))
 
 
 def unchanged(names, inputs):
@@ -94,7 +127,7 @@ def norm_inputs(case, rng, channels_shape):
     return x, gamma, beta
 
 
-__all__ = ["FLOAT32_TOL", "NUMERIC_H", "NUMERIC_TOL", "PUBLISHED_TOL", "SAMPLES_PER_ARRAY", "array_check", "cast",
+__all__ = ["FLOAT32_TOL", "ITEM_HINTS", "NUMERIC_H", "NUMERIC_TOL", "PUBLISHED_TOL", "SAMPLES_PER_ARRAY", "array_check", "cast",
            "conv_config", "dtype_of", "published", "norm_backward", "norm_inputs", "numeric", "pool_config", "tie_free", "unchanged",
            "with_unchanged"]
 

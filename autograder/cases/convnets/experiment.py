@@ -97,13 +97,17 @@ def score(cases: tuple[Case, ...], path: Path | None, settings: GradingSettings)
         return [file_test, accuracy_test]
     file_test.score, file_test.message = file_points, "the saved model loads and its parameters match its arguments"
     if settings.heldout_dir is None:
-        accuracy_test.message = "the grader has no held-out data configured; your instructor will score this part"
+        accuracy_test.pending = True  # instructor data missing: neither a pass nor a failure (see TestResult)
+        accuracy_test.message = (f"pending: the grader has no held-out data configured, so this part "
+                                 f"({accuracy_points:g} points) is not scored yet; your instructor will score it")
         return [file_test, accuracy_test]
     try:
         X_val, y_val = _validation_split(str(settings.heldout_dir), settings.heldout_num_training,
                                          settings.heldout_num_validation)
     except (OSError, ValueError) as error:
-        accuracy_test.message = f"the grader could not load its held-out data ({error}); tell your instructor"
+        accuracy_test.pending = True  # the instructor's data is broken, not the student's work
+        accuracy_test.message = (f"pending: the grader could not load its held-out data ({error}); this part "
+                                 f"({accuracy_points:g} points) is not scored yet; tell your instructor")
         return [file_test, accuracy_test]
     if tuple(model.input_dim) != tuple(X_val.shape[1:]):
         accuracy_test.message = f"the model expects inputs {tuple(model.input_dim)}, the data is {X_val.shape[1:]}"

@@ -75,6 +75,19 @@ def test_a_file_that_was_not_submitted_scores_zero_saying_so(heldout):
     assert sum(t.score for t in tests) == 0 and "no experiment_model.npz was submitted" in tests[0].message
 
 
-def test_without_held_out_data_only_the_file_check_is_scored(tmp_path):
+def test_without_held_out_data_the_accuracy_case_is_pending_not_failed(tmp_path):
     tests = grade_experiment(save_model(tmp_path / "m.npz"), GradingSettings())
     assert tests[0].passed and tests[1].score == 0 and "no held-out data" in tests[1].message
+    assert tests[1].pending and tests[1].status == "pending" and not tests[1].passed
+    assert f"{tests[1].max_score:g} points" in tests[1].message
+
+
+def test_held_out_data_that_cannot_be_read_leaves_the_accuracy_case_pending(tmp_path):
+    settings = GradingSettings(heldout_dir=tmp_path / "missing")
+    tests = grade_experiment(save_model(tmp_path / "m.npz"), settings)
+    assert tests[1].status == "pending" and "could not load its held-out data" in tests[1].message
+
+
+def test_an_unsubmitted_file_is_failed_not_pending_even_without_held_out_data():
+    tests = grade_experiment(None, GradingSettings())
+    assert [t.status for t in tests] == ["failed", "failed"]

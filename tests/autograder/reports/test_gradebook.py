@@ -203,3 +203,11 @@ def test_points_that_disagree_with_the_spec_are_reported(course):
     _submit(course, "alice", _released(course))
     [note] = _write(course, [_result("alice", 1.0)])
     assert note.startswith("grade cell test_experiment is worth 0 points in the gradebook but 10 in")
+
+
+def test_a_pending_case_gives_no_points_in_the_gradebook():
+    from autograder.reports.gradebook import _grade_scores
+    result = SubmissionResult("amy", CONVNETS.name, [
+        Check("experiment: saved model loads", "experiment", 2, 2),
+        Check("experiment: validation accuracy", "experiment", 0, 8, pending=True)])
+    assert _grade_scores(result) == {"test_experiment": pytest.approx(0.2)}  # 2 of 10, not 2 of 2

@@ -53,7 +53,7 @@ def _check_gradescope(document: dict) -> None:
         assert isinstance(test["name"], str) and isinstance(test["output"], str)
         assert isinstance(test["score"], Real) and isinstance(test["max_score"], Real)
         assert 0 <= test["score"] <= test["max_score"]
-        assert test["status"] in {"passed", "failed"}
+        assert test.get("status", "passed") in {"passed", "failed"}  # optional in the specification
         assert test["visibility"] in GRADESCOPE_VISIBILITY
         assert isinstance(test["number"], str) and isinstance(test["tags"], list)
     assert document["score"] == pytest.approx(sum(t["score"] for t in document["tests"]))
@@ -89,7 +89,7 @@ def test_grades_csv_has_one_row_per_student_with_item_scores(tmp_path):
     write_grades_csv(tmp_path, [CONVNETS])
     rows = list(csv.DictReader(io.StringIO((tmp_path / "grades.csv").read_text())))
     items = [f"convnets:{g.name}" for g in CONVNETS.graded_items]
-    assert list(rows[0]) == ["student", "score", "max_score", "convnets", *items, "problems"]
+    assert list(rows[0]) == ["student", "score", "max_score", "convnets", *items, "pending", "problems"]
     assert csv_header([CONVNETS]) == list(rows[0])
     assert [row["student"] for row in rows] == ["amy", "zed"]
     row = rows[0]
@@ -104,7 +104,7 @@ def test_grades_csv_holds_every_assignment_and_leaves_a_missing_one_blank():
     late = SubmissionResult("amy", "second", [Check("flatten: shapes", "flatten", 3.0, 4.0)])
     text = grades_csv({"convnets": [_result("amy"), _result("zed")], "second": [late]}, [CONVNETS, second])
     rows = {row["student"]: row for row in csv.DictReader(io.StringIO(text))}
-    assert list(rows["amy"])[-3:] == ["second", "second:flatten", "problems"]
+    assert list(rows["amy"])[-4:] == ["second", "second:flatten", "pending", "problems"]
     assert (rows["amy"]["score"], rows["amy"]["max_score"], rows["amy"]["second"]) == ("9.5", "24", "3")
     # zed has not submitted the second assignment: blank cells, and its points count 0 of its total.
     assert (rows["zed"]["second"], rows["zed"]["second:flatten"], rows["zed"]["max_score"]) == ("", "", "24")
@@ -178,3 +178,101 @@ def test_summary_text_reports_the_class_statistics():
 def test_histogram_is_a_png():
     assert histogram_png([_result()]).startswith(b"\x89PNG\r\n\x1a\n")
     assert histogram_png([]).startswith(b"\x89PNG")
+
+
+def _pending_result(student="alice") -> SubmissionResult:
+    """_result plus an experiment whose accuracy case waits for held-out data (8 of its 10 points)."""
+    result = _result(student)
+    result.tests += [Check("experiment: saved model loads", "experiment", 2, 2, message="loads"),
+                     Check("experiment: validation accuracy", "experiment", 0, 8, pending=True,
+                           message="pending: the grader has no held-out data configured")]
+    return result
+
+
+def test_a_pending_case_is_neither_passed_nor_failed_and_its_points_are_counted_apart():
+    result = _pending_result()
+    assert [t.status for t in result.tests][-2:] == ["passed", "pending"]
+    assert (result.score, result.max_score, result.pending_points) == (8.5, 22, 8)
+    assert result.item_scores()["experiment"] == (2, 2) and result.item_pending_points() == {"experiment": 8}
+    again = SubmissionResult.from_dict(json.loads(json.dumps(result.to_dict())))
+    assert again.tests[-1].pending and again.pending_points == 8 and result.to_dict()["pending_points"] == 8
+
+
+def test_a_pending_case_shows_as_pending_in_the_feedback_page():
+    text = "".join(_parse(feedback_html(_pending_result())).text)
+    assert "Autograded score: 8.5 / 22 (pending 8 pts, not scored yet)" in " ".join(text.split())
+    assert "experiment: 2 / 2 (pending 8 pts)" in text and "pending 8" in text
+    page = feedback_html(_pending_result())
+    assert '<tr class="pending">' in page and '<td class="status">pending</td>' in page
+    assert '<td class="status">failed</td>' in page  # the real failures are still failures
+
+
+def test_a_pending_case_in_results_json_gives_and_takes_nothing():
+    document = gradescope_results(_pending_result())
+    _check_gradescope(document)
+    pending = document["tests"][-1]
+    assert pending["name"] == "experiment: validation accuracy (pending, 8 pts)" and "status" not in pending
+    assert (pending["score"], pending["max_score"]) == (0, 0) and "pending" in pending["tags"]
+    assert pending["output"].startswith("Pending") and "pending 8 pts" in document["output"]
+    assert document["score"] == 8.5
+
+
+def test_grades_csv_and_the_summary_mark_pending_points():
+    text = grades_csv({"convnets": [_pending_result("amy"), _result("zed")]}, [CONVNETS])
+    rows = {row["student"]: row for row in csv.DictReader(io.StringIO(text))}
+    assert (rows["amy"]["score"], rows["amy"]["max_score"], rows["amy"]["pending"]) == ("8.5", "22",
+                                                                                      "8 pts: convnets:experiment")
+    assert rows["zed"]["pending"] == ""
+    summary = summary_text([_pending_result("amy"), _result("zed")])
+    assert "PENDING (needs instructor data, points neither given nor taken): 1 student(s), 8 pts" in summary
+    rate = {r.name: r for r in pass_rates([_pending_result("amy")])}["experiment: validation accuracy"]
+    assert (rate.passed, rate.attempted, rate.pending) == (0, 0, 1)
+    assert "experiment: validation accuracy" not in [r.name for r in hardest_tests([_pending_result("amy")])]
+
+
+class _TableCollector(HTMLParser):
+    """The rows of the page's first table (the item summary), with the link target of each first cell."""
+
+    def __init__(self):
+        super().__init__()
+        self.rows, self.links, self.ids, self._tables, self._in_first = [], [], [], 0, False
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if "id" in attrs:
+            self.ids.append(attrs["id"])
+        if tag == "table":
+            self._tables += 1
+            self._in_first = self._tables == 1
+        elif self._in_first and tag == "tr":
+            self.rows.append([])
+        elif self._in_first and tag in ("td", "th"):
+            self.rows[-1].append("")
+        elif self._in_first and tag == "a":
+            self.links.append(attrs.get("href"))
+
+    def handle_endtag(self, tag):
+        if tag == "table":
+            self._in_first = False
+
+    def handle_data(self, data):
+        if self._in_first and self.rows and self.rows[-1]:
+            self.rows[-1][-1] += data
+
+
+def test_feedback_page_opens_with_an_item_table_linking_to_each_items_cases():
+    result = _pending_result()
+    result.tests.append(Check("bad<b>item: odd", "bad<b>item", 1, 1))  # student-visible names are escaped too
+    page = feedback_html(result)
+    table = _TableCollector()
+    table.feed(page)
+    header, *rows = [[" ".join(cell.split()) for cell in row] for row in table.rows]
+    assert header == ["Item", "Points", "Passed", "Failed", "Pending"]
+    assert rows == [["conv_forward_naive", "4 / 10", "1", "1", "0"],
+                    ["max_pool_backward_naive", "2.5 / 10", "0", "1", "0"],
+                    ["experiment", "2 / 2 (pending 8 pts)", "1", "0", "1"],
+                    ["bad<b>item", "1 / 1", "1", "0", "0"]]
+    assert "<b>" not in page and "bad&lt;b&gt;item" in page
+    assert len(table.links) == 4 and all(link.startswith("#") for link in table.links)
+    assert [link[1:] for link in table.links] == [i for i in table.ids if i.startswith("item-")]
+    assert page.index("<table class=\"items\">") < page.index("seed fixed-value check")  # at the top
