@@ -39,7 +39,13 @@ def test_every_graded_item_has_its_case_module_in_the_table():
 
 
 def test_the_reference_table_agrees_with_what_the_record_ships():
-    rows = _table("## reference_impl/")
+    # reference_impl/frameworks/ belongs to the PyTorch and TensorFlow assignments, whose records are not
+    # registered yet: convnets ships none of it, and the rest of the table is convnets' support package.
+    all_rows = _table("## reference_impl/")
+    framework_rows = [row for row in all_rows if row[0].strip("`").startswith("frameworks/")]
+    assert framework_rows and not {Path(row[0].strip("`")).stem for row in framework_rows} & set(
+        CONVNETS.support.modules)
+    rows = [row for row in all_rows if row not in framework_rows]
     shipped = {Path(row[0].strip("`")).stem for row in rows if row[3].startswith("yes")}
     not_shipped = {Path(row[0].strip("`")).stem for row in rows if row[3].startswith("no")}
     support = CONVNETS.support
