@@ -46,6 +46,7 @@ class Verdict:
     got: str = ""
     message: str = ""
     hint: str = ""
+    credit: float = 1.0  # share of the case's points a passing check gives (partial credit, e.g. accuracy)
 
 
 def _shape(shape) -> str:

@@ -97,7 +97,7 @@ def grade_submission(notebook_path: Path, student: str, settings: GradingSetting
         for name in in_worker:
             graded_tests[name] = [_zero(c, unreadable) for c in cases.cases_for(assignment, name)]
     elif in_worker:
-        tests, isolation = _grade_items(assignment, in_worker, submission, instructor, settings, seed)
+        tests, isolation = _grade_items(assignment, in_worker, submission, instructor, settings, seed, files)
         for test in tests:
             graded_tests.setdefault(test.item, []).append(test)
         result.log.append(f"student code ran with isolation level {isolation}")
@@ -160,13 +160,17 @@ class _ItemState:
 
 
 def _grade_items(assignment: Assignment, items: list[str], submission: Submission, instructor: InstructorNotebook,
-                 settings: GradingSettings, seed: int) -> tuple[list[TestResult], str]:
-    """Grade every item that runs code; one worker child per item, restarted past what killed it."""
+                 settings: GradingSettings, seed: int, files=None) -> tuple[list[TestResult], str]:
+    """Grade every item that runs code; one worker child per item, restarted past what killed it. An item
+    graded from a file that runs in a worker gets the file (``files``), checked by its ``prepare``."""
     states = []
     for name in items:
         item_cases = cases.cases_for(assignment, name)
+        graded = assignment.item(name)
+        path = (files or {}).get(graded.file) if graded.file else None
+        submitted = cases.Submitted(Path(path) if path else None, settings)
         states.append(_ItemState(name, list(item_cases),
-                                 {c.case_id: cases.prepare(assignment, c, seed) for c in item_cases},
+                                 {c.case_id: cases.prepare(assignment, c, seed, submitted) for c in item_cases},
                                  {cell.label for cell in submission.cells if cell.grade_id == name}))
     cells = [{"label": c.label, "source": c.source} for c in submission.cells]
     isolation = ""
@@ -261,6 +265,10 @@ def _run_batch(assignment: Assignment, states: list[_ItemState], cells, instruct
         total_seconds = settings.startup_seconds
         for state in states:
             item_dir = workdir / "items" / state.name
+            item_dir.mkdir(parents=True, exist_ok=True)
+            for prepared in state.prepared.values():
+                for file_name, source in prepared.files.items():  # already checked by the item's prepare
+                    shutil.copyfile(source, item_dir / file_name)
             job_cases: list[protocol.CaseJob] = []
             for job_id, case_id in state.jobs():
                 case_dir = item_dir / protocol.IN_DIR / case_id
@@ -329,7 +337,7 @@ def _verdict_of(case, prepared, outcome, cell_errors, settings) -> TestResult:
         verdicts.append(verdict)
     failed = [v for v in verdicts if not v.ok]
     if not failed:
-        result.score = case.points
+        result.score = round(case.points * min([v.credit for v in verdicts] + [1.0]), 3)
         result.message = "passed: " + "; ".join(v.message for v in verdicts)
         result.expected = "; ".join(v.expected for v in verdicts if v.expected)
         result.got = "; ".join(v.got for v in verdicts if v.got)

@@ -19,6 +19,7 @@ import functools
 import importlib
 import zlib
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import ModuleType
 from typing import Literal
 
@@ -68,6 +69,16 @@ class Prepared:
     ops: list[dict]
     checks: list
     aux_ops: list[dict] = field(default_factory=list)
+    files: dict[str, Path] = field(default_factory=dict)  # checked submitted files the worker reads, by name
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """What the cases of an item graded from a file get when they run in a worker (``prepare(case, rng,
+    submitted)``): the submitted file (None: not submitted) and the grading settings (held-out data)."""
+
+    path: Path | None
+    settings: object = None
 
 
 def case(item: str, what: str, weight: float, hidden: bool = True, **config) -> Case:
@@ -108,9 +119,13 @@ def _rng(case: Case, hidden_seed: int) -> np.random.Generator:
     return np.random.default_rng([hidden_seed, zlib.crc32(case.name.encode())])
 
 
-def prepare(assignment: Assignment, case: Case, hidden_seed: int = 0) -> Prepared:
-    """Inputs, worker program and checks of one case (hidden inputs drawn from ``hidden_seed``)."""
-    return item_module(assignment.name, case.item).prepare(case, _rng(case, hidden_seed))
+def prepare(assignment: Assignment, case: Case, hidden_seed: int = 0, submitted: Submitted | None = None) -> Prepared:
+    """Inputs, worker program and checks of one case (hidden inputs drawn from ``hidden_seed``); the cases of an
+    item graded from a file also get ``submitted`` (its file, checked by the parent, and the settings)."""
+    module = item_module(assignment.name, case.item)
+    if assignment.item(case.item).file:
+        return module.prepare(case, _rng(case, hidden_seed), submitted or Submitted(None))
+    return module.prepare(case, _rng(case, hidden_seed))
 
 
 def score_file(assignment: Assignment, item: str, path, settings) -> list:

@@ -55,18 +55,26 @@ def assign(name: str, spec: dict) -> dict:
     return {"op": "set", "var": name, "value": spec}
 
 
-def call(fn: str, args: list[dict], result: str, optional: bool = False) -> dict:
-    """``result = fn(*args)`` with ``fn`` taken from the student's namespace; ``optional``: a failure only
-    leaves the result missing instead of failing the case."""
-    return {"op": "call", "fn": fn, "args": args, "result": result, "optional": optional}
+def call(fn: str, args: list[dict], result: str, optional: bool = False, kwargs: dict | None = None) -> dict:
+    """``result = fn(*args, **kwargs)`` with ``fn`` taken from the student's namespace (dotted: an attribute of
+    a module the setup cell imported, "tf.constant"); ``optional``: a failure only leaves the result missing
+    instead of failing the case."""
+    op = {"op": "call", "fn": fn, "args": args, "result": result, "optional": optional}
+    return dict(op, kwargs=kwargs) if kwargs else op
 
 
 def new(cls: str, kwargs: dict[str, dict], result: str) -> dict:
     return {"op": "new", "cls": cls, "kwargs": kwargs, "result": result}
 
 
-def method(obj: str, name: str, args: list[dict], result: str) -> dict:
-    return {"op": "method", "obj": obj, "method": name, "args": args, "result": result}
+def method(obj: str, name: str, args: list[dict], result: str, kwargs: dict | None = None) -> dict:
+    op = {"op": "method", "obj": obj, "method": name, "args": args, "result": result}
+    return dict(op, kwargs=kwargs) if kwargs else op
+
+
+def from_namespace(name: str, result: str) -> dict:
+    """``result = name`` looked up in the student's namespace (a function passed on as an argument)."""
+    return {"op": "name", "var": result, "name": name}
 
 
 def setitem(obj: dict, key, spec: dict) -> dict:

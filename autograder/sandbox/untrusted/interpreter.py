@@ -81,8 +81,10 @@ def resolve(spec, variables, iteration=None):
 def run_ops(ops, namespace, variables, out_dir, outputs, iteration=None):
     """Interpret the parent's small list of operations.
 
-    load {var, npy}; set {var, value: spec}; call {fn, args: [spec], kwargs: {name: spec}, result};
+    load {var, npy}; set {var, value: spec}; call {fn, args: [spec], kwargs: {name: spec}, result} (``fn`` may
+    be dotted, "tf.constant": an attribute of a name in the namespace);
     new {cls, kwargs, result}; method {obj, method, args, kwargs, result};
+    name {var, name}: a value of the namespace (a student's function passed as an argument);
     setitem {obj: spec, key, value: spec}; repeat {times, body}; output {name, value: spec};
     perturb {fn, args, arg, indices, h, pick, name}: the forward at x +/- h e_i, stacked, for the parent's
     centred differences.
@@ -108,12 +110,20 @@ def run_ops(ops, namespace, variables, out_dir, outputs, iteration=None):
                 target = getattr(variables[op["obj"]], op["method"])
             else:
                 name = op["fn"] if kind == "call" else op["cls"]
-                if name not in namespace:
-                    raise NameError("%s is not defined (did its cell run without errors?)" % name)
-                target = namespace[name]
+                # "tf.constant": an attribute of a module the setup cell imported
+                head, *attributes = name.split(".")
+                if head not in namespace:
+                    raise NameError("%s is not defined (did its cell run without errors?)" % head)
+                target = namespace[head]
+                for attribute in attributes:
+                    target = getattr(target, attribute)
             args = [resolve(s, variables, iteration) for s in op.get("args", [])]
             kwargs = {k: resolve(s, variables, iteration) for k, s in op.get("kwargs", {}).items()}
             variables[op["result"]] = target(*args, **kwargs)
+        elif kind == "name":
+            if op["name"] not in namespace:
+                raise NameError("%s is not defined (did its cell run without errors?)" % op["name"])
+            variables[op["var"]] = namespace[op["name"]]
         elif kind == "setitem":
             container = resolve(op["obj"], variables, iteration)
             container[op["key"]] = resolve(op["value"], variables, iteration)
