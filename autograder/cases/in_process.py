@@ -9,6 +9,7 @@ no tripwires on the provided fast layers; `make grade` remains the grader of rec
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -16,21 +17,24 @@ import numpy as np
 
 import assignments
 
-from . import Case, cases_for, prepare
+from . import Case, Submitted, cases_for, prepare
 from .ops import with_npy_paths
 
 MAX_OUTPUT_MB = 64
 
 
 def run_case(assignment: assignments.Assignment, case: Case, namespace: dict,
-             hidden_seed: int = 0) -> tuple[bool, str]:
-    """Run one case's programs against ``namespace`` and judge the outputs: (passed, why)."""
+             hidden_seed: int = 0, submitted: Submitted | None = None) -> tuple[bool, str]:
+    """Run one case's programs against ``namespace`` and judge the outputs: (passed, why). ``submitted``: the
+    file (and settings) of an item graded from a file whose cases run code."""
     from ..sandbox.files import load_outputs
     from ..sandbox.untrusted.interpreter import run_ops
 
-    prepared = prepare(assignment, case, hidden_seed)
+    prepared = prepare(assignment, case, hidden_seed, submitted)
     with tempfile.TemporaryDirectory(prefix="grader-case-") as scratch:
         folder = Path(scratch)
+        for file_name, source in prepared.files.items():
+            shutil.copyfile(source, folder / file_name)
         inputs = folder / "in" / case.case_id
         inputs.mkdir(parents=True)
         for name, array in prepared.inputs.items():
