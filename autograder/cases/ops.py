@@ -30,6 +30,16 @@ def npy(name: str) -> dict:
     return {"npy": name}
 
 
+def tensor(spec: dict, dtype: str = "float32", requires_grad: bool = False, framework: str = "torch") -> dict:
+    """``spec``'s array as a tensor of the preloaded ``framework`` (PyTorch: optionally requiring grad)."""
+    return {"tensor": spec, "dtype": dtype, "requires_grad": requires_grad, "framework": framework}
+
+
+def get(name: str, result: str) -> dict:
+    """``result = <name>`` from the student's namespace (a function or class to pass to provided code)."""
+    return {"op": "get", "name": name, "result": result}
+
+
 def as_tuple(*specs: dict) -> dict:
     return {"tuple": list(specs)}
 
