@@ -41,6 +41,9 @@ TENSORFLOW = Assignment(
                        "frameworks.tf_barebones", "frameworks.tf_keras_models", "frameworks.tf_open_model"),
     ),
     naive_items=BAREBONES_ITEMS,
+    naive_forbidden=("keras.layers.Layer",),
+    preload=("tensorflow",),
+    requirements=("tensorflow-cpu",),
     # The instructor's own trained weights and the data set stay out of the release.
     release_exclusions=(OPEN_MODEL_FILE, "datasets"),
     # Measured (issue 8, phase A): importing TensorFlow takes 7-8 s of CPU and 26-37 s of wall time on a loaded

@@ -1,7 +1,7 @@
 """Grade one submitted notebook: ``grade_submission`` is the whole public interface.
 
-One sandboxed worker process per submission (see ``sandbox``) imports NumPy once and forks one child per
-graded item that runs code (see ``sandbox.untrusted.worker``); each child runs the instructor's setup cell and
+One sandboxed worker process per submission (see ``sandbox``) imports NumPy (and the assignment's
+``preload``, its framework) once and forks one child per graded item that runs code (see ``sandbox.untrusted.worker``); each child runs the instructor's setup cell and
 the student's code, then every case of that item (``cases``). The parent loads the outputs as plain float64
 arrays and judges them with ``checks``. A child that dies takes only its own item with it, and the item is
 rerun past the cell or case that killed it. Items graded from a submitted file are scored here, in the parent,
@@ -160,9 +160,15 @@ class _ItemState:
 
 
 def _grade_items(assignment: Assignment, items: list[str], submission: Submission, instructor: InstructorNotebook,
-                 settings: GradingSettings, seed: int, files=None) -> tuple[list[TestResult], str]:
-    """Grade every item that runs code; one worker child per item, restarted past what killed it. An item
-    graded from a file that runs in a worker gets the file (``files``), checked by its ``prepare``."""
+                 settings: GradingSettings, seed: int, files: Mapping[str, Path] | None = None
+                 ) -> tuple[list[TestResult], str]:
+    """Grade every item that runs code; one worker child per item, restarted past what killed it.
+
+    An item that names a submitted file gets a copy of it (regular files up to ``settings.file_mb``) in its
+    directory; a missing or refused file is simply absent there, and the item's cases say so. The cases of an
+    item graded from a file (kind "file" with a ``prepare``) also get the file's path in ``prepare``, so the
+    parent checks it before any student code opens it.
+    """
     states = []
     for name in items:
         item_cases = cases.cases_for(assignment, name)
@@ -181,7 +187,7 @@ def _grade_items(assignment: Assignment, items: list[str], submission: Submissio
             break
         for state in pending:
             state.skip_cells = [label for label in killers if label not in state.own_labels]
-        run, statuses, endings, outputs = _run_batch(assignment, pending, cells, instructor, settings)
+        run, statuses, endings, outputs = _run_batch(assignment, pending, cells, instructor, settings, files or {})
         isolation = run.isolation
         for state in pending:
             killer = _absorb(state, statuses.get(state.name, {}), outputs.get(state.name, {}),
@@ -254,7 +260,15 @@ def _describe_death(ending, run: WorkerRun, settings: GradingSettings) -> str:
     return f"it exited with status {ending.get('exit')} (sys.exit or os._exit in student code?)"
 
 
-def _run_batch(assignment: Assignment, states: list[_ItemState], cells, instructor, settings):
+def _copy_submitted_file(source: Path | None, target: Path, cap_mb: int) -> None:
+    """Copy a submitted file for a worker: a regular file (no symlink) up to ``cap_mb`` MiB, else nothing."""
+    from .sandbox.files import read_untrusted
+    data = read_untrusted(Path(source), cap_mb * 1024 * 1024) if source else None
+    if data is not None and len(data) < cap_mb * 1024 * 1024:
+        target.write_bytes(data)
+
+
+def _run_batch(assignment: Assignment, states: list[_ItemState], cells, instructor, settings, files=None):
     """One sandboxed zygote run over several items: (WorkerRun, child statuses, endings, outputs by item)."""
     workdir = Path(tempfile.mkdtemp(prefix="grader-worker-"))
     try:
@@ -266,9 +280,9 @@ def _run_batch(assignment: Assignment, states: list[_ItemState], cells, instruct
         for state in states:
             item_dir = workdir / "items" / state.name
             item_dir.mkdir(parents=True, exist_ok=True)
-            for prepared in state.prepared.values():
-                for file_name, source in prepared.files.items():  # already checked by the item's prepare
-                    shutil.copyfile(source, item_dir / file_name)
+            graded_file = assignment.item(state.name).file
+            if graded_file:
+                _copy_submitted_file((files or {}).get(graded_file), item_dir / graded_file, settings.file_mb)
             job_cases: list[protocol.CaseJob] = []
             for job_id, case_id in state.jobs():
                 case_dir = item_dir / protocol.IN_DIR / case_id
@@ -285,8 +299,11 @@ def _run_batch(assignment: Assignment, states: list[_ItemState], cells, instruct
                           "wall_seconds": wall, "cpu_seconds": settings.cpu_seconds,
                           "setup_code": neutralise_magics(instructor.setup_code) or "", "cells": cells,
                           "skip_cells": state.skip_cells, "cell_seconds": settings.cell_seconds,
-                          "test_seconds": settings.test_seconds, "cases": job_cases})
-        batch: protocol.Batch = {"parallel": settings.item_workers, "items": items}
+                          "test_seconds": settings.test_seconds, "cases": job_cases,
+                          "forbidden": list(assignment.naive_forbidden) if state.name in assignment.naive_items
+                          else []})
+        batch: protocol.Batch = {"parallel": settings.item_workers, "preload": list(assignment.preload),
+                                 "items": items}
         (workdir / protocol.JOB_FILE).write_text(json.dumps(batch))
         limits = WorkerLimits(total_seconds, settings.cpu_seconds * len(states), settings.memory_mb,
                               settings.output_bytes, settings.file_mb)

@@ -69,7 +69,9 @@ class Prepared:
     ops: list[dict]
     checks: list
     aux_ops: list[dict] = field(default_factory=list)
-    files: dict[str, Path] = field(default_factory=dict)  # checked submitted files the worker reads, by name
+    # Submitted files the cases read, checked by the parent (the engine copies an item's file itself; the
+    # notebook's in-process run copies these).
+    files: dict[str, Path] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,16 @@ def npy(name: str) -> dict:
     return {"npy": name}
 
 
+def tensor(spec: dict, dtype: str = "float32", requires_grad: bool = False, framework: str = "torch") -> dict:
+    """``spec``'s array as a tensor of the preloaded ``framework`` (PyTorch: optionally requiring grad)."""
+    return {"tensor": spec, "dtype": dtype, "requires_grad": requires_grad, "framework": framework}
+
+
+def get(name: str, result: str) -> dict:
+    """``result = <name>`` from the student's namespace (a function or class to pass to provided code)."""
+    return {"op": "get", "name": name, "result": result}
+
+
 def as_tuple(*specs: dict) -> dict:
     return {"tuple": list(specs)}
 
@@ -70,11 +80,6 @@ def new(cls: str, kwargs: dict[str, dict], result: str) -> dict:
 def method(obj: str, name: str, args: list[dict], result: str, kwargs: dict | None = None) -> dict:
     op = {"op": "method", "obj": obj, "method": name, "args": args, "result": result}
     return dict(op, kwargs=kwargs) if kwargs else op
-
-
-def from_namespace(name: str, result: str) -> dict:
-    """``result = name`` looked up in the student's namespace (a function passed on as an argument)."""
-    return {"op": "name", "var": result, "name": name}
 
 
 def setitem(obj: dict, key, spec: dict) -> dict:

@@ -216,6 +216,13 @@ def scrubbed_environment(workdir: Path) -> dict[str, str]:
         "OMP_NUM_THREADS": "1",
         "OPENBLAS_NUM_THREADS": "1",
         "MKL_NUM_THREADS": "1",
+        # One thread per graded item (items run in parallel children); frameworks read these at import.
+        "TF_NUM_INTRAOP_THREADS": "1",
+        "TF_NUM_INTEROP_THREADS": "1",
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+        "CUDA_VISIBLE_DEVICES": "",
+        "MALLOC_ARENA_MAX": "2",
+        "KMP_AFFINITY": "disabled",
         "MPLBACKEND": "Agg",
         "MPLCONFIGDIR": str(workdir / ".mpl"),
         "PYTHONDONTWRITEBYTECODE": "1",

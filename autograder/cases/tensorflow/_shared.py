@@ -1,7 +1,7 @@
 """Helpers the TensorFlow case modules share: inputs as TensorFlow tensors, results back as NumPy arrays, random
 parameters in TensorFlow's layouts and the expected scores of the kit's NumPy network.
 
-The worker converts with the setup cell's own imports (``tf.constant``, ``np.asarray``); nothing it returns is
+The worker builds the inputs with the TensorFlow it preloaded; nothing it returns is
 believed: the parent compares the float64 copies with values computed here from ``reference_impl``.
 """
 from __future__ import annotations
@@ -11,7 +11,7 @@ import numpy as np
 from reference_impl.frameworks.layouts import nhwc_to_nchw, three_layer_params_tf_to_numpy
 from reference_impl.frameworks.numpy_net import PARAM_NAMES, three_layer_convnet_scores
 
-from ..ops import as_tuple, call, method, npy, output, var
+from ..ops import as_tuple, assign, call, npy, output, tensor as framework_tensor, var
 from ...checks import ArrayCheck, DtypeCheck, FunctionCheck
 
 FLOAT32_TOL = 1e-4  # scaled error of float32 scores against the float64 NumPy network
@@ -22,19 +22,20 @@ SCORE_AXES = ("sample", "class")
 CHI_SQUARE_T = float(np.log(2e7))
 
 
-def tensor(name: str) -> dict:
-    """The input array ``name`` as a TensorFlow constant, stored in the variable ``name``."""
-    return call("tf.constant", [npy(name)], name)
+def tensor(name: str, dtype: str = "float32") -> dict:
+    """The input array ``name`` as a TensorFlow constant of ``dtype``, stored in the variable ``name``."""
+    return assign(name, framework_tensor(npy(name), dtype=dtype, framework="tensorflow"))
 
 
 def variable(name: str) -> dict:
     """The input array ``name`` as a ``tf.Variable``, stored in the variable ``name``."""
-    return call("tf.Variable", [npy(name)], name)
+    return call("tf.Variable", [framework_tensor(npy(name), framework="tensorflow")], name)
 
 
 def returned(name: str, *spec_path, source: str = "r") -> list[dict]:
-    """Ops that write ``source[spec_path]`` (a tensor, variable or array) as the output ``name``."""
-    return [call("np.asarray", [var(source, *spec_path)], f"{name}__np"), output(name, var(f"{name}__np"))]
+    """Ops that write ``source[spec_path]`` (a tensor, a variable or an array) as the output ``name``; the
+    worker exports TensorFlow values through their own ``numpy()`` (``interpreter.framework_array``)."""
+    return [output(name, var(source, *spec_path))]
 
 
 def flag(name: str, spec: dict) -> list[dict]:

@@ -17,7 +17,7 @@ from assignments.tensorflow import OPEN_MODEL_FILE
 from reference_impl.frameworks.weights_file import check_keras_weights_file
 
 from .. import Case, Prepared, Submitted, case
-from ..ops import call, from_namespace, npy, output, value, var
+from ..ops import call, get, npy, output, value, var
 from ...checks import Verdict, usable
 
 ITEM = "open_model"
@@ -115,7 +115,7 @@ def prepare(case: Case, rng: np.random.Generator, submitted: Submitted) -> Prepa
     except (OSError, ValueError) as error:
         return Prepared({}, [], [FixedVerdict(False, "held-out accuracy", f"the grader could not load its held-out "
                                               f"data ({error}); tell your instructor")])
-    ops = [from_namespace("build_open_model", "build"),
+    ops = [get("build_open_model", "build"),
            call("open_model_predictions", [var("build"), value(OPEN_MODEL_FILE), npy("images")], "predicted"),
            output("predicted", var("predicted"))]
     return Prepared({"images": images}, ops, [AccuracyCheck("predicted", labels)], files={OPEN_MODEL_FILE: path})

@@ -12,7 +12,7 @@ from reference_impl.frameworks.layouts import (nhwc_to_nchw, three_layer_params_
 from reference_impl.frameworks.numpy_net import PARAM_NAMES, three_layer_convnet_sgd_step
 
 from .. import Case, Prepared, case
-from ..ops import call, from_namespace, value, var
+from ..ops import call, get, value, var
 from ...checks import FunctionCheck
 from ._shared import params_tuple, random_params, returned, tensor, variable
 
@@ -37,8 +37,8 @@ def prepare(case: Case, rng: np.random.Generator) -> Prepared:
     x = rng.standard_normal((c["batch"], *hw, 3)).astype(np.float32)
     y = rng.integers(0, c["classes"], c["batch"]).astype(np.int64)
     inputs = {"x": x, "y": y, **{f"p{i}": p for i, p in enumerate(params)}}
-    ops = [tensor("x"), tensor("y")] + [variable(f"p{i}") for i in range(len(params))]
-    ops += [from_namespace("three_layer_convnet", "model_fn"),
+    ops = [tensor("x"), tensor("y", "int64")] + [variable(f"p{i}") for i in range(len(params))]
+    ops += [get("three_layer_convnet", "model_fn"),
             call(ITEM, [var("model_fn"), var("x"), var("y"), params_tuple(), value(lr)], "loss")]
     ops += returned("loss", source="loss")
     for i, name in enumerate(PARAM_NAMES):

@@ -6,6 +6,7 @@ reader. Values the student returns are written as plain float64 ``.npy`` files w
 """
 import copy
 import os
+import sys
 import traceback
 
 import numpy as np
@@ -22,11 +23,66 @@ def describe_error(error, limit=6):
     return text[-3000:]
 
 
+def framework_array(value, info):
+    """A framework tensor's true contents as a NumPy array (None if ``value`` is no framework tensor).
+
+    PyTorch: read through ``torch.Tensor``'s own methods with every ``__torch_function__`` override disabled,
+    so a tensor subclass cannot report other values, shape or dtype than it holds. TensorFlow: an eager
+    tensor or variable, through its ``numpy()``. The metadata records the framework, its dtype name and the
+    tensor's autograd / trainable flag.
+    """
+    torch = sys.modules.get("torch")
+    if torch is not None and isinstance(value, torch.Tensor):
+        with torch._C.DisableTorchFunction():
+            plain = torch.Tensor.detach(value)
+            info["framework"] = "torch"
+            info["framework_dtype"] = str(plain.dtype)
+            info["requires_grad"] = bool(torch.Tensor.requires_grad.__get__(value))
+            if plain.is_complex() or plain.dtype == torch.bool:
+                return np.asarray(torch.Tensor.numpy(torch.Tensor.cpu(plain)))
+            return np.array(torch.Tensor.numpy(torch.Tensor.cpu(plain).to(torch.float64)), copy=True)
+    tf = sys.modules.get("tensorflow")
+    if tf is not None and isinstance(value, (tf.Tensor, tf.Variable)):
+        info["framework"] = "tensorflow"
+        info["framework_dtype"] = str(value.dtype.name)
+        info["requires_grad"] = bool(getattr(value, "trainable", False))
+        return np.array(value.numpy(), copy=True)
+    return None
+
+
+def framework_tensor(array, spec):
+    """An input array as a tensor of the framework the assignment preloaded (``spec["framework"]``).
+
+    Built from the framework's own module as the worker imported it (``sys.modules``), with the dtype named in
+    ``spec`` ("float32", "float64", "int64") and, for PyTorch, ``requires_grad``.
+    """
+    framework = spec.get("framework", "torch")
+    module = sys.modules.get(framework)
+    if module is None:
+        raise RuntimeError("the grader needs %s, which is not imported" % framework)
+    plain = np.array(array, dtype=spec.get("dtype", "float32"), copy=True)
+    if framework == "torch":
+        tensor = module.tensor(plain)
+        return tensor.requires_grad_(True) if spec.get("requires_grad") else tensor
+    return module.constant(plain)
+
+
 def export(value, path):
-    """Write ``value`` as a plain float64 .npy file; returns metadata describing what the student returned."""
+    """Write ``value`` as a plain float64 .npy file; returns metadata describing what the student returned.
+
+    NumPy arrays and numbers are written as they are; framework tensors (see ``framework_array``) as their
+    contents.
+    """
     kind = type(value)
     info = {"type": kind.__module__ + "." + kind.__qualname__}
-    if kind is np.ndarray:
+    try:
+        converted = framework_array(value, info)
+    except BaseException as error:
+        info["error"] = "could not convert the returned %s: %s" % (info["type"], error)
+        return info
+    if converted is not None:
+        array = converted
+    elif kind is np.ndarray:
         array = value
     elif isinstance(value, np.ndarray):
         info["subclass"] = True
@@ -66,6 +122,8 @@ def resolve(spec, variables, iteration=None):
         return tuple(resolve(sub, variables, iteration) for sub in spec["tuple"])
     if "dict" in spec:
         return {key: resolve(sub, variables, iteration) for key, sub in spec["dict"].items()}
+    if "tensor" in spec:
+        return framework_tensor(resolve(spec["tensor"], variables, iteration), spec)
     if "var" in spec:
         value = variables[spec["var"]]
         if spec.get("iter"):
@@ -81,10 +139,9 @@ def resolve(spec, variables, iteration=None):
 def run_ops(ops, namespace, variables, out_dir, outputs, iteration=None):
     """Interpret the parent's small list of operations.
 
-    load {var, npy}; set {var, value: spec}; call {fn, args: [spec], kwargs: {name: spec}, result} (``fn`` may
-    be dotted, "tf.constant": an attribute of a name in the namespace);
-    new {cls, kwargs, result}; method {obj, method, args, kwargs, result};
-    name {var, name}: a value of the namespace (a student's function passed as an argument);
+    load {var, npy}; set {var, value: spec}; get {name, result}: a name of the student's namespace;
+    call {fn, args: [spec], kwargs: {name: spec}, result} (``fn`` may be dotted, "tf.Variable": an attribute
+    of a name in the namespace); new {cls, kwargs, result}; method {obj, method, args, kwargs, result};
     setitem {obj: spec, key, value: spec}; repeat {times, body}; output {name, value: spec};
     perturb {fn, args, arg, indices, h, pick, name}: the forward at x +/- h e_i, stacked, for the parent's
     centred differences.
@@ -120,10 +177,10 @@ def run_ops(ops, namespace, variables, out_dir, outputs, iteration=None):
             args = [resolve(s, variables, iteration) for s in op.get("args", [])]
             kwargs = {k: resolve(s, variables, iteration) for k, s in op.get("kwargs", {}).items()}
             variables[op["result"]] = target(*args, **kwargs)
-        elif kind == "name":
+        elif kind == "get":
             if op["name"] not in namespace:
                 raise NameError("%s is not defined (did its cell run without errors?)" % op["name"])
-            variables[op["var"]] = namespace[op["name"]]
+            variables[op["result"]] = namespace[op["name"]]
         elif kind == "setitem":
             container = resolve(op["obj"], variables, iteration)
             container[op["key"]] = resolve(op["value"], variables, iteration)
