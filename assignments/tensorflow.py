@@ -36,6 +36,7 @@ TENSORFLOW = Assignment(
         modules=("fc_layers", "losses", "im2col", "fast_layers", "sandwich", "gradient_check", "data", "download",
                  "frameworks.layouts", "frameworks.numpy_net", "frameworks.prep", "frameworks.tf_device",
                  "frameworks.tf_training", "frameworks.weights_file"),
+        extra_files=("im2col_cython.pyx",),
         not_reexported=("download",),
         never_shipped=("conv_naive", "pool_naive", "spatial_norm", "cnn", "sandwich_bn", "tiny_cifar", "demo",
                        "frameworks.tf_barebones", "frameworks.tf_keras_models", "frameworks.tf_open_model"),

@@ -104,7 +104,7 @@ def _build_cell(cell, position, template, repo_root, items, manual_items, solved
         if cell.source.strip():
             raise BuildError(f"solution cell for {name!r} must be empty: its code comes from {value}",
                              template, cell.line)
-        definition = extract_definition(value, repo_root, template, cell.line)
+        definition = extract_definition(value, repo_root, template, cell.line, frozenset(solved))
         solved.add(name)
         return nbgrader_cells.solution_cell(name, definition.source)
     if kind == "student_code":

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import Prepared
-from ..ops import method, var
+from ..ops import load, method, var
 from ._shared import (expected_scores, feature_map_hw, is_instance, params_tuple, random_params, returned,
                       scores_check, shape_check, tensor, true_check)
 
@@ -30,6 +30,7 @@ def model_case(rng, build_ops, image_hw, channels, classes, batch, must_be=(), m
     for i, p in enumerate(params):
         ops += returned(f"w{i}", i, source="w")
         checks.append(shape_check(f"w{i}", p.shape, f"weight {i} in get_weights() order {p.shape}"))
+    ops += [load(f"p{i}") for i in range(len(params))]
     ops += [method("m", "set_weights", [params_tuple()], "_"), method("m", "__call__", [var("x")], "s")]
     ops += returned("scores", source="s")
     checks.append(scores_check("scores", expected_scores(x, params, image_hw), "scores with the given weights",
