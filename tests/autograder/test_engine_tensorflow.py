@@ -1,0 +1,119 @@
+"""grade_submission end to end for the TensorFlow assignment: its fixture corpus (fixtures_tensorflow/).
+
+Named like the convnets corpus (see fixture_builder.py): full_marks_* earn every autograded point;
+loses_<item>_* lose points on <item> (and on what fixture.json's also_affects names) and nowhere else;
+zero_gain_* score zero on the attacked items (fixture.json's items) and full marks elsewhere; the untouched
+release earns zero. A fixture's fixture.json "weights" names the weights file it carries (made by
+tf_weights_files.py in a subprocess: this process never imports TensorFlow).
+
+Every grading imports TensorFlow in its worker (seconds), so the corpus is graded once per module, two
+submissions at a time.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+import subprocess
+import sys
+import zipfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from assignments.tensorflow import OPEN_MODEL_FILE, TENSORFLOW
+from autograder.engine import grade_submission
+from autograder.settings import GradingSettings
+from fixture_builder import affected_items, build_fixture, fixture_config, fixture_names, render_course
+
+FIXTURES = Path(__file__).with_name("fixtures_tensorflow")
+CODE_ITEMS = {g.name: g.points for g in TENSORFLOW.graded_items}
+NAMES = fixture_names(FIXTURES)
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    """The source notebook, the tiny data set unpacked, and the fixtures' weights files."""
+    folder = tmp_path_factory.mktemp("tf_course")
+    notebook = render_course(folder, TENSORFLOW)
+    tiny = folder / "tiny" / "cifar-10-batches-py"
+    tiny.mkdir(parents=True)
+    with zipfile.ZipFile(notebook.parent / "convkit" / "tiny_cifar10.zip") as archive:
+        for member in archive.namelist():
+            if not member.endswith("/"):
+                (tiny / Path(member).name).write_bytes(archive.read(member))
+    weights = folder / "weights"
+    done = subprocess.run([sys.executable, str(Path(__file__).with_name("tf_weights_files.py")), str(weights),
+                           str(tiny)], capture_output=True, text=True, timeout=900,
+                          cwd=Path(__file__).resolve().parents[2])
+    assert done.returncode == 0, done.stderr[-3000:]
+    return notebook, tiny, weights, json.loads(done.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="module")
+def graded(course, tmp_path_factory):
+    notebook, tiny, weights, _ = course
+    settings = GradingSettings(**dataclasses.asdict(TENSORFLOW.limits), assignment=TENSORFLOW.name,
+                               source_notebook=notebook, heldout_dir=tiny, heldout_num_training=1350,
+                               heldout_num_validation=150, hidden_seed=0)
+    out = tmp_path_factory.mktemp("tf_fixtures")
+
+    def grade(name):
+        path = build_fixture(name, notebook, out, TENSORFLOW, FIXTURES)
+        kind = fixture_config(name, FIXTURES).get("weights")
+        if kind:
+            shutil.copyfile(weights / f"{kind}.weights.h5", path.parent / OPEN_MODEL_FILE)
+        return grade_submission(path, name, settings)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return dict(zip(NAMES, pool.map(grade, NAMES)))
+
+
+def _scores(result):
+    return {item: got for item, (got, top) in result.item_scores().items() if item in CODE_ITEMS}
+
+
+def _describe(result):
+    return "\n".join(f"{t.name}: {t.score}/{t.max_score} {t.message[:300]}" for t in result.tests
+                     if t.score < t.max_score)
+
+
+@pytest.mark.parametrize("name", [n for n in NAMES if n.startswith("full_marks_")])
+def test_correct_styles_earn_full_marks(name, graded):
+    result = graded[name]
+    assert _scores(result) == pytest.approx(CODE_ITEMS), _describe(result)
+
+
+@pytest.mark.parametrize("name", [n for n in NAMES if n.startswith("loses_")])
+def test_each_bug_loses_points_on_its_item_only(name, graded):
+    result, allowed = graded[name], affected_items(name, TENSORFLOW, FIXTURES)
+    scores = _scores(result)
+    lost = {item for item, got in scores.items() if got < CODE_ITEMS[item] - 1e-9}
+    own = {g.name for g in TENSORFLOW.graded_items if name.startswith(f"loses_{g.name}_")}
+    assert own and own <= lost, f"{name} lost nothing on {own}:\n{_describe(result)}"
+    assert lost <= allowed, f"{name} also lost points on {sorted(lost - allowed)}:\n{_describe(result)}"
+
+
+@pytest.mark.parametrize("name", [n for n in NAMES if n.startswith("zero_gain_")])
+def test_each_attack_gains_nothing(name, graded):
+    result, config = graded[name], fixture_config(name, FIXTURES)
+    scores = _scores(result)
+    for item in config["items"]:
+        assert scores[item] == 0, f"{name} earned {scores[item]} on {item}:\n{_describe(result)}"
+    others = set(CODE_ITEMS) - affected_items(name, TENSORFLOW, FIXTURES)
+    assert {i: scores[i] for i in others} == pytest.approx({i: CODE_ITEMS[i] for i in others}), _describe(result)
+
+
+def test_untouched_release_earns_zero(graded):
+    result = graded["release_untouched_earns_zero"]
+    assert sum(_scores(result).values()) == 0, _describe(result)
+    assert all(t.message for t in result.tests)
+
+
+def test_reference_reaches_full_credit_accuracy_on_the_tiny_set(course, graded):
+    *_, history = course
+    accuracy_tests = [t for t in graded["full_marks_reference"].tests if "accuracy" in t.name]
+    assert accuracy_tests and all(t.score == t.max_score for t in accuracy_tests), history
