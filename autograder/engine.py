@@ -354,7 +354,8 @@ def _verdict_of(case, prepared, outcome, cell_errors, settings) -> TestResult:
         verdicts.append(verdict)
     failed = [v for v in verdicts if not v.ok]
     if not failed:
-        result.score = round(case.points * min([v.credit for v in verdicts] + [1.0]), 3)
+        credit = min([v.credit for v in verdicts] + [1.0])  # a check may give partial credit (accuracy)
+        result.score = case.points if credit >= 1.0 else case.points * max(credit, 0.0)
         result.message = "passed: " + "; ".join(v.message for v in verdicts)
         result.expected = "; ".join(v.expected for v in verdicts if v.expected)
         result.got = "; ".join(v.got for v in verdicts if v.got)
