@@ -44,6 +44,10 @@ def as_tuple(*specs: dict) -> dict:
     return {"tuple": list(specs)}
 
 
+def as_list(*specs: dict) -> dict:
+    return {"list": list(specs)}
+
+
 def as_dict(**specs: dict) -> dict:
     return {"dict": dict(specs)}
 

@@ -120,6 +120,8 @@ def resolve(spec, variables, iteration=None):
         return getattr(np, spec["np_type"])
     if "tuple" in spec:
         return tuple(resolve(sub, variables, iteration) for sub in spec["tuple"])
+    if "list" in spec:
+        return [resolve(sub, variables, iteration) for sub in spec["list"]]
     if "dict" in spec:
         return {key: resolve(sub, variables, iteration) for key, sub in spec["dict"].items()}
     if "tensor" in spec:
