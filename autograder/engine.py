@@ -171,7 +171,7 @@ def _grade_items(assignment: Assignment, items: list[str], submission: Submissio
     for name in items:
         item_cases = cases.cases_for(assignment, name)
         states.append(_ItemState(name, list(item_cases),
-                                 {c.case_id: cases.prepare(assignment, c, seed) for c in item_cases},
+                                 {c.case_id: cases.prepare(assignment, c, seed, settings) for c in item_cases},
                                  {cell.label for cell in submission.cells if cell.grade_id == name}))
     cells = [{"label": c.label, "source": c.source} for c in submission.cells]
     isolation = ""
@@ -349,8 +349,10 @@ def _verdict_of(case, prepared, outcome, cell_errors, settings) -> TestResult:
         verdicts.append(verdict)
     failed = [v for v in verdicts if not v.ok]
     if not failed:
-        result.score = case.points
-        result.message = "passed: " + "; ".join(v.message for v in verdicts)
+        fraction = min([min(max(float(v.fraction), 0.0), 1.0) for v in verdicts] or [1.0])
+        result.score = round(case.points * fraction, 3)
+        result.message = ("passed: " if fraction == 1.0 else f"partial credit ({fraction:.0%}): ") + "; ".join(v.message for v in verdicts)
+        result.hint = "; ".join(v.hint for v in verdicts if v.fraction < 1.0 and v.hint)
         result.expected = "; ".join(v.expected for v in verdicts if v.expected)
         result.got = "; ".join(v.got for v in verdicts if v.got)
         return result

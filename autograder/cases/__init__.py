@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import importlib
+import inspect
 import zlib
 from dataclasses import dataclass, field
 from types import ModuleType
@@ -108,9 +109,16 @@ def _rng(case: Case, hidden_seed: int) -> np.random.Generator:
     return np.random.default_rng([hidden_seed, zlib.crc32(case.name.encode())])
 
 
-def prepare(assignment: Assignment, case: Case, hidden_seed: int = 0) -> Prepared:
-    """Inputs, worker program and checks of one case (hidden inputs drawn from ``hidden_seed``)."""
-    return item_module(assignment.name, case.item).prepare(case, _rng(case, hidden_seed))
+def prepare(assignment: Assignment, case: Case, hidden_seed: int = 0, settings=None) -> Prepared:
+    """Inputs, worker program and checks of one case (hidden inputs drawn from ``hidden_seed``).
+
+    An item module whose ``prepare`` takes a third argument gets the grading ``settings`` (None outside the
+    grader), e.g. for its held-out data.
+    """
+    module = item_module(assignment.name, case.item)
+    if len(inspect.signature(module.prepare).parameters) > 2:
+        return module.prepare(case, _rng(case, hidden_seed), settings)
+    return module.prepare(case, _rng(case, hidden_seed))
 
 
 def score_file(assignment: Assignment, item: str, path, settings) -> list:

@@ -87,6 +87,11 @@ def setitem(obj: dict, key, spec: dict) -> dict:
     return {"op": "setitem", "obj": obj, "key": key, "value": spec}
 
 
+def set_attribute(obj: dict, name: str, spec: dict) -> dict:
+    """``obj.<name> = spec`` (e.g. a tensor's ``grad`` before an optimiser step)."""
+    return {"op": "setattr", "obj": obj, "name": name, "value": spec}
+
+
 def repeat(times: int, body: list[dict]) -> dict:
     return {"op": "repeat", "times": times, "body": body}
 

@@ -143,7 +143,7 @@ def run_ops(ops, namespace, variables, out_dir, outputs, iteration=None):
 
     load {var, npy}; set {var, value: spec}; get {name, result}: a name of the student's namespace; call {fn, args: [spec], kwargs: {name: spec}, result};
     new {cls, kwargs, result}; method {obj, method, args, kwargs, result};
-    setitem {obj: spec, key, value: spec}; repeat {times, body}; output {name, value: spec};
+    setitem {obj: spec, key, value: spec}; setattr {obj: spec, name, value: spec}; repeat {times, body}; output {name, value: spec};
     perturb {fn, args, arg, indices, h, pick, name}: the forward at x +/- h e_i, stacked, for the parent's
     centred differences.
     """
@@ -181,6 +181,8 @@ def run_ops(ops, namespace, variables, out_dir, outputs, iteration=None):
         elif kind == "setitem":
             container = resolve(op["obj"], variables, iteration)
             container[op["key"]] = resolve(op["value"], variables, iteration)
+        elif kind == "setattr":
+            setattr(resolve(op["obj"], variables, iteration), op["name"], resolve(op["value"], variables, iteration))
         elif kind == "repeat":
             for i in range(op["times"]):
                 run_ops(op["body"], namespace, variables, out_dir, outputs, iteration=i)

@@ -14,14 +14,24 @@ from assignments.pytorch import PYTORCH  # noqa: E402
 from autograder.cases import cases_for  # noqa: E402
 from autograder.cases.in_process import run_case  # noqa: E402
 from autograder.sandbox.untrusted import interpreter, worker  # noqa: E402
-from reference_impl.frameworks import torch_barebones  # noqa: E402
+from reference_impl.frameworks import (torch_barebones, torch_modules, torch_open_model,  # noqa: E402
+                                       torch_sequential, torch_weights)
 
-ITEMS = ("flatten", "three_layer_convnet")
+SOURCES = {"flatten": torch_barebones, "three_layer_convnet": torch_barebones, "random_weight": torch_barebones,
+           "zero_weight": torch_barebones, "three_layer_convnet_init": torch_barebones,
+           "train_step": torch_barebones, "ThreeLayerConvNet": torch_modules, "sequential_convnet": torch_sequential,
+           "nesterov_sgd": torch_sequential, "build_open_model": torch_open_model}
+ITEMS = tuple(SOURCES)
 
 
 def _namespace(**overrides):
-    names = {name: getattr(torch_barebones, name) for name in ITEMS}
-    return {"__builtins__": __builtins__, "torch": torch, "F": F, **names, **overrides}
+    names = {name: getattr(module, name) for name, module in SOURCES.items()}
+    return {"__builtins__": __builtins__, "torch": torch, "F": F, "load_open_model": torch_weights.load_open_model,
+            "predict_scores": torch_weights.predict_scores, **names, **overrides}
+
+
+def test_every_code_item_but_the_open_model_is_listed_here():
+    assert set(ITEMS) | {"open_model"} == {g.name for g in PYTORCH.graded_items}
 
 
 @pytest.mark.parametrize("item", ITEMS)
