@@ -86,3 +86,16 @@ def test_torch_nn_layers_are_refused_while_a_barebones_item_is_graded(tmp_path, 
         torch.nn.Module.__init__ = original
     record = json.loads((tmp_path / "status.json").read_text())["cells"][-1]
     assert not record["ok"] and "torch.nn.Module (and its subclasses) is disabled" in record["error"]
+
+
+def test_patched_tensor_methods_do_not_change_what_the_grader_reads(tmp_path):
+    interpreter.snapshot_frameworks()
+    saved = {name: getattr(torch.Tensor, name) for name in ("numpy", "detach", "cpu", "to")}
+    try:
+        for name in saved:
+            setattr(torch.Tensor, name, lambda self, *a, **k: torch.zeros(1))
+        info = interpreter.export(torch.arange(3.0), str(tmp_path / "out.npy"))
+    finally:
+        for name, method in saved.items():
+            setattr(torch.Tensor, name, method)
+    assert info["framework"] == "torch" and np.load(tmp_path / "out.npy").tolist() == [0.0, 1.0, 2.0]
