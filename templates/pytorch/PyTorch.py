@@ -319,7 +319,8 @@ print(seq_net)
 # %% solution="reference_impl.frameworks.torch_sequential.nesterov_sgd"
 
 # %% test="nesterov_sgd"
-optimizer = nesterov_sgd(seq_net.parameters(), learning_rate=5e-4)
+probe = torch.zeros(3, requires_grad=True)  # a parameter of its own: this check does not need sequential_convnet
+optimizer = nesterov_sgd([probe], learning_rate=5e-4)
 group = optimizer.param_groups[0]
 assert isinstance(optimizer, torch.optim.SGD) and group["nesterov"] and group["momentum"] == 0.9 \
     and group["lr"] == 5e-4, f"nesterov_sgd: expected SGD with lr 5e-4, Nesterov momentum 0.9; got {group}"
