@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -25,30 +24,10 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 import assignments  # noqa: E402
+from autograder.cases.pytorch.open_model import train_reference_weights  # noqa: E402
 from autograder.engine import grade_submission  # noqa: E402
 from autograder.intake.notebook_reader import strip_hidden_tests  # noqa: E402
 from autograder.settings import GradingSettings  # noqa: E402
-
-TRAIN_SCRIPT = """
-import sys, time, torch
-from reference_impl.frameworks.torch_data import load_cifar10_torch
-from reference_impl.frameworks.prep import MiniBatches
-from reference_impl.frameworks.torch_open_model import build_open_model
-from reference_impl.frameworks.torch_training import train_module, check_accuracy
-from reference_impl.frameworks.torch_weights import save_open_model
-folder, path, epochs = sys.argv[1], sys.argv[2], int(sys.argv[3])
-torch.manual_seed(0)
-data = load_cifar10_torch(1400, 100, 0, cifar10_dir=folder)
-model = build_open_model()
-start = time.perf_counter()
-train_module(model, torch.optim.AdamW(model.parameters(), lr=2e-3),
-             MiniBatches(data["X_train"], data["y_train"], 64, shuffle=True, seed=0), num_epochs=epochs,
-             print_every=10**9)
-seconds = time.perf_counter() - start
-save_open_model(model, path)
-print(check_accuracy(model, MiniBatches(data["X_val"], data["y_val"], 100)), seconds)
-"""
-
 
 def reference_submission(record, folder: Path) -> Path:
     notebook = nbformat.read(REPO / "source" / record.name / record.notebook, as_version=4)
@@ -71,9 +50,7 @@ def main() -> None:
         folder = Path(scratch)
         tiny = make_tiny_cifar10(folder / "tiny")
         weights = folder / "open_model.pt"
-        done = subprocess.run([sys.executable, "-c", TRAIN_SCRIPT, str(tiny), str(weights), str(args.epochs)],
-                              cwd=REPO, capture_output=True, text=True, check=True)
-        accuracy, train_seconds = (float(v) for v in done.stdout.split()[-2:])
+        accuracy, train_seconds = train_reference_weights(weights, tiny, args.epochs)
         print(f"PyTorch reference open model: {accuracy:.1%} validation accuracy on the tiny set "
               f"(1400 training / 100 validation images, {args.epochs} epochs, {train_seconds:.0f} s of training)")
         rows = []

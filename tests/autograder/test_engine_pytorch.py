@@ -20,6 +20,7 @@ if importlib.util.find_spec("torch") is None:  # not imported here: see the pare
     pytest.skip("torch is not installed", allow_module_level=True)
 
 from assignments.pytorch import OPEN_MODEL_FILE, PYTORCH  # noqa: E402
+from autograder.cases.pytorch.open_model import train_reference_weights  # noqa: E402
 from autograder.engine import grade_submission  # noqa: E402
 from autograder.settings import GradingSettings  # noqa: E402
 from fixture_builder import EXTRA, fixture_config, release_and_reference  # noqa: E402
@@ -128,29 +129,9 @@ def test_untouched_release_earns_zero(graded):
     assert graded["release_untouched_earns_zero"].score == 0.0
 
 
-def _train_open_model(path: Path, tiny_data: Path, epochs: int = 4) -> float:
-    """Train the reference open model on the tiny set (in a child process: this one never imports torch)."""
-    script = f"""
-import torch
-from reference_impl.frameworks.torch_data import load_cifar10_torch
-from reference_impl.frameworks.prep import MiniBatches
-from reference_impl.frameworks.torch_open_model import build_open_model
-from reference_impl.frameworks.torch_training import train_module, check_accuracy
-from reference_impl.frameworks.torch_weights import save_open_model
-torch.manual_seed(0)
-data = load_cifar10_torch(1400, 100, 0, cifar10_dir={str(tiny_data)!r})
-model = build_open_model()
-train_module(model, torch.optim.AdamW(model.parameters(), lr=2e-3), MiniBatches(data["X_train"], data["y_train"], 64, shuffle=True, seed=0), num_epochs={epochs}, print_every=10**9)
-save_open_model(model, {str(path)!r})
-print(check_accuracy(model, MiniBatches(data["X_val"], data["y_val"], 100)))
-"""
-    done = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, check=True)
-    return float(done.stdout.strip().splitlines()[-1])
-
-
 def test_reference_with_a_trained_open_model_earns_exactly_full_marks(settings, tiny_data, tmp_path):
     weights = tmp_path / OPEN_MODEL_FILE
-    accuracy = _train_open_model(weights, tiny_data)
+    accuracy, _ = train_reference_weights(weights, tiny_data)
     assert accuracy >= 0.70, f"the reference open model reaches only {accuracy:.0%} on the tiny data"
     result = grade_submission(build("full_marks_reference", tmp_path), "reference", settings, {OPEN_MODEL_FILE: weights})
     assert result.score == result.max_score == PYTORCH.total_autograded_points, \

@@ -97,3 +97,53 @@ def prepare(case: Case, rng: np.random.Generator, settings=None) -> Prepared:
            call("load_open_model", [var("builder"), value(OPEN_MODEL_FILE)], "model"),
            call("predict_scores", [var("model"), npy("images")], "scores"), output("scores", var("scores"))]
     return Prepared({"images": images}, ops, [AccuracyCheck(np.asarray(labels))])
+
+
+# The demo class's and the tests' trained open model: the reference network trained on the tiny set. Trained in
+# a child process with the course's interpreter, so the grader's own process never imports torch.
+DEMO_MODEL_FILE = "demo_open_model.pt"
+DEMO_EPOCHS = 4
+_TRAIN = """
+import sys, time, torch
+from reference_impl.frameworks.prep import MiniBatches
+from reference_impl.frameworks.torch_data import load_cifar10_torch
+from reference_impl.frameworks.torch_open_model import build_open_model
+from reference_impl.frameworks.torch_training import check_accuracy, train_module
+from reference_impl.frameworks.torch_weights import save_open_model
+from reference_impl.tiny_cifar import TINY_SPLIT
+folder, path, epochs = sys.argv[1], sys.argv[2], int(sys.argv[3])
+torch.manual_seed(0)
+data = load_cifar10_torch(TINY_SPLIT["num_training"], TINY_SPLIT["num_validation"], 0, cifar10_dir=folder)
+model = build_open_model()
+start = time.perf_counter()
+train_module(model, torch.optim.AdamW(model.parameters(), lr=2e-3),
+             MiniBatches(data["X_train"], data["y_train"], 64, shuffle=True, seed=0), num_epochs=epochs,
+             print_every=10**9)
+seconds = time.perf_counter() - start
+save_open_model(model, path)
+print(check_accuracy(model, MiniBatches(data["X_val"], data["y_val"], 100)), seconds)
+"""
+
+
+def train_reference_weights(path, data_dir, epochs: int = DEMO_EPOCHS) -> tuple[float, float]:
+    """Train the reference open model on the tiny set's split (``TINY_SPLIT``) and save its weights at ``path``.
+
+    Returns (validation accuracy, training seconds), as measured by the child process.
+    """
+    import subprocess
+    import sys
+    from pathlib import Path
+    repo = Path(__file__).resolve().parents[3]
+    done = subprocess.run([sys.executable, "-c", _TRAIN, str(data_dir), str(path), str(epochs)], cwd=repo,
+                          capture_output=True, text=True, check=True)
+    accuracy, seconds = done.stdout.split()[-2:]
+    return float(accuracy), float(seconds)
+
+
+def demo_file(dest, data_dir) -> bytes:
+    """A good weights file for the demo class, trained once with the reference code and kept in ``dest``."""
+    from pathlib import Path
+    path = Path(dest) / DEMO_MODEL_FILE
+    if not path.is_file():
+        train_reference_weights(path, data_dir)
+    return path.read_bytes()
