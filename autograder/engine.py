@@ -174,9 +174,9 @@ def _grade_items(assignment: Assignment, items: list[str], submission: Submissio
         item_cases = cases.cases_for(assignment, name)
         graded = assignment.item(name)
         path = (files or {}).get(graded.file) if graded.file else None
-        submitted = cases.Submitted(Path(path) if path else None, settings)
+        path = Path(path) if path else None
         states.append(_ItemState(name, list(item_cases),
-                                 {c.case_id: cases.prepare(assignment, c, seed, submitted) for c in item_cases},
+                                 {c.case_id: cases.prepare(assignment, c, seed, settings, path) for c in item_cases},
                                  {cell.label for cell in submission.cells if cell.grade_id == name}))
     cells = [{"label": c.label, "source": c.source} for c in submission.cells]
     isolation = ""
@@ -354,9 +354,11 @@ def _verdict_of(case, prepared, outcome, cell_errors, settings) -> TestResult:
         verdicts.append(verdict)
     failed = [v for v in verdicts if not v.ok]
     if not failed:
-        credit = min([v.credit for v in verdicts] + [1.0])  # a check may give partial credit (accuracy)
-        result.score = case.points if credit >= 1.0 else case.points * max(credit, 0.0)
-        result.message = "passed: " + "; ".join(v.message for v in verdicts)
+        fraction = min([min(max(float(v.fraction), 0.0), 1.0) for v in verdicts] or [1.0])
+        # Full points stay exact (a rounded share would not add up to the item's points).
+        result.score = case.points if fraction == 1.0 else round(case.points * fraction, 3)
+        result.message = ("passed: " if fraction == 1.0 else f"partial credit ({fraction:.0%}): ") + "; ".join(v.message for v in verdicts)
+        result.hint = "; ".join(v.hint for v in verdicts if v.fraction < 1.0 and v.hint)
         result.expected = "; ".join(v.expected for v in verdicts if v.expected)
         result.got = "; ".join(v.got for v in verdicts if v.got)
         return result

@@ -39,7 +39,7 @@ def module_path(qualname: str, repo_root: Path) -> tuple[Path, str]:
 
 
 def extract_definition(qualname: str, repo_root: str | Path, template: str | Path, template_line: int,
-                      defined_earlier: frozenset[str] = frozenset()) -> Definition:
+                       available: frozenset = frozenset()) -> Definition:
     """Copy the top-level definition ``qualname`` (e.g. ``reference_impl.cnn.ThreeLayerConvNet``).
 
     Parameters
@@ -50,8 +50,8 @@ def extract_definition(qualname: str, repo_root: str | Path, template: str | Pat
         Directory that contains the reference package.
     template, template_line : str or Path, int
         Where the directive naming it was written (for errors about the name).
-    defined_earlier : frozenset of str
-        Definitions of earlier solution cells, which the copied definition may use.
+    available : frozenset of str
+        Names already defined in the notebook by earlier solution cells; the definition may use them.
 
     Returns
     -------
@@ -100,22 +100,20 @@ def extract_definition(qualname: str, repo_root: str | Path, template: str | Pat
     if not regions:
         raise BuildError(f"{name!r} has no '### BEGIN SOLUTION' region: nothing would be left for students to write",
                          path, first)
-    _check_self_contained(node, tree, path, defined_earlier)
+    _check_self_contained(node, tree, path, available)
     return Definition(name, path, first, "\n".join(body), len(regions))
 
 
-def _check_self_contained(node: ast.AST, tree: ast.Module, path: Path,
-                          defined_earlier: frozenset[str] = frozenset()) -> None:
+def _check_self_contained(node: ast.AST, tree: ast.Module, path: Path, available: frozenset = frozenset()) -> None:
     """Reject a definition that calls a helper defined in its own module.
 
     The notebook receives the definition alone; names the module imports are fine (the notebook's setup cell
-    imports the shipped package), and so are the graded definitions of earlier solution cells
-    (``defined_earlier``: the barebones network calls the student's own ``flatten``), but any other
-    module-level helper or constant would be missing there.
+    imports the shipped package), and so are ``available`` definitions (graded definitions of earlier
+    solution cells), but any other module-level helper or constant would be missing there.
     """
     local = {}
     for top in tree.body:
-        if top is node or getattr(top, "name", None) in defined_earlier:
+        if top is node or getattr(top, "name", None) in available:
             continue
         if isinstance(top, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             local[top.name] = top.lineno

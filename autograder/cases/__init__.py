@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import importlib
+import inspect
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -74,15 +75,6 @@ class Prepared:
     files: dict[str, Path] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class Submitted:
-    """What the cases of an item graded from a file get when they run in a worker (``prepare(case, rng,
-    submitted)``): the submitted file (None: not submitted) and the grading settings (held-out data)."""
-
-    path: Path | None
-    settings: object = None
-
-
 def case(item: str, what: str, weight: float, hidden: bool = True, **config) -> Case:
     """A case of ``item`` checking ``what``; visible cases get a fixed seed derived from ``what``."""
     seed = None if hidden else zlib.crc32(what.encode()) % 2**31
@@ -121,12 +113,18 @@ def _rng(case: Case, hidden_seed: int) -> np.random.Generator:
     return np.random.default_rng([hidden_seed, zlib.crc32(case.name.encode())])
 
 
-def prepare(assignment: Assignment, case: Case, hidden_seed: int = 0, submitted: Submitted | None = None) -> Prepared:
-    """Inputs, worker program and checks of one case (hidden inputs drawn from ``hidden_seed``); the cases of an
-    item graded from a file also get ``submitted`` (its file, checked by the parent, and the settings)."""
+def prepare(assignment: Assignment, case: Case, hidden_seed: int = 0, settings=None,
+            submitted_file: Path | None = None) -> Prepared:
+    """Inputs, worker program and checks of one case (hidden inputs drawn from ``hidden_seed``).
+
+    An item module whose ``prepare`` takes a third argument gets the grading ``settings`` (None outside the
+    grader), e.g. for its held-out data; one that takes a fourth also gets the path of the item's submitted
+    file (None: not submitted), so the parent can check the file before any student code opens it.
+    """
     module = item_module(assignment.name, case.item)
-    if assignment.item(case.item).file:
-        return module.prepare(case, _rng(case, hidden_seed), submitted or Submitted(None))
+    extra = len(inspect.signature(module.prepare).parameters) - 2
+    if extra > 0:
+        return module.prepare(case, _rng(case, hidden_seed), *(settings, submitted_file)[:extra])
     return module.prepare(case, _rng(case, hidden_seed))
 
 

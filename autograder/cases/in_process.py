@@ -17,20 +17,20 @@ import numpy as np
 
 import assignments
 
-from . import Case, Submitted, cases_for, prepare
+from . import Case, cases_for, prepare
 from .ops import with_npy_paths
 
 MAX_OUTPUT_MB = 64
 
 
 def run_case(assignment: assignments.Assignment, case: Case, namespace: dict,
-             hidden_seed: int = 0, submitted: Submitted | None = None) -> tuple[bool, str]:
-    """Run one case's programs against ``namespace`` and judge the outputs: (passed, why). ``submitted``: the
-    file (and settings) of an item graded from a file whose cases run code."""
+             hidden_seed: int = 0, settings=None, submitted_file: Path | None = None) -> tuple[bool, str]:
+    """Run one case's programs against ``namespace`` and judge the outputs: (passed, why). ``settings`` and
+    ``submitted_file``: as the grader would pass them to the item's ``prepare`` (held-out data, the file)."""
     from ..sandbox.files import load_outputs
     from ..sandbox.untrusted.interpreter import run_ops
 
-    prepared = prepare(assignment, case, hidden_seed, submitted)
+    prepared = prepare(assignment, case, hidden_seed, settings, submitted_file)
     with tempfile.TemporaryDirectory(prefix="grader-case-") as scratch:
         folder = Path(scratch)
         for file_name, source in prepared.files.items():

@@ -44,6 +44,10 @@ def as_tuple(*specs: dict) -> dict:
     return {"tuple": list(specs)}
 
 
+def as_list(*specs: dict) -> dict:
+    return {"list": list(specs)}
+
+
 def as_dict(**specs: dict) -> dict:
     return {"dict": dict(specs)}
 
@@ -84,6 +88,11 @@ def method(obj: str, name: str, args: list[dict], result: str, kwargs: dict | No
 
 def setitem(obj: dict, key, spec: dict) -> dict:
     return {"op": "setitem", "obj": obj, "key": key, "value": spec}
+
+
+def set_attribute(obj: dict, name: str, spec: dict) -> dict:
+    """``obj.<name> = spec`` (e.g. a tensor's ``grad`` before an optimiser step)."""
+    return {"op": "setattr", "obj": obj, "name": name, "value": spec}
 
 
 def repeat(times: int, body: list[dict]) -> dict:

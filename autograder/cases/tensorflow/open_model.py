@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 from assignments.tensorflow import OPEN_MODEL_FILE
 from reference_impl.frameworks.weights_file import check_keras_weights_file
 
-from .. import Case, Prepared, Submitted, case
+from .. import Case, Prepared, case
 from ..ops import call, get, npy, output, value, var
 from ...checks import Verdict, usable
 
@@ -68,7 +69,7 @@ class AccuracyCheck:
         return Verdict(credit > 0, self.label, f">= {FULL_CREDIT_ACCURACY:.0%} for full credit", got,
                        f"validation accuracy {got}", "" if credit >= 1 else
                        "train longer, tune the learning rate, or use batch normalisation and more filters",
-                       credit=credit)
+                       fraction=credit)
 
 
 def credit_for_accuracy(accuracy: float) -> float:
@@ -96,14 +97,13 @@ def heldout_split(folder: str, num_training: int, num_validation: int):
     return data["X_val"].astype(np.float32), data["y_val"].astype(np.int64)
 
 
-def prepare(case: Case, rng: np.random.Generator, submitted: Submitted) -> Prepared:
-    path = submitted.path
+def prepare(case: Case, rng: np.random.Generator, settings=None, path: Path | None = None) -> Prepared:
+    """The file case, or the accuracy case; ``settings`` give the held-out data, ``path`` the submitted file."""
     problem = file_problem(path)
     hint = "run the cell that saves the weights (model.save_weights) and submit the file with the notebook"
     if case.config["check"] == "file":
         return Prepared({}, [], [FixedVerdict(not problem, "weights file", problem or
                                               f"{OPEN_MODEL_FILE} holds arrays only", hint if problem else "")])
-    settings = submitted.settings
     if problem:
         return Prepared({}, [], [FixedVerdict(False, "held-out accuracy", problem, hint)])
     if settings is None or getattr(settings, "heldout_dir", None) is None:

@@ -23,24 +23,50 @@ def describe_error(error, limit=6):
     return text[-3000:]
 
 
+# The framework functions the grader itself calls, captured when the zygote has imported the framework and
+# before any student code runs (``snapshot_frameworks``): a submission that reassigns torch.Tensor.numpy or
+# torch.tensor changes what its own code sees, never how the grader reads its results or builds its inputs.
+_FRAMEWORK = {}
+
+
+def snapshot_frameworks():
+    """Capture the torch functions the grader uses (no-op when torch is not imported)."""
+    torch = sys.modules.get("torch")
+    if torch is None or "torch" in _FRAMEWORK:
+        return
+    base = torch._C.TensorBase
+    _FRAMEWORK["torch"] = {
+        "Tensor": torch.Tensor, "disable": torch._C.DisableTorchFunction, "detach": base.detach, "cpu": base.cpu,
+        "to": base.to, "numpy": base.numpy, "is_complex": base.is_complex, "float64": torch.float64,
+        "bool": torch.bool, "dtype": base.dtype.__get__, "requires_grad": base.requires_grad.__get__,
+        "tensor": torch.tensor, "requires_grad_": base.requires_grad_,
+    }
+
+
+def _torch():
+    snapshot_frameworks()
+    return _FRAMEWORK.get("torch")
+
+
 def framework_array(value, info):
     """A framework tensor's true contents as a NumPy array (None if ``value`` is no framework tensor).
 
-    PyTorch: read through ``torch.Tensor``'s own methods with every ``__torch_function__`` override disabled,
-    so a tensor subclass cannot report other values, shape or dtype than it holds. TensorFlow: an eager
-    tensor or variable, through its ``numpy()``. The metadata records the framework, its dtype name and the
-    tensor's autograd / trainable flag.
+    PyTorch: read through the captured ``torch._C.TensorBase`` methods with every ``__torch_function__``
+    override disabled, so neither a tensor subclass nor a patched torch.Tensor method can report other values,
+    shape or dtype than the tensor holds. TensorFlow: an eager tensor or variable, through its ``numpy()``. The
+    metadata records the framework, its dtype name and the tensor's autograd / trainable flag.
     """
-    torch = sys.modules.get("torch")
-    if torch is not None and isinstance(value, torch.Tensor):
-        with torch._C.DisableTorchFunction():
-            plain = torch.Tensor.detach(value)
+    t = _torch() if "torch" in sys.modules else None
+    if t is not None and isinstance(value, t["Tensor"]):
+        with t["disable"]():
+            plain = t["detach"](value)
             info["framework"] = "torch"
-            info["framework_dtype"] = str(plain.dtype)
-            info["requires_grad"] = bool(torch.Tensor.requires_grad.__get__(value))
-            if plain.is_complex() or plain.dtype == torch.bool:
-                return np.asarray(torch.Tensor.numpy(torch.Tensor.cpu(plain)))
-            return np.array(torch.Tensor.numpy(torch.Tensor.cpu(plain).to(torch.float64)), copy=True)
+            info["framework_dtype"] = str(t["dtype"](plain))
+            info["requires_grad"] = bool(t["requires_grad"](value))
+            on_cpu = t["cpu"](plain)
+            if t["is_complex"](plain) or t["dtype"](plain) == t["bool"]:
+                return np.array(t["numpy"](on_cpu), copy=True)
+            return np.array(t["numpy"](t["to"](on_cpu, t["float64"])), copy=True)
     tf = sys.modules.get("tensorflow")
     if tf is not None and isinstance(value, (tf.Tensor, tf.Variable)):
         info["framework"] = "tensorflow"
@@ -62,8 +88,9 @@ def framework_tensor(array, spec):
         raise RuntimeError("the grader needs %s, which is not imported" % framework)
     plain = np.array(array, dtype=spec.get("dtype", "float32"), copy=True)
     if framework == "torch":
-        tensor = module.tensor(plain)
-        return tensor.requires_grad_(True) if spec.get("requires_grad") else tensor
+        t = _torch()
+        tensor = t["tensor"](plain)
+        return t["requires_grad_"](tensor, True) if spec.get("requires_grad") else tensor
     return module.constant(plain)
 
 
@@ -120,6 +147,8 @@ def resolve(spec, variables, iteration=None):
         return getattr(np, spec["np_type"])
     if "tuple" in spec:
         return tuple(resolve(sub, variables, iteration) for sub in spec["tuple"])
+    if "list" in spec:
+        return [resolve(sub, variables, iteration) for sub in spec["list"]]
     if "dict" in spec:
         return {key: resolve(sub, variables, iteration) for key, sub in spec["dict"].items()}
     if "tensor" in spec:
@@ -139,10 +168,10 @@ def resolve(spec, variables, iteration=None):
 def run_ops(ops, namespace, variables, out_dir, outputs, iteration=None):
     """Interpret the parent's small list of operations.
 
-    load {var, npy}; set {var, value: spec}; get {name, result}: a name of the student's namespace;
-    call {fn, args: [spec], kwargs: {name: spec}, result} (``fn`` may be dotted, "tf.Variable": an attribute
-    of a name in the namespace); new {cls, kwargs, result}; method {obj, method, args, kwargs, result};
-    setitem {obj: spec, key, value: spec}; repeat {times, body}; output {name, value: spec};
+    load {var, npy}; set {var, value: spec}; get {name, result}: a name of the student's namespace; call {fn, args: [spec], kwargs: {name: spec}, result} (``fn`` may be dotted,
+    "tf.Variable": an attribute of a name in the namespace);
+    new {cls, kwargs, result}; method {obj, method, args, kwargs, result};
+    setitem {obj: spec, key, value: spec}; setattr {obj: spec, name, value: spec}; repeat {times, body}; output {name, value: spec};
     perturb {fn, args, arg, indices, h, pick, name}: the forward at x +/- h e_i, stacked, for the parent's
     centred differences.
     """
@@ -184,6 +213,8 @@ def run_ops(ops, namespace, variables, out_dir, outputs, iteration=None):
         elif kind == "setitem":
             container = resolve(op["obj"], variables, iteration)
             container[op["key"]] = resolve(op["value"], variables, iteration)
+        elif kind == "setattr":
+            setattr(resolve(op["obj"], variables, iteration), op["name"], resolve(op["value"], variables, iteration))
         elif kind == "repeat":
             for i in range(op["times"]):
                 run_ops(op["body"], namespace, variables, out_dir, outputs, iteration=i)

@@ -26,11 +26,11 @@ import types
 
 if __package__:  # imported by the grader's own tests
     from . import protocol
-    from .interpreter import GradingTimeout, describe_error, run_ops
+    from .interpreter import GradingTimeout, describe_error, run_ops, snapshot_frameworks
 else:  # run as a script inside the jail: its sibling modules were copied next to it
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import protocol
-    from interpreter import GradingTimeout, describe_error, run_ops
+    from interpreter import GradingTimeout, describe_error, run_ops, snapshot_frameworks
     del sys.path[0]
 
 MAX_TIMEOUTS = 2
@@ -129,6 +129,7 @@ def preload(modules):
             importlib.import_module(name)
         except BaseException:  # recorded per item when the setup cell imports the module
             pass
+    snapshot_frameworks()
 
 
 def _resolve(dotted):
