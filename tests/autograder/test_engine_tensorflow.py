@@ -117,3 +117,26 @@ def test_reference_reaches_full_credit_accuracy_on_the_tiny_set(course, graded):
     *_, history = course
     accuracy_tests = [t for t in graded["full_marks_reference"].tests if "accuracy" in t.name]
     assert accuracy_tests and all(t.score == t.max_score for t in accuracy_tests), history
+
+
+def test_the_parent_side_of_every_tensorflow_case_never_imports_tensorflow(course):
+    notebook, tiny, weights, _ = course
+    script = f"""
+import sys
+from pathlib import Path
+import assignments
+from autograder import cases, engine
+from autograder.settings import GradingSettings
+record = assignments.get("tensorflow")
+settings = GradingSettings(assignment="tensorflow", heldout_dir={str(tiny)!r}, heldout_num_training=1350,
+                           heldout_num_validation=150)
+for graded in record.graded_items:
+    for case in cases.cases_for(record, graded.name):
+        prepared = cases.prepare(record, case, 3, settings, Path({str(weights / "trained.weights.h5")!r}))
+        for check in prepared.checks:
+            check.evaluate({{}})
+print("tensorflow" in sys.modules, "keras" in sys.modules)
+"""
+    done = subprocess.run([sys.executable, "-c", script], cwd=Path(__file__).resolve().parents[2],
+                          capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False False"
