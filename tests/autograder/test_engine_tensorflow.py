@@ -60,16 +60,18 @@ def graded(course, tmp_path_factory):
                                source_notebook=notebook, heldout_dir=tiny, heldout_num_training=1350,
                                heldout_num_validation=150, hidden_seed=0)
     out = tmp_path_factory.mktemp("tf_fixtures")
-
-    def grade(name):
-        path = build_fixture(name, notebook, out, TENSORFLOW, FIXTURES)
+    notebooks = {}
+    for name in NAMES:  # built before any thread starts (imports under threads can deadlock)
+        notebooks[name] = build_fixture(name, notebook, out, TENSORFLOW, FIXTURES)
         kind = fixture_config(name, FIXTURES).get("weights")
         if kind:
-            shutil.copyfile(weights / f"{kind}.weights.h5", path.parent / OPEN_MODEL_FILE)
-        return grade_submission(path, name, settings)
-
+            shutil.copyfile(weights / f"{kind}.weights.h5", notebooks[name].parent / OPEN_MODEL_FILE)
+    first = "release_untouched_earns_zero"  # graded alone first: warms the imports and caches
+    results = {first: grade_submission(notebooks[first], first, settings)}
+    rest = [n for n in NAMES if n != first]
     with ThreadPoolExecutor(max_workers=2) as pool:
-        return dict(zip(NAMES, pool.map(grade, NAMES)))
+        results.update(zip(rest, pool.map(lambda n: grade_submission(notebooks[n], n, settings), rest)))
+    return results
 
 
 def _scores(result):
