@@ -7,7 +7,6 @@ import copy
 import os
 import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
@@ -84,9 +83,10 @@ def settings(tiny_data):
 @pytest.fixture(scope="module")
 def graded(settings, tmp_path_factory):
     folder = tmp_path_factory.mktemp("fixtures")
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        results = pool.map(lambda n: grade_submission(build(n, folder), n, settings, files={}), NAMES)
-        return dict(zip(NAMES, results))
+    # One submission at a time: each one's worker already runs its items in parallel children. (Grading from
+    # two threads of this process hung twice here with no worker alive, every thread waiting on a lock; not
+    # diagnosed yet, see the report of the torchint branch.)
+    return {name: grade_submission(build(name, folder), name, settings, files={}) for name in NAMES}
 
 
 def _scores(result):

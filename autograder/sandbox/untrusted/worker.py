@@ -88,6 +88,14 @@ class _Quiet:
         return False
 
 
+def _quiet_attribute(name):
+    """Any attribute of a stand-in plotting module, except the dunders that tools such as ``inspect`` (which
+    torch.optim runs over every loaded module) expect to be missing or real: ``__file__`` must not be a _Quiet."""
+    if name.startswith("__") and name.endswith("__"):
+        raise AttributeError(name)
+    return _Quiet()
+
+
 class _NoPlotting(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     """Serves matplotlib as do-nothing modules: grading shows no plots, and importing the real
     matplotlib.pyplot costs most of a worker's start-up time."""
@@ -100,7 +108,7 @@ class _NoPlotting(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     def create_module(self, spec):
         module = types.ModuleType(spec.name)
         module.__path__ = []
-        module.__getattr__ = lambda attribute: _Quiet()
+        module.__getattr__ = _quiet_attribute
         return module
 
     def exec_module(self, module):

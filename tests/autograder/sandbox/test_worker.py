@@ -99,3 +99,11 @@ def test_get_passes_a_namespace_object_and_tensor_specs_need_their_framework(tmp
         interpreter.run_ops([{"op": "get", "name": "missing", "result": "m"}], namespace, {}, str(tmp_path), {})
     with pytest.raises(RuntimeError, match="needs no_framework"):
         interpreter.resolve({"tensor": {"value": [1.0]}, "framework": "no_framework"}, {})
+
+
+def test_stand_in_plotting_modules_have_no_fake_dunders():
+    finder = worker._NoPlotting()
+    module = finder.create_module(finder.find_spec("matplotlib.pyplot"))
+    assert callable(module.figure)
+    with pytest.raises(AttributeError):
+        module.__file__  # noqa: B018 (inspect.getmodule reads it for every loaded module)
