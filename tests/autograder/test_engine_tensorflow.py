@@ -3,7 +3,8 @@
 Named like the convnets corpus (see fixture_builder.py): full_marks_* earn every autograded point;
 loses_<item>_* lose points on <item> (and on what fixture.json's also_affects names) and nowhere else;
 zero_gain_* score zero on the attacked items (fixture.json's items) and full marks elsewhere; the untouched
-release earns zero. A fixture's fixture.json "weights" names the weights file it carries (made by
+release earns zero. A fixture's fixture.json "weights" names the weights file it carries (default: the
+reference's trained weights; made by
 tf_weights_files.py in a subprocess: this process never imports TensorFlow).
 
 Every grading imports TensorFlow in its worker (seconds), so the corpus is graded once per module.
@@ -61,7 +62,9 @@ def graded(course, tmp_path_factory):
     notebooks = {}
     for name in NAMES:  # built before any thread starts (imports under threads can deadlock)
         notebooks[name] = build_fixture(name, notebook, out, TENSORFLOW, FIXTURES)
-        kind = fixture_config(name, FIXTURES).get("weights")
+        config = fixture_config(name, FIXTURES)
+        # Every submission carries the reference's trained weights unless its fixture.json says otherwise.
+        kind = config.get("weights", None if config.get("base") == "release" else "trained")
         if kind:
             shutil.copyfile(weights / f"{kind}.weights.h5", notebooks[name].parent / OPEN_MODEL_FILE)
     # One submission at a time: two parent threads computing expected values with NumPy at once were seen to
