@@ -9,11 +9,9 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 from .convnets import CONVNETS
-from .pytorch import PYTORCH
 from .record import Assignment, GradedItem, GradingLimits, Linspace, ManualItem, SupportPackage
-from .tensorflow import TENSORFLOW
 
-ASSIGNMENTS: Mapping[str, Assignment] = MappingProxyType({a.name: a for a in (CONVNETS, PYTORCH, TENSORFLOW)})
+ASSIGNMENTS: Mapping[str, Assignment] = MappingProxyType({a.name: a for a in (CONVNETS,)})
 
 
 def get(name: str) -> Assignment:

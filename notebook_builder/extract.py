@@ -38,8 +38,7 @@ def module_path(qualname: str, repo_root: Path) -> tuple[Path, str]:
     return repo_root.joinpath(*parts[:-1]).with_suffix(".py"), parts[-1]
 
 
-def extract_definition(qualname: str, repo_root: str | Path, template: str | Path, template_line: int,
-                       available: frozenset = frozenset()) -> Definition:
+def extract_definition(qualname: str, repo_root: str | Path, template: str | Path, template_line: int) -> Definition:
     """Copy the top-level definition ``qualname`` (e.g. ``reference_impl.cnn.ThreeLayerConvNet``).
 
     Parameters
@@ -50,8 +49,6 @@ def extract_definition(qualname: str, repo_root: str | Path, template: str | Pat
         Directory that contains the reference package.
     template, template_line : str or Path, int
         Where the directive naming it was written (for errors about the name).
-    available : frozenset of str
-        Names already defined in the notebook by earlier solution cells; the definition may use them.
 
     Returns
     -------
@@ -100,20 +97,19 @@ def extract_definition(qualname: str, repo_root: str | Path, template: str | Pat
     if not regions:
         raise BuildError(f"{name!r} has no '### BEGIN SOLUTION' region: nothing would be left for students to write",
                          path, first)
-    _check_self_contained(node, tree, path, available)
+    _check_self_contained(node, tree, path)
     return Definition(name, path, first, "\n".join(body), len(regions))
 
 
-def _check_self_contained(node: ast.AST, tree: ast.Module, path: Path, available: frozenset = frozenset()) -> None:
+def _check_self_contained(node: ast.AST, tree: ast.Module, path: Path) -> None:
     """Reject a definition that calls a helper defined in its own module.
 
     The notebook receives the definition alone; names the module imports are fine (the notebook's setup cell
-    imports the shipped package), and so are ``available`` definitions (graded definitions of earlier
-    solution cells), but any other module-level helper or constant would be missing there.
+    imports the shipped package), but a module-level helper or constant would be missing there.
     """
     local = {}
     for top in tree.body:
-        if top is node or getattr(top, "name", None) in available:
+        if top is node:
             continue
         if isinstance(top, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             local[top.name] = top.lineno

@@ -1,1 +1,0 @@
-"""Case modules of the TensorFlow assignment (one per graded item)."""

@@ -1,2 +1,0 @@
-def flatten(x):
-    return torch.zeros(x.shape[0], x[0].numel())

@@ -1,2 +1,0 @@
-def flatten(x):
-    return tf.keras.layers.Flatten()(x)
