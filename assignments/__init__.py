@@ -9,9 +9,11 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 from .convnets import CONVNETS
+from .pytorch import PYTORCH
 from .record import Assignment, GradedItem, GradingLimits, Linspace, ManualItem, SupportPackage
+from .tensorflow import TENSORFLOW
 
-ASSIGNMENTS: Mapping[str, Assignment] = MappingProxyType({a.name: a for a in (CONVNETS,)})
+ASSIGNMENTS: Mapping[str, Assignment] = MappingProxyType({a.name: a for a in (CONVNETS, PYTORCH, TENSORFLOW)})
 
 
 def get(name: str) -> Assignment:

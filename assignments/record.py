@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Literal
 
-# "function" and "class": code the student writes, run by the grader's workers;
-# "file": graded from a file the submission carries (its solution cell is never run when grading).
+# "function" and "class": code the student writes, run by the grader's workers (a "function" item that names
+# a file also gets that submitted file, next to its cases, e.g. a framework model's saved weights);
+# "file": graded in the parent from a file the submission carries (its solution cell is never run).
 ItemKind = Literal["function", "class", "file"]
 
 
@@ -24,7 +25,8 @@ class GradedItem:
     name: the function or class the student writes (also the grade id of its solution cell).
     points: the item's autograded points; its cases share them by their weights.
     kind: see ItemKind.
-    file: for kind "file", the submitted file it is graded from (next to the notebook).
+    file: the submitted file (next to the notebook) it is graded from: required for kind "file"; a "function"
+        item that names one runs in a worker that finds the file (copied, size-capped) in its directory.
     """
 
     name: str
@@ -35,8 +37,12 @@ class GradedItem:
     def __post_init__(self) -> None:
         if not self.points > 0:
             raise ValueError(f"graded item {self.name!r}: points must be positive, got {self.points!r}")
-        if (self.kind == "file") != (self.file is not None):
-            raise ValueError(f"graded item {self.name!r}: an item of kind 'file' names its file, no other does")
+        if self.kind == "file" and self.file is None:
+            raise ValueError(f"graded item {self.name!r}: an item of kind 'file' names its file")
+        if self.kind == "class" and self.file is not None:
+            raise ValueError(f"graded item {self.name!r}: only 'file' and 'function' items read a submitted file")
+        if self.file is not None and (not self.file or "/" in self.file or self.file.startswith(".")):
+            raise ValueError(f"graded item {self.name!r}: {self.file!r} is not a plain file name")
 
     @property
     def solution_cell_id(self) -> str:
@@ -82,7 +88,10 @@ class SupportPackage:
     """The package of provided code students receive next to the notebook (copies of reference modules).
 
     name: the package name in the student's folder (e.g. ``convkit``).
-    modules: reference modules copied into it, in docs/DESIGN.md's table order.
+    modules: reference modules copied into it, in docs/DESIGN.md's table order. A dotted name
+        (``frameworks.prep``) ships ``reference_impl/frameworks/prep.py`` as ``convkit/frameworks/prep.py``, in
+        a subpackage of its own: such modules are imported by their full name, never re-exported by
+        ``convkit`` (importing ``convkit`` must not import a framework).
     extra_files: other reference files copied as they are (e.g. a Cython source).
     not_reexported: shipped modules importable by name but not re-exported by the package (entry points).
     never_shipped: graded or instructor-only reference modules that must never reach students.
@@ -95,6 +104,23 @@ class SupportPackage:
     not_reexported: tuple[str, ...] = ()
     never_shipped: tuple[str, ...] = ()
     tripwired: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        for module in (*self.modules, *self.never_shipped):
+            if not all(part.isidentifier() for part in module.split(".")):
+                raise ValueError(f"support package {self.name!r}: {module!r} is not a module name")
+
+    @property
+    def subpackages(self) -> tuple[str, ...]:
+        """The subpackages (``frameworks``) that dotted shipped modules live in, in first-use order."""
+        found: list[str] = []
+        for module in self.modules:
+            parts = module.split(".")[:-1]
+            for depth in range(1, len(parts) + 1):
+                name = ".".join(parts[:depth])
+                if name not in found:
+                    found.append(name)
+        return tuple(found)
 
 
 @dataclass(frozen=True)
@@ -119,6 +145,12 @@ class Assignment:
     naive_items: items that must be written with loops: graded with ``support.tripwired`` modules disabled.
     release_exclusions: file patterns kept out of the release only (never out of a submission).
     limits: the grading limits this assignment's code needs.
+    preload: modules the grading worker imports once, before it forks one process per graded item (a
+        framework whose import takes seconds); never student code.
+    naive_forbidden: classes, by dotted path (``torch.nn.Module``), whose construction raises while the
+        ``naive_items`` are graded: a barebones function that builds the framework's layers earns nothing.
+    requirements: names of ``pyproject.toml`` optional-dependency requirements (``torch``) that the release's
+        requirements.txt adds to the course's own.
     published: fixed values the notebook's visible tests and the grader's visible cases share, by item:
         {item: {name: value}} with values plain numbers, nested tuples, dicts or ``Linspace``. The builder
         renders them into the test cells (``{{ item.name }}``); the case modules read them from here.
@@ -133,6 +165,9 @@ class Assignment:
     naive_items: tuple[str, ...] = ()
     release_exclusions: tuple[str, ...] = ()
     limits: GradingLimits = field(default_factory=GradingLimits)
+    preload: tuple[str, ...] = ()
+    naive_forbidden: tuple[str, ...] = ()
+    requirements: tuple[str, ...] = ()
     published: Mapping[str, Mapping[str, Any]] = field(default_factory=dict, hash=False)
 
     def __post_init__(self) -> None:
@@ -145,6 +180,11 @@ class Assignment:
         unknown = sorted(set(self.naive_items) - {g.name for g in self.graded_items})
         if unknown:
             raise ValueError(f"assignment {self.name!r}: naive items {unknown} are not graded items")
+        for dotted in (*self.preload, *self.naive_forbidden):
+            if not all(part.isidentifier() for part in dotted.split(".")):
+                raise ValueError(f"assignment {self.name!r}: {dotted!r} is not a dotted module or class path")
+        if self.naive_forbidden and not self.naive_items:
+            raise ValueError(f"assignment {self.name!r}: naive_forbidden without naive_items forbids nothing")
 
     def item(self, name: str) -> GradedItem:
         """The graded item called ``name``; KeyError naming the known items otherwise."""

@@ -41,12 +41,16 @@ class Output:
 
 @dataclass
 class Verdict:
+    """One check's judgement. ``fraction``: the share of the case's points a passing check allows (below 1 for
+    partial credit, such as an accuracy between chance and the full-credit mark)."""
+
     ok: bool
     label: str
     expected: str = ""
     got: str = ""
     message: str = ""
     hint: str = ""
+    fraction: float = 1.0
 
 
 def _shape(shape) -> str:

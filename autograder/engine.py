@@ -1,7 +1,7 @@
 """Grade one submitted notebook: ``grade_submission`` is the whole public interface.
 
-One sandboxed worker process per submission (see ``sandbox``) imports NumPy once and forks one child per
-graded item that runs code (see ``sandbox.untrusted.worker``); each child runs the instructor's setup cell and
+One sandboxed worker process per submission (see ``sandbox``) imports NumPy (and the assignment's
+``preload``, its framework) once and forks one child per graded item that runs code (see ``sandbox.untrusted.worker``); each child runs the instructor's setup cell and
 the student's code, then every case of that item (``cases``). The parent loads the outputs as plain float64
 arrays and judges them with ``checks``. A child that dies takes only its own item with it, and the item is
 rerun past the cell or case that killed it. Items graded from a submitted file are scored here, in the parent,
@@ -103,7 +103,7 @@ def grade_submission(notebook_path: Path, student: str, settings: GradingSetting
             graded_tests[name] = [_zero(c, unreadable) for c in cases.cases_for(assignment, name)]
     elif in_worker:
         check_isolation(settings)  # before any student code: refuse rather than run it less isolated
-        tests, isolation = _grade_items(assignment, in_worker, submission, instructor, settings, seed)
+        tests, isolation = _grade_items(assignment, in_worker, submission, instructor, settings, seed, files)
         for test in tests:
             graded_tests.setdefault(test.item, []).append(test)
         result.log.append(f"student code ran with isolation level {isolation}")
@@ -184,13 +184,23 @@ class _ItemState:
 
 
 def _grade_items(assignment: Assignment, items: list[str], submission: Submission, instructor: InstructorNotebook,
-                 settings: GradingSettings, seed: int) -> tuple[list[TestResult], str]:
-    """Grade every item that runs code; one worker child per item, restarted past what killed it."""
+                 settings: GradingSettings, seed: int, files: Mapping[str, Path] | None = None
+                 ) -> tuple[list[TestResult], str]:
+    """Grade every item that runs code; one worker child per item, restarted past what killed it.
+
+    An item that names a submitted file gets a copy of it (regular files up to ``settings.file_mb``) in its
+    directory; a missing or refused file is simply absent there, and the item's cases say so. The cases of an
+    item graded from a file (kind "file" with a ``prepare``) also get the file's path in ``prepare``, so the
+    parent checks it before any student code opens it.
+    """
     states = []
     for name in items:
         item_cases = cases.cases_for(assignment, name)
+        graded = assignment.item(name)
+        path = (files or {}).get(graded.file) if graded.file else None
+        path = Path(path) if path else None
         states.append(_ItemState(name, list(item_cases),
-                                 {c.case_id: cases.prepare(assignment, c, seed) for c in item_cases},
+                                 {c.case_id: cases.prepare(assignment, c, seed, settings, path) for c in item_cases},
                                  {cell.label for cell in submission.cells if cell.grade_id == name}))
     cells = [{"label": c.label, "source": c.source} for c in submission.cells]
     isolation = ""
@@ -204,7 +214,8 @@ def _grade_items(assignment: Assignment, items: list[str], submission: Submissio
         if any(st.grader_error for st in pending):
             time.sleep(GRADER_ERROR_PAUSE_SECONDS)  # a limit of the machine's may be passing: give it a moment
         try:
-            run, started, statuses, endings, outputs = _run_batch(assignment, pending, cells, instructor, settings)
+            run, started, statuses, endings, outputs = _run_batch(assignment, pending, cells, instructor, settings,
+                                                                  files or {})
         except OSError as error:  # the grader's own files (a full disk, say): nothing the student did
             for state in pending:
                 state.grader_error = f"the grader could not prepare the worker ({type(error).__name__}: {error})"
@@ -321,7 +332,15 @@ def _describe_death(ending, run: WorkerRun, settings: GradingSettings) -> str:
     return f"it exited with status {ending.get('exit')} (sys.exit or os._exit in student code?)"
 
 
-def _run_batch(assignment: Assignment, states: list[_ItemState], cells, instructor, settings):
+def _copy_submitted_file(source: Path | None, target: Path, cap_mb: int) -> None:
+    """Copy a submitted file for a worker: a regular file (no symlink) up to ``cap_mb`` MiB, else nothing."""
+    from .sandbox.files import read_untrusted
+    data = read_untrusted(Path(source), cap_mb * 1024 * 1024) if source else None
+    if data is not None and len(data) < cap_mb * 1024 * 1024:
+        target.write_bytes(data)
+
+
+def _run_batch(assignment: Assignment, states: list[_ItemState], cells, instructor, settings, files=None):
     """One sandboxed zygote run over several items: (WorkerRun, whether the zygote started, child statuses,
     endings, outputs by item)."""
     workdir = Path(tempfile.mkdtemp(prefix="grader-worker-"))
@@ -333,6 +352,10 @@ def _run_batch(assignment: Assignment, states: list[_ItemState], cells, instruct
         total_seconds = settings.startup_seconds
         for state in states:
             item_dir = workdir / "items" / state.name
+            item_dir.mkdir(parents=True, exist_ok=True)
+            graded_file = assignment.item(state.name).file
+            if graded_file:
+                _copy_submitted_file((files or {}).get(graded_file), item_dir / graded_file, settings.file_mb)
             job_cases: list[protocol.CaseJob] = []
             for job_id, case_id in state.jobs():
                 case_dir = item_dir / protocol.IN_DIR / case_id
@@ -349,8 +372,11 @@ def _run_batch(assignment: Assignment, states: list[_ItemState], cells, instruct
                           "wall_seconds": wall, "cpu_seconds": settings.cpu_seconds,
                           "setup_code": neutralise_magics(instructor.setup_code) or "", "cells": cells,
                           "skip_cells": state.skip_cells, "cell_seconds": settings.cell_seconds,
-                          "test_seconds": settings.test_seconds, "cases": job_cases})
-        batch: protocol.Batch = {"parallel": settings.item_workers, "items": items}
+                          "test_seconds": settings.test_seconds, "cases": job_cases,
+                          "forbidden": list(assignment.naive_forbidden) if state.name in assignment.naive_items
+                          else []})
+        batch: protocol.Batch = {"parallel": settings.item_workers, "preload": list(assignment.preload),
+                                 "items": items}
         (workdir / protocol.JOB_FILE).write_text(json.dumps(batch))
         limits = WorkerLimits(total_seconds, settings.cpu_seconds * len(states), settings.memory_mb,
                               settings.output_bytes, settings.file_mb)
@@ -410,8 +436,11 @@ def _verdict_of(case, prepared, outcome, cell_errors, settings) -> TestResult:
         verdicts.append(verdict)
     failed = [v for v in verdicts if not v.ok]
     if not failed:
-        result.score = case.points
-        result.message = "passed: " + "; ".join(v.message for v in verdicts)
+        fraction = min([min(max(float(v.fraction), 0.0), 1.0) for v in verdicts] or [1.0])
+        # Full points stay exact (a rounded share would not add up to the item's points).
+        result.score = case.points if fraction == 1.0 else round(case.points * fraction, 3)
+        result.message = ("passed: " if fraction == 1.0 else f"partial credit ({fraction:.0%}): ") + "; ".join(v.message for v in verdicts)
+        result.hint = "; ".join(v.hint for v in verdicts if v.fraction < 1.0 and v.hint)
         result.expected = "; ".join(v.expected for v in verdicts if v.expected)
         result.got = "; ".join(v.got for v in verdicts if v.got)
         return result

@@ -104,11 +104,13 @@ def _build_cell(cell, position, template, repo_root, items, manual_items, solved
         if cell.source.strip():
             raise BuildError(f"solution cell for {name!r} must be empty: its code comes from {value}",
                              template, cell.line)
-        definition = extract_definition(value, repo_root, template, cell.line)
+        # Graded definitions of earlier solution cells are in the notebook already (three_layer_convnet_init
+        # may call random_weight).
+        definition = extract_definition(value, repo_root, template, cell.line, available=frozenset(solved))
         solved.add(name)
         return nbgrader_cells.solution_cell(name, definition.source)
     if kind == "student_code":
-        if value not in items or items[value].kind != "file":
+        if value not in items or (items[value].kind != "file" and getattr(items[value], "file", None) is None):
             raise BuildError(f"student_code {value!r} is not an item of the spec graded from a file", template,
                              cell.line)
         _check_markers(cell, SOLUTION, required=True, template=template)
@@ -121,9 +123,11 @@ def _build_cell(cell, position, template, repo_root, items, manual_items, solved
         if value not in solved:
             raise BuildError(f"test for {value!r} comes before its solution cell", template, cell.line)
         item = items[value]
-        _check_markers(cell, HIDDEN_TESTS, required=item.kind != "file", template=template)
+        graded_from_file = item.kind == "file" or getattr(item, "file", None) is not None
+        _check_markers(cell, HIDDEN_TESTS, required=not graded_from_file, template=template)
         # An item graded from a file is scored from it by `make grade`, which writes the points into this cell's
-        # gradebook entry; the cell itself only checks that the file loads.
+        # gradebook entry; the cell itself only checks that the file loads (its cases need the submitted file
+        # and the held-out data, which a notebook's kernel does not have).
         source = render(cell.source, published, template, cell.line + 1, assignment, value)
         return nbgrader_cells.test_cell(f"test_{value}", source, item.points)
     for line in lines:

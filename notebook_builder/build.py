@@ -64,7 +64,7 @@ def render_source(repo_root: str | Path, assignment: Assignment | None = None, g
                         published=assignment.published, assignment=assignment.name)
     files = {assignment.notebook: notebook_bytes(notebook)}
     if assignment.support is not None:
-        files.update(shipped_files(repo_root, assignment.support))
+        files.update(shipped_files(repo_root, assignment.support, assignment.requirements))
     return dict(sorted(files.items()))
 
 

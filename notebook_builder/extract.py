@@ -38,7 +38,8 @@ def module_path(qualname: str, repo_root: Path) -> tuple[Path, str]:
     return repo_root.joinpath(*parts[:-1]).with_suffix(".py"), parts[-1]
 
 
-def extract_definition(qualname: str, repo_root: str | Path, template: str | Path, template_line: int) -> Definition:
+def extract_definition(qualname: str, repo_root: str | Path, template: str | Path, template_line: int,
+                       available: frozenset = frozenset()) -> Definition:
     """Copy the top-level definition ``qualname`` (e.g. ``reference_impl.cnn.ThreeLayerConvNet``).
 
     Parameters
@@ -49,6 +50,8 @@ def extract_definition(qualname: str, repo_root: str | Path, template: str | Pat
         Directory that contains the reference package.
     template, template_line : str or Path, int
         Where the directive naming it was written (for errors about the name).
+    available : frozenset of str
+        Names already defined in the notebook by earlier solution cells; the definition may use them.
 
     Returns
     -------
@@ -97,19 +100,20 @@ def extract_definition(qualname: str, repo_root: str | Path, template: str | Pat
     if not regions:
         raise BuildError(f"{name!r} has no '### BEGIN SOLUTION' region: nothing would be left for students to write",
                          path, first)
-    _check_self_contained(node, tree, path)
+    _check_self_contained(node, tree, path, available)
     return Definition(name, path, first, "\n".join(body), len(regions))
 
 
-def _check_self_contained(node: ast.AST, tree: ast.Module, path: Path) -> None:
+def _check_self_contained(node: ast.AST, tree: ast.Module, path: Path, available: frozenset = frozenset()) -> None:
     """Reject a definition that calls a helper defined in its own module.
 
     The notebook receives the definition alone; names the module imports are fine (the notebook's setup cell
-    imports the shipped package), but a module-level helper or constant would be missing there.
+    imports the shipped package), and so are ``available`` definitions (graded definitions of earlier
+    solution cells), but any other module-level helper or constant would be missing there.
     """
     local = {}
     for top in tree.body:
-        if top is node:
+        if top is node or getattr(top, "name", None) in available:
             continue
         if isinstance(top, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             local[top.name] = top.lineno

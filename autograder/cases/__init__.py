@@ -17,8 +17,10 @@ from __future__ import annotations
 import dataclasses
 import functools
 import importlib
+import inspect
 import zlib
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import ModuleType
 from typing import Literal
 
@@ -68,6 +70,9 @@ class Prepared:
     ops: list[dict]
     checks: list
     aux_ops: list[dict] = field(default_factory=list)
+    # Submitted files the cases read, checked by the parent (the engine copies an item's file itself; the
+    # notebook's in-process run copies these).
+    files: dict[str, Path] = field(default_factory=dict)
 
 
 def case(item: str, what: str, weight: float, hidden: bool = True, **config) -> Case:
@@ -108,9 +113,19 @@ def _rng(case: Case, hidden_seed: int) -> np.random.Generator:
     return np.random.default_rng([hidden_seed, zlib.crc32(case.name.encode())])
 
 
-def prepare(assignment: Assignment, case: Case, hidden_seed: int = 0) -> Prepared:
-    """Inputs, worker program and checks of one case (hidden inputs drawn from ``hidden_seed``)."""
-    return item_module(assignment.name, case.item).prepare(case, _rng(case, hidden_seed))
+def prepare(assignment: Assignment, case: Case, hidden_seed: int = 0, settings=None,
+            submitted_file: Path | None = None) -> Prepared:
+    """Inputs, worker program and checks of one case (hidden inputs drawn from ``hidden_seed``).
+
+    An item module whose ``prepare`` takes a third argument gets the grading ``settings`` (None outside the
+    grader), e.g. for its held-out data; one that takes a fourth also gets the path of the item's submitted
+    file (None: not submitted), so the parent can check the file before any student code opens it.
+    """
+    module = item_module(assignment.name, case.item)
+    extra = len(inspect.signature(module.prepare).parameters) - 2
+    if extra > 0:
+        return module.prepare(case, _rng(case, hidden_seed), *(settings, submitted_file)[:extra])
+    return module.prepare(case, _rng(case, hidden_seed))
 
 
 def score_file(assignment: Assignment, item: str, path, settings) -> list:

@@ -9,6 +9,7 @@ no tripwires on the provided fast layers; `make grade` remains the grader of rec
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -24,21 +25,24 @@ MAX_OUTPUT_MB = 64
 
 
 def run_case(assignment: assignments.Assignment, case: Case, namespace: dict,
-             hidden_seed: int = 0) -> tuple[bool, str]:
-    """Run one case's programs against ``namespace`` and judge the outputs: (passed, why)."""
-    failed = failed_verdicts(assignment, case, namespace, hidden_seed)
+             hidden_seed: int = 0, settings=None, submitted_file: Path | None = None) -> tuple[bool, str]:
+    """Run one case's programs against ``namespace`` and judge the outputs: (passed, why). ``settings`` and
+    ``submitted_file``: as the grader would pass them to the item's ``prepare`` (held-out data, the file)."""
+    failed = failed_verdicts(assignment, case, namespace, hidden_seed, settings, submitted_file)
     return not failed, "; ".join(v.message for v in failed) or "passed"
 
 
-def failed_verdicts(assignment: assignments.Assignment, case: Case, namespace: dict,
-                    hidden_seed: int = 0) -> list[Verdict]:
+def failed_verdicts(assignment: assignments.Assignment, case: Case, namespace: dict, hidden_seed: int = 0,
+                    settings=None, submitted_file: Path | None = None) -> list[Verdict]:
     """The failing verdicts (message and hint) of one case run against ``namespace``; empty when it passes."""
     from ..sandbox.files import load_outputs
     from ..sandbox.untrusted.interpreter import run_ops
 
-    prepared = prepare(assignment, case, hidden_seed)
+    prepared = prepare(assignment, case, hidden_seed, settings, submitted_file)
     with tempfile.TemporaryDirectory(prefix="grader-case-") as scratch:
         folder = Path(scratch)
+        for file_name, source in prepared.files.items():
+            shutil.copyfile(source, folder / file_name)
         inputs = folder / "in" / case.case_id
         inputs.mkdir(parents=True)
         for name, array in prepared.inputs.items():

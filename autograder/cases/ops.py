@@ -30,8 +30,22 @@ def npy(name: str) -> dict:
     return {"npy": name}
 
 
+def tensor(spec: dict, dtype: str = "float32", requires_grad: bool = False, framework: str = "torch") -> dict:
+    """``spec``'s array as a tensor of the preloaded ``framework`` (PyTorch: optionally requiring grad)."""
+    return {"tensor": spec, "dtype": dtype, "requires_grad": requires_grad, "framework": framework}
+
+
+def get(name: str, result: str) -> dict:
+    """``result = <name>`` from the student's namespace (a function or class to pass to provided code)."""
+    return {"op": "get", "name": name, "result": result}
+
+
 def as_tuple(*specs: dict) -> dict:
     return {"tuple": list(specs)}
+
+
+def as_list(*specs: dict) -> dict:
+    return {"list": list(specs)}
 
 
 def as_dict(**specs: dict) -> dict:
@@ -55,22 +69,30 @@ def assign(name: str, spec: dict) -> dict:
     return {"op": "set", "var": name, "value": spec}
 
 
-def call(fn: str, args: list[dict], result: str, optional: bool = False) -> dict:
-    """``result = fn(*args)`` with ``fn`` taken from the student's namespace; ``optional``: a failure only
-    leaves the result missing instead of failing the case."""
-    return {"op": "call", "fn": fn, "args": args, "result": result, "optional": optional}
+def call(fn: str, args: list[dict], result: str, optional: bool = False, kwargs: dict | None = None) -> dict:
+    """``result = fn(*args, **kwargs)`` with ``fn`` taken from the student's namespace (dotted: an attribute of
+    a module the setup cell imported, "tf.constant"); ``optional``: a failure only leaves the result missing
+    instead of failing the case."""
+    op = {"op": "call", "fn": fn, "args": args, "result": result, "optional": optional}
+    return dict(op, kwargs=kwargs) if kwargs else op
 
 
 def new(cls: str, kwargs: dict[str, dict], result: str) -> dict:
     return {"op": "new", "cls": cls, "kwargs": kwargs, "result": result}
 
 
-def method(obj: str, name: str, args: list[dict], result: str) -> dict:
-    return {"op": "method", "obj": obj, "method": name, "args": args, "result": result}
+def method(obj: str, name: str, args: list[dict], result: str, kwargs: dict | None = None) -> dict:
+    op = {"op": "method", "obj": obj, "method": name, "args": args, "result": result}
+    return dict(op, kwargs=kwargs) if kwargs else op
 
 
 def setitem(obj: dict, key, spec: dict) -> dict:
     return {"op": "setitem", "obj": obj, "key": key, "value": spec}
+
+
+def set_attribute(obj: dict, name: str, spec: dict) -> dict:
+    """``obj.<name> = spec`` (e.g. a tensor's ``grad`` before an optimiser step)."""
+    return {"op": "setattr", "obj": obj, "name": name, "value": spec}
 
 
 def repeat(times: int, body: list[dict]) -> dict:

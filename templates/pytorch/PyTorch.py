@@ -61,6 +61,9 @@ plt.rcParams["figure.figsize"] = (10.0, 6.0)
 SMALL_DATA = (os.environ.get("CONVKIT_SMALL_DATA") == "1"
               or bool(os.environ.get("NBGRADER_EXECUTION"))
               or bool(os.environ.get("CONVKIT_GRADING")))
+# The grader's workers set CONVKIT_GRADING: they skip the demonstration training below (no graded result
+# depends on it), so grading time is spent on the graded functions only.
+GRADING = bool(os.environ.get("CONVKIT_GRADING"))
 device = choose_device(use_gpu=True)  # set use_gpu=False to force the CPU
 print_every = 100  # iterations between progress lines while training
 print(f"small-data mode: {SMALL_DATA}; PyTorch {torch.__version__}; computing on {device}")
@@ -109,6 +112,10 @@ assert flat is not None and tuple(flat.shape) == (2, 12), f"flatten: expected sh
 assert torch.equal(flat[1], torch.arange(12.0, 24.0)), "flatten: each row must hold one sample in (C, H, W) order"
 print("flatten: shape and order are right")
 
+### BEGIN HIDDEN TESTS
+{{ grader.cases }}
+### END HIDDEN TESTS
+
 # %% [markdown]
 # ### The forward pass
 #
@@ -139,6 +146,10 @@ error = rel_error(scores.detach().numpy(), three_layer_convnet_scores(x_np, para
 print(f"three_layer_convnet: relative error {error:.2e} against the NumPy layers (float64: about 1e-13)")
 assert error < 1e-9, f"three_layer_convnet: relative error {error:.2e} against the NumPy layers is too large"
 
+### BEGIN HIDDEN TESTS
+{{ grader.cases }}
+### END HIDDEN TESTS
+
 # %% [markdown]
 # ### Initialisation
 #
@@ -164,6 +175,10 @@ ratio = w.detach().double().pow(2).mean().sqrt().item() / np.sqrt(2 / 75)
 print(f"random_weight: measured std / sqrt(2 / fan_in) = {ratio:.3f} (should be close to 1)")
 assert 0.9 < ratio < 1.1, "random_weight: the standard deviation is not sqrt(2 / fan_in); which fan_in did you use?"
 
+### BEGIN HIDDEN TESTS
+{{ grader.cases }}
+### END HIDDEN TESTS
+
 # %% solution="reference_impl.frameworks.torch_barebones.zero_weight"
 
 # %% test="zero_weight"
@@ -171,6 +186,10 @@ b = zero_weight((7,))
 assert b is not None and tuple(b.shape) == (7,) and not b.detach().any(), "zero_weight: expected 7 zeros"
 assert b.dtype == torch.float32 and b.requires_grad, "zero_weight: expected a float32 tensor with requires_grad"
 print("zero_weight: ok")
+
+### BEGIN HIDDEN TESTS
+{{ grader.cases }}
+### END HIDDEN TESTS
 
 # %% solution="reference_impl.frameworks.torch_barebones.three_layer_convnet_init"
 
@@ -182,6 +201,10 @@ assert params is not None and [tuple(p.shape) for p in params] == expected_shape
 assert all(p.requires_grad for p in params), "three_layer_convnet_init: every parameter must require gradients"
 assert not any(p.detach().any() for p in params[1::2]), "three_layer_convnet_init: biases must start at zero"
 print("three_layer_convnet_init: ok")
+
+### BEGIN HIDDEN TESTS
+{{ grader.cases }}
+### END HIDDEN TESTS
 
 # %% [markdown]
 # ### A training step
@@ -211,6 +234,10 @@ for name, got, want in zip(["conv_w1", "conv_b1", "conv_w2", "conv_b2", "fc_w", 
     assert got.grad is None or not got.grad.any(), f"train_step: the gradient of {name} was not reset"
 print("train_step: one step equals the NumPy reference")
 
+### BEGIN HIDDEN TESTS
+{{ grader.cases }}
+### END HIDDEN TESTS
+
 # %% [markdown]
 # ### Training the barebones network
 #
@@ -218,13 +245,16 @@ print("train_step: one step equals the NumPy reference")
 # accuracy now and then. On CIFAR-10 you should see above 43% after that epoch; no tuning is needed.
 
 # %%
-torch.manual_seed(0)
-barebones_params = three_layer_convnet_init(channel_1=32, channel_2=16, device=device)
-barebones_losses = train_one_epoch(three_layer_convnet, barebones_params, train_step, train_batches,
-                                   learning_rate=3e-3, device=device, val_batches=val_batches,
-                                   print_every=print_every)
-barebones_accuracy = check_accuracy(lambda x: three_layer_convnet(x, barebones_params), val_batches, device)
-print(f"barebones network after one epoch: validation accuracy {barebones_accuracy:.2%}")
+if GRADING:
+    print("grading: demonstration training skipped")
+else:
+    torch.manual_seed(0)
+    barebones_params = three_layer_convnet_init(channel_1=32, channel_2=16, device=device)
+    barebones_losses = train_one_epoch(three_layer_convnet, barebones_params, train_step, train_batches,
+                                       learning_rate=3e-3, device=device, val_batches=val_batches,
+                                       print_every=print_every)
+    barebones_accuracy = check_accuracy(lambda x: three_layer_convnet(x, barebones_params), val_batches, device)
+    print(f"barebones network after one epoch: validation accuracy {barebones_accuracy:.2%}")
 
 # %% [markdown]
 # ## Part 3. The Module API
@@ -255,16 +285,23 @@ error = rel_error(net(torch.from_numpy(x_np)).detach().numpy(), three_layer_conv
 print(f"ThreeLayerConvNet: relative error {error:.2e} against the NumPy layers with the same weights")
 assert error < 1e-9, "ThreeLayerConvNet: the scores differ from the reference network with the same weights"
 
+### BEGIN HIDDEN TESTS
+{{ grader.cases }}
+### END HIDDEN TESTS
+
 # %% [markdown]
 # `train_module` is the usual PyTorch training loop: for each batch, compute the loss, `optimizer.zero_grad()`,
 # `loss.backward()`, `optimizer.step()`. Train your module for one epoch with plain SGD:
 
 # %%
-torch.manual_seed(0)
-module_net = ThreeLayerConvNet(in_channel=3, channel_1=32, channel_2=16, num_classes=10)
-module_losses = train_module(module_net, torch.optim.SGD(module_net.parameters(), lr=3e-3), train_batches,
-                             num_epochs=1, device=device, val_batches=val_batches, print_every=print_every)
-print(f"Module API network after one epoch: validation accuracy {check_accuracy(module_net, val_batches, device):.2%}")
+if GRADING:
+    print("grading: demonstration training skipped")
+else:
+    torch.manual_seed(0)
+    module_net = ThreeLayerConvNet(in_channel=3, channel_1=32, channel_2=16, num_classes=10)
+    module_losses = train_module(module_net, torch.optim.SGD(module_net.parameters(), lr=3e-3), train_batches,
+                                 num_epochs=1, device=device, val_batches=val_batches, print_every=print_every)
+    print(f"Module API network after one epoch: validation accuracy {check_accuracy(module_net, val_batches, device):.2%}")
 
 # %% [markdown]
 # ## Part 4. The Sequential API
@@ -284,21 +321,33 @@ assert isinstance(seq_net, nn.Sequential) and len(seq_net) == 6, "sequential_con
 assert tuple(seq_net(torch.zeros(5, 3, 32, 32)).shape) == (5, 10), "sequential_convnet: scores should be (5, 10)"
 print(seq_net)
 
+### BEGIN HIDDEN TESTS
+{{ grader.cases }}
+### END HIDDEN TESTS
+
 # %% solution="reference_impl.frameworks.torch_sequential.nesterov_sgd"
 
 # %% test="nesterov_sgd"
-optimizer = nesterov_sgd(seq_net.parameters(), learning_rate=5e-4)
+probe = torch.zeros(3, requires_grad=True)  # a parameter of its own: this check does not need sequential_convnet
+optimizer = nesterov_sgd([probe], learning_rate=5e-4)
 group = optimizer.param_groups[0]
 assert isinstance(optimizer, torch.optim.SGD) and group["nesterov"] and group["momentum"] == 0.9 \
     and group["lr"] == 5e-4, f"nesterov_sgd: expected SGD with lr 5e-4, Nesterov momentum 0.9; got {group}"
 print("nesterov_sgd: ok")
 
+### BEGIN HIDDEN TESTS
+{{ grader.cases }}
+### END HIDDEN TESTS
+
 # %%
-torch.manual_seed(0)
-seq_net = sequential_convnet()
-seq_losses = train_module(seq_net, nesterov_sgd(seq_net.parameters(), learning_rate=5e-4), train_batches,
-                          num_epochs=1, device=device, val_batches=val_batches, print_every=print_every)
-print(f"Sequential network after one epoch: validation accuracy {check_accuracy(seq_net, val_batches, device):.2%}")
+if GRADING:
+    print("grading: demonstration training skipped")
+else:
+    torch.manual_seed(0)
+    seq_net = sequential_convnet()
+    seq_losses = train_module(seq_net, nesterov_sgd(seq_net.parameters(), learning_rate=5e-4), train_batches,
+                              num_epochs=1, device=device, val_batches=val_batches, print_every=print_every)
+    print(f"Sequential network after one epoch: validation accuracy {check_accuracy(seq_net, val_batches, device):.2%}")
 
 # %% [markdown]
 # ## Part 5. Open-ended: the best network you can train
@@ -336,11 +385,15 @@ with torch.no_grad():
     assert tuple(open_model(torch.zeros(2, 3, 32, 32)).shape) == (2, 10), "build_open_model: scores must be (N, 10)"
 print(f"build_open_model: {sum(p.numel() for p in open_model.parameters()):,} parameters")
 
+### BEGIN HIDDEN TESTS
+{{ grader.cases }}
+### END HIDDEN TESTS
+
 # %% [markdown]
 # Put your training inside the marked region of the next cell. It must leave the trained network in
 # `open_model`. It is skipped in grading mode, so it may take as long as you like.
 
-# %% student_code="open_model_training"
+# %% student_code="open_model"
 open_model = None
 if SMALL_DATA:
     print("small-data mode: training skipped; the grader evaluates the saved file")

@@ -26,9 +26,8 @@
 # functions, change their arguments, or edit the test cells. Functions in the barebones part must use raw
 # TensorFlow operations: calling Keras layers there earns nothing.
 #
-# **Grading mode.** When the notebook is graded (or when the environment variable `CONVKIT_SMALL_DATA=1` is
-# set) it loads a small slice of the data and skips the long training runs. Keep your code inside the marked
-# regions so that this still works.
+# **Grading mode.** When the notebook is graded it runs in small-data mode (see "Preparation" below): a tiny
+# data set, short training runs. Keep your code inside the marked regions so that this still works.
 
 # %% readonly="setup"
 import os
@@ -45,7 +44,8 @@ import tensorflow as tf
 
 from convkit.frameworks.layouts import nhwc_to_nchw, three_layer_params_tf_to_numpy
 from convkit.frameworks.numpy_net import three_layer_convnet_scores, three_layer_convnet_sgd_step
-from convkit.frameworks.prep import MiniBatches, load_cifar10_for_framework
+from convkit.data import small_data_mode
+from convkit.frameworks.prep import MiniBatches, load_cifar10_for_framework, load_tiny_cifar10_for_framework
 from convkit.frameworks.tf_device import choose_device
 from convkit.frameworks.tf_training import check_accuracy, open_model_predictions, train_barebones, train_keras
 from convkit.frameworks.weights_file import OPEN_MODEL_WEIGHTS, check_keras_weights_file
@@ -53,13 +53,8 @@ from convkit.gradient_check import rel_error
 
 # %matplotlib inline
 
-# Grading (nbgrader sets NBGRADER_EXECUTION) and quick test runs use a small slice of the data and skip the
-# long training cells.
-SMALL_DATA = (os.environ.get("CONVKIT_SMALL_DATA") == "1"
-              or bool(os.environ.get("NBGRADER_EXECUTION"))
-              or bool(os.environ.get("CONVKIT_GRADING")))
 device = choose_device()
-print(f"TensorFlow {tf.__version__}; running on {device}; small-data mode: {SMALL_DATA}")
+print(f"TensorFlow {tf.__version__}; running on {device}")
 
 # %% [markdown]
 # ## Preparation: data, batches and device
@@ -73,12 +68,21 @@ print(f"TensorFlow {tf.__version__}; running on {device}; small-data mode: {SMAL
 # training set). `choose_device` picked the first GPU if TensorFlow can see one and the CPU otherwise;
 # the training loops run inside `with tf.device(device):`.
 
+# %% [markdown]
+# **Small-data mode.** To work without CIFAR-10 (offline, or before the download has finished), set
+# `USE_SMALL_DATA = True` in the next cell and run the notebook from the top. The notebook then loads the tiny
+# stand-in shipped in `convkit/tiny_cifar10.zip` (1,350 training, 150 validation and 297 test images of
+# coloured handwritten digits in the CIFAR-10 format) and trains on it instead, which takes seconds. Grading
+# always runs the notebook in this mode, so keep your code inside the marked regions. (Setting the environment
+# variable `CONVKIT_SMALL_DATA=1` before starting Jupyter does the same.)
+
+# %%
+USE_SMALL_DATA = False  # True: the tiny data set shipped with the assignment, no long training runs
+
 # %% readonly="load_data"
-if SMALL_DATA:
-    split_sizes = dict(num_training=500, num_validation=100, num_test=100)
-else:
-    split_sizes = dict(num_training=49000, num_validation=1000, num_test=10000)
-data = load_cifar10_for_framework("NHWC", **split_sizes)
+SMALL_DATA = small_data_mode(USE_SMALL_DATA)  # also on while the notebook is graded
+print(f"small-data mode: {SMALL_DATA}")
+data = load_tiny_cifar10_for_framework("NHWC") if SMALL_DATA else load_cifar10_for_framework("NHWC")
 for name in ("X_train", "y_train", "X_val", "y_val", "X_test", "y_test"):
     print(f"{name}: shape {data[name].shape}, dtype {data[name].dtype}")
 train_batches = MiniBatches(data["X_train"], data["y_train"], batch_size=64, shuffle=True)
@@ -111,9 +115,7 @@ assert np.array_equal(np.asarray(flat), x_np.reshape(2, 60)), \
     "flatten: rows must hold each sample's entries in row-major order"
 print("flatten: shape and order correct")
 ### BEGIN HIDDEN TESTS
-for shape in [(1, 7), (5, 2, 3), (3, 1, 1, 1, 4)]:
-    x_np = np.random.default_rng(1).standard_normal(shape).astype(np.float32)
-    assert np.array_equal(np.asarray(flatten(tf.constant(x_np))), x_np.reshape(shape[0], -1)), f"flatten {shape}"
+{{ grader.cases }}
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -154,16 +156,7 @@ error = rel_error(scores, expected)
 print(f"three_layer_convnet: relative error {error:.2e} against the NumPy layers (float32: about 1e-6)")
 assert error < 1e-4, f"three_layer_convnet: scores differ from the NumPy layers' (relative error {error:.2e})"
 ### BEGIN HIDDEN TESTS
-for image_hw, kernel_1, kernel_2, batch in [((6, 9), (3, 5), (2, 3), 3), ((32, 32), (5, 5), (3, 3), 1)]:
-    height = image_hw[0] + 4 - kernel_1[0] + 1 + 2 - kernel_2[0] + 1
-    width = image_hw[1] + 4 - kernel_1[1] + 1 + 2 - kernel_2[1] + 1
-    shapes = [(*kernel_1, 3, 4), (4,), (*kernel_2, 4, 3), (3,), (height * width * 3, 7), (7,)]
-    params_np = [(check_rng.standard_normal(s) * 0.3).astype(np.float32) for s in shapes]
-    x_np = check_rng.standard_normal((batch, *image_hw, 3)).astype(np.float32)
-    scores = np.asarray(three_layer_convnet(tf.constant(x_np), [tf.constant(p) for p in params_np]))
-    expected = three_layer_convnet_scores(nhwc_to_nchw(x_np).astype(np.float64),
-                                          three_layer_params_tf_to_numpy(params_np, image_hw))
-    assert rel_error(scores, expected) < 1e-4, f"three_layer_convnet: images {image_hw}, kernels {kernel_1} {kernel_2}"
+{{ grader.cases }}
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -193,6 +186,9 @@ for shape in [(4096, 10), (5, 5, 3, 200)]:
     print(f"kaiming {shape}: mean square / (2 / fan_in) = {ratio:.4f}, expected within [{low:.3f}, {high:.3f}]")
     assert low < ratio < high, f"kaiming {shape}: the variance is not 2 / fan_in"
     assert abs(values.mean()) < np.sqrt(2 * t) * np.sqrt(variance / values.size), f"kaiming {shape}: mean not 0"
+### BEGIN HIDDEN TESTS
+{{ grader.cases }}
+### END HIDDEN TESTS
 
 # %% solution="reference_impl.frameworks.tf_barebones.three_layer_convnet_init"
 
@@ -206,6 +202,9 @@ assert all(isinstance(p, tf.Variable) and p.trainable and p.dtype == tf.float32 
     "three_layer_convnet_init: every parameter must be a trainable float32 tf.Variable"
 assert all(np.all(np.asarray(b) == 0) for b in params[1::2]), "three_layer_convnet_init: biases must be zero"
 print("three_layer_convnet_init: shapes, types and biases correct")
+### BEGIN HIDDEN TESTS
+{{ grader.cases }}
+### END HIDDEN TESTS
 
 # %% [markdown]
 # ### One training step
@@ -236,6 +235,9 @@ for name, got, want, start in zip(("conv_w1", "conv_b1", "conv_w2", "conv_b2", "
     error = np.abs((got - start) - (want - start)).max() / np.abs(want - start).max()
     print(f"training_step: {name} update, error {error:.2e} relative to its largest entry")
     assert error < 1e-3, f"training_step: the update of {name} differs from gradient descent's"
+### BEGIN HIDDEN TESTS
+{{ grader.cases }}
+### END HIDDEN TESTS
 
 # %% [markdown]
 # ### Training the barebones network
@@ -279,6 +281,9 @@ assert [w.shape for w in weights] == expected_shapes, \
 error = rel_error(np.asarray(model(x_np)), np.asarray(three_layer_convnet(tf.constant(x_np), weights)))
 print(f"ThreeLayerConvNet: relative error {error:.2e} against three_layer_convnet with the same weights")
 assert error < 1e-4, "ThreeLayerConvNet: scores differ from the barebones network's with the same weights"
+### BEGIN HIDDEN TESTS
+{{ grader.cases }}
+### END HIDDEN TESTS
 
 # %% [markdown]
 # The provided `train_keras` trains any Keras model with a Keras optimizer: for every batch it records the
@@ -315,11 +320,20 @@ x_np = np.random.default_rng(3).standard_normal((5, 32, 32, 3)).astype(np.float3
 error = rel_error(np.asarray(model(x_np)), np.asarray(three_layer_convnet(tf.constant(x_np), model.get_weights())))
 print(f"three_layer_convnet_sequential: relative error {error:.2e} against three_layer_convnet")
 assert error < 1e-4, "three_layer_convnet_sequential: scores differ from the barebones network's"
+### BEGIN HIDDEN TESTS
+{{ grader.cases }}
+### END HIDDEN TESTS
+
+# %% test="sgd_nesterov_optimizer"
 optimizer = sgd_nesterov_optimizer(5e-4)
 config = optimizer.get_config()
 assert isinstance(optimizer, tf.keras.optimizers.SGD) and config["nesterov"] and abs(config["momentum"] - 0.9) < 1e-9, \
     "sgd_nesterov_optimizer: expected tf.keras.optimizers.SGD with momentum 0.9 and nesterov=True"
 assert abs(config["learning_rate"] - 5e-4) < 1e-9, "sgd_nesterov_optimizer: use the learning_rate argument"
+print("sgd_nesterov_optimizer: SGD with momentum 0.9, Nesterov, the given learning rate")
+### BEGIN HIDDEN TESTS
+{{ grader.cases }}
+### END HIDDEN TESTS
 
 # %%
 sequential_model, sequential_history = train_keras(
@@ -346,6 +360,9 @@ x_np = np.random.default_rng(4).standard_normal((5, 32, 32, 3)).astype(np.float3
 error = rel_error(np.asarray(model(x_np)), np.asarray(three_layer_convnet(tf.constant(x_np), model.get_weights())))
 print(f"three_layer_convnet_functional: relative error {error:.2e} against three_layer_convnet")
 assert error < 1e-4, "three_layer_convnet_functional: scores differ from the barebones network's"
+### BEGIN HIDDEN TESTS
+{{ grader.cases }}
+### END HIDDEN TESTS
 
 # %% [markdown]
 # ## Open-ended: your own network on CIFAR-10
@@ -374,18 +391,29 @@ assert error < 1e-4, "three_layer_convnet_functional: scores differ from the bar
 
 # %% solution="reference_impl.frameworks.tf_open_model.build_open_model"
 
-# %% student_code="open_model_training"
+# %% test="build_open_model"
+model = build_open_model()
+assert isinstance(model, tf.keras.Model), "build_open_model: expected a tf.keras.Model"
+scores = model(np.zeros((2, 32, 32, 3), dtype=np.float32), training=False)
+assert tuple(scores.shape) == (2, 10), f"build_open_model: scores of shape {tuple(scores.shape)}, expected (2, 10)"
+print(f"build_open_model: a {type(model).__name__} with {model.count_params():,} parameters")
+### BEGIN HIDDEN TESTS
+{{ grader.cases }}
+### END HIDDEN TESTS
+
+# %% student_code="open_model"
 open_model = None
-if SMALL_DATA:
-    print("small-data mode: open-model training skipped; the grader evaluates the saved weights")
+if SMALL_DATA and os.path.exists(OPEN_MODEL_WEIGHTS):
+    print(f"small-data mode: training skipped; the grader evaluates the saved {OPEN_MODEL_WEIGHTS}")
 else:
+    epochs = 1 if SMALL_DATA else 10  # small-data mode without saved weights: a quick run, so the rest works
     ### BEGIN SOLUTION
     open_model = build_open_model()
     open_model.compile(optimizer=tf.keras.optimizers.Adam(learning_rate=1e-3),
                        loss=tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True),
                        metrics=["accuracy"])
     with tf.device(device):
-        open_history = open_model.fit(data["X_train"], data["y_train"], batch_size=64, epochs=10,
+        open_history = open_model.fit(data["X_train"], data["y_train"], batch_size=64, epochs=epochs,
                                       validation_data=(data["X_val"], data["y_val"]), verbose=2)
     ### END SOLUTION
 

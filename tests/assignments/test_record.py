@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 import assignments
-from assignments import Assignment, GradedItem, ManualItem
+from assignments import Assignment, GradedItem, ManualItem, SupportPackage
 from assignments.convnets import CONVNETS, EXPERIMENT_FILE
 
 
@@ -30,7 +30,12 @@ def test_convnets_points_add_up_to_the_published_totals():
 @pytest.mark.parametrize("make, words", [
     (lambda: GradedItem("f", 0), "points must be positive"),
     (lambda: GradedItem("f", 1, kind="file"), "names its file"),
-    (lambda: GradedItem("f", 1, file="x.npz"), "names its file"),
+    (lambda: GradedItem("f", 1, kind="class", file="x.npz"), "only 'file' and 'function' items"),
+    (lambda: GradedItem("f", 1, file="../x.npz"), "not a plain file name"),
+    (lambda: Assignment("a", "A.ipynb", "t.py", (GradedItem("f", 1),), naive_forbidden=("torch.nn.Module",)),
+     "forbids nothing"),
+    (lambda: Assignment("a", "A.ipynb", "t.py", (GradedItem("f", 1),), preload=("torch nn",)), "dotted"),
+    (lambda: SupportPackage("k", ("frameworks..prep",)), "not a module name"),
     (lambda: Assignment("a", "A.ipynb", "t.py", (GradedItem("f", 1),), (ManualItem("f", 2),)), "used twice: f"),
     (lambda: Assignment("a", "A.ipynb", "t.py", (GradedItem("f", 1),), naive_items=("g",)), "not graded items"),
 ])

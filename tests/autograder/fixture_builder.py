@@ -28,16 +28,16 @@ SOLUTION_REGION = re.compile(r"^([ \t]*)### BEGIN SOLUTION[^\n]*\n.*?^[ \t]*### 
 EXTRA = re.compile(r"^extra_(\d+)_after_(.+)\.py$")
 
 
-def render_course(folder: Path) -> Path:
+def render_course(folder: Path, record=CONVNETS) -> Path:
     """Write the instructor's source folder (notebook + convkit) under ``folder``; returns the notebook path."""
     from notebook_builder.build import render_source
 
-    target = folder / "source" / CONVNETS.name
-    for relative, content in render_source(Path(__file__).resolve().parents[2]).items():
+    target = folder / "source" / record.name
+    for relative, content in render_source(Path(__file__).resolve().parents[2], record).items():
         path = target / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(content)
-    return target / CONVNETS.notebook
+    return target / record.notebook
 
 
 def _stub(source: str) -> str:
@@ -60,10 +60,10 @@ def release_and_reference(source_notebook: Path) -> tuple[nbformat.NotebookNode,
     return release, reference
 
 
-def build_fixture(name: str, source_notebook: Path, out_dir: Path) -> Path:
-    """Write fixture ``name`` as ``out_dir/<name>/ConvolutionalNetworks.ipynb``; returns its path."""
-    folder = FIXTURES / name
-    config = fixture_config(name)
+def build_fixture(name: str, source_notebook: Path, out_dir: Path, record=CONVNETS, fixtures: Path = FIXTURES) -> Path:
+    """Write fixture ``name`` as ``out_dir/<name>/<the record's notebook>``; returns its path."""
+    folder = fixtures / name
+    config = fixture_config(name, fixtures)
     release, reference = release_and_reference(source_notebook)
     notebook = copy.deepcopy(reference if config.get("base", "reference") == "reference" else release)
     by_id = {cell.metadata.get("nbgrader", {}).get("grade_id"): cell for cell in notebook.cells}
@@ -79,25 +79,25 @@ def build_fixture(name: str, source_notebook: Path, out_dir: Path) -> Path:
         notebook.cells.insert(position, nbformat.v4.new_code_cell(path.read_text(), id=f"student-extra-{number}"))
     notebook.cells = [c for c in notebook.cells
                       if c.metadata.get("nbgrader", {}).get("grade_id") not in config.get("delete", [])]
-    target = out_dir / name / CONVNETS.notebook
+    target = out_dir / name / record.notebook
     target.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(notebook, target)
     return target
 
 
-def fixture_config(name: str) -> dict:
-    path = FIXTURES / name / "fixture.json"
+def fixture_config(name: str, fixtures: Path = FIXTURES) -> dict:
+    path = fixtures / name / "fixture.json"
     return json.loads(path.read_text()) if path.is_file() else {}
 
 
-def fixture_names() -> list[str]:
-    return sorted(p.name for p in FIXTURES.iterdir() if p.is_dir())
+def fixture_names(fixtures: Path = FIXTURES) -> list[str]:
+    return sorted(p.name for p in fixtures.iterdir() if p.is_dir())
 
 
-def affected_items(name: str) -> set[str]:
+def affected_items(name: str, record=CONVNETS, fixtures: Path = FIXTURES) -> set[str]:
     """Items a ``loses_*`` or ``zero_gain_*`` fixture is allowed to lose points on."""
-    config = fixture_config(name)
+    config = fixture_config(name, fixtures)
     items = set(config.get("items", []))
     if not items and name.startswith("loses_"):
-        items = {g.name for g in CONVNETS.graded_items if name.startswith(f"loses_{g.name}_")}
+        items = {g.name for g in record.graded_items if name.startswith(f"loses_{g.name}_")}
     return items | set(config.get("also_affects", []))

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from notebook_builder.errors import BuildError
+from assignments import SupportPackage
 from assignments.convnets import CONVNETS
 from notebook_builder.support import shipped_files
 
@@ -91,3 +92,26 @@ def test_a_shipped_module_importing_graded_code_is_refused(tmp_path):
     with pytest.raises(BuildError, match="imports 'cnn'") as caught:
         shipped_files(tmp_path, CONVNETS.support)
     assert caught.value.path == solver and caught.value.line == len(text.splitlines()) + 2
+
+
+def test_dotted_modules_ship_in_a_subpackage_that_imports_nothing(tmp_path):
+    support = SupportPackage("kit", ("fc_layers", "losses", "im2col", "fast_layers", "sandwich", "frameworks.numpy_net"),
+                             extra_files=("im2col_cython.pyx",))
+    shipped = shipped_files(REPO, support)
+    assert "kit/frameworks/numpy_net.py" in shipped and "kit/frameworks/__init__.py" in shipped
+    init = ast.parse(shipped["kit/frameworks/__init__.py"])
+    assert not [n for n in ast.walk(init) if isinstance(n, (ast.Import, ast.ImportFrom))]
+    assert "numpy_net" not in shipped["kit/__init__.py"].decode()  # never re-exported at the top
+
+
+def test_a_dotted_module_importing_an_unshipped_module_is_refused():
+    support = SupportPackage("kit", ("frameworks.numpy_net",))  # needs ..fc_layers, ..losses, ..sandwich
+    with pytest.raises(BuildError, match="imports 'fc_layers'"):
+        shipped_files(REPO, support)
+
+
+def test_requirements_add_the_records_framework_pins_and_refuse_unknown_names():
+    text = shipped_files(REPO, CONVNETS.support, ("torch",))["requirements.txt"].decode()
+    assert "torch==2.13.0" in text.splitlines()
+    with pytest.raises(BuildError, match="not among pyproject.toml's optional dependencies"):
+        shipped_files(REPO, CONVNETS.support, ("no-such-package",))

@@ -6,6 +6,7 @@ reader. Values the student returns are written as plain float64 ``.npy`` files w
 """
 import copy
 import os
+import sys
 import traceback
 
 import numpy as np
@@ -22,11 +23,93 @@ def describe_error(error, limit=6):
     return text[-3000:]
 
 
+# The framework functions the grader itself calls, captured when the zygote has imported the framework and
+# before any student code runs (``snapshot_frameworks``): a submission that reassigns torch.Tensor.numpy or
+# torch.tensor changes what its own code sees, never how the grader reads its results or builds its inputs.
+_FRAMEWORK = {}
+
+
+def snapshot_frameworks():
+    """Capture the torch functions the grader uses (no-op when torch is not imported)."""
+    torch = sys.modules.get("torch")
+    if torch is None or "torch" in _FRAMEWORK:
+        return
+    base = torch._C.TensorBase
+    _FRAMEWORK["torch"] = {
+        "Tensor": torch.Tensor, "disable": torch._C.DisableTorchFunction, "detach": base.detach, "cpu": base.cpu,
+        "to": base.to, "numpy": base.numpy, "is_complex": base.is_complex, "float64": torch.float64,
+        "bool": torch.bool, "dtype": base.dtype.__get__, "requires_grad": base.requires_grad.__get__,
+        "tensor": torch.tensor, "requires_grad_": base.requires_grad_,
+    }
+
+
+def _torch():
+    snapshot_frameworks()
+    return _FRAMEWORK.get("torch")
+
+
+def framework_array(value, info):
+    """A framework tensor's true contents as a NumPy array (None if ``value`` is no framework tensor).
+
+    PyTorch: read through the captured ``torch._C.TensorBase`` methods with every ``__torch_function__``
+    override disabled, so neither a tensor subclass nor a patched torch.Tensor method can report other values,
+    shape or dtype than the tensor holds. TensorFlow: an eager tensor or variable, through its ``numpy()``. The
+    metadata records the framework, its dtype name and the tensor's autograd / trainable flag.
+    """
+    t = _torch() if "torch" in sys.modules else None
+    if t is not None and isinstance(value, t["Tensor"]):
+        with t["disable"]():
+            plain = t["detach"](value)
+            info["framework"] = "torch"
+            info["framework_dtype"] = str(t["dtype"](plain))
+            info["requires_grad"] = bool(t["requires_grad"](value))
+            on_cpu = t["cpu"](plain)
+            if t["is_complex"](plain) or t["dtype"](plain) == t["bool"]:
+                return np.array(t["numpy"](on_cpu), copy=True)
+            return np.array(t["numpy"](t["to"](on_cpu, t["float64"])), copy=True)
+    tf = sys.modules.get("tensorflow")
+    if tf is not None and isinstance(value, (tf.Tensor, tf.Variable)):
+        info["framework"] = "tensorflow"
+        info["framework_dtype"] = str(value.dtype.name)
+        info["requires_grad"] = bool(getattr(value, "trainable", False))
+        return np.array(value.numpy(), copy=True)
+    return None
+
+
+def framework_tensor(array, spec):
+    """An input array as a tensor of the framework the assignment preloaded (``spec["framework"]``).
+
+    Built from the framework's own module as the worker imported it (``sys.modules``), with the dtype named in
+    ``spec`` ("float32", "float64", "int64") and, for PyTorch, ``requires_grad``.
+    """
+    framework = spec.get("framework", "torch")
+    module = sys.modules.get(framework)
+    if module is None:
+        raise RuntimeError("the grader needs %s, which is not imported" % framework)
+    plain = np.array(array, dtype=spec.get("dtype", "float32"), copy=True)
+    if framework == "torch":
+        t = _torch()
+        tensor = t["tensor"](plain)
+        return t["requires_grad_"](tensor, True) if spec.get("requires_grad") else tensor
+    return module.constant(plain)
+
+
 def export(value, path):
-    """Write ``value`` as a plain float64 .npy file; returns metadata describing what the student returned."""
+    """Write ``value`` as a plain float64 .npy file; returns metadata describing what the student returned.
+
+    NumPy arrays and numbers are written as they are; framework tensors (see ``framework_array``) as their
+    contents.
+    """
     kind = type(value)
     info = {"type": kind.__module__ + "." + kind.__qualname__}
-    if kind is np.ndarray:
+    try:
+        converted = framework_array(value, info)
+    except BaseException as error:
+        info["error"] = "could not convert the returned %s: %s" % (info["type"], error)
+        return info
+    if converted is not None:
+        array = converted
+    elif kind is np.ndarray:
         array = value
     elif isinstance(value, np.ndarray):
         info["subclass"] = True
@@ -64,8 +147,12 @@ def resolve(spec, variables, iteration=None):
         return getattr(np, spec["np_type"])
     if "tuple" in spec:
         return tuple(resolve(sub, variables, iteration) for sub in spec["tuple"])
+    if "list" in spec:
+        return [resolve(sub, variables, iteration) for sub in spec["list"]]
     if "dict" in spec:
         return {key: resolve(sub, variables, iteration) for key, sub in spec["dict"].items()}
+    if "tensor" in spec:
+        return framework_tensor(resolve(spec["tensor"], variables, iteration), spec)
     if "var" in spec:
         value = variables[spec["var"]]
         if spec.get("iter"):
@@ -81,9 +168,10 @@ def resolve(spec, variables, iteration=None):
 def run_ops(ops, namespace, variables, out_dir, outputs, iteration=None):
     """Interpret the parent's small list of operations.
 
-    load {var, npy}; set {var, value: spec}; call {fn, args: [spec], kwargs: {name: spec}, result};
+    load {var, npy}; set {var, value: spec}; get {name, result}: a name of the student's namespace; call {fn, args: [spec], kwargs: {name: spec}, result} (``fn`` may be dotted,
+    "tf.Variable": an attribute of a name in the namespace);
     new {cls, kwargs, result}; method {obj, method, args, kwargs, result};
-    setitem {obj: spec, key, value: spec}; repeat {times, body}; output {name, value: spec};
+    setitem {obj: spec, key, value: spec}; setattr {obj: spec, name, value: spec}; repeat {times, body}; output {name, value: spec};
     perturb {fn, args, arg, indices, h, pick, name}: the forward at x +/- h e_i, stacked, for the parent's
     centred differences.
     """
@@ -108,15 +196,25 @@ def run_ops(ops, namespace, variables, out_dir, outputs, iteration=None):
                 target = getattr(variables[op["obj"]], op["method"])
             else:
                 name = op["fn"] if kind == "call" else op["cls"]
-                if name not in namespace:
-                    raise NameError("%s is not defined (did its cell run without errors?)" % name)
-                target = namespace[name]
+                # "tf.constant": an attribute of a module the setup cell imported
+                head, *attributes = name.split(".")
+                if head not in namespace:
+                    raise NameError("%s is not defined (did its cell run without errors?)" % head)
+                target = namespace[head]
+                for attribute in attributes:
+                    target = getattr(target, attribute)
             args = [resolve(s, variables, iteration) for s in op.get("args", [])]
             kwargs = {k: resolve(s, variables, iteration) for k, s in op.get("kwargs", {}).items()}
             variables[op["result"]] = target(*args, **kwargs)
+        elif kind == "get":
+            if op["name"] not in namespace:
+                raise NameError("%s is not defined (did its cell run without errors?)" % op["name"])
+            variables[op["result"]] = namespace[op["name"]]
         elif kind == "setitem":
             container = resolve(op["obj"], variables, iteration)
             container[op["key"]] = resolve(op["value"], variables, iteration)
+        elif kind == "setattr":
+            setattr(resolve(op["obj"], variables, iteration), op["name"], resolve(op["value"], variables, iteration))
         elif kind == "repeat":
             for i in range(op["times"]):
                 run_ops(op["body"], namespace, variables, out_dir, outputs, iteration=i)

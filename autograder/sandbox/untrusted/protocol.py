@@ -64,10 +64,12 @@ class ItemJob(TypedDict):
     cell_seconds: float         # CPU seconds per cell
     test_seconds: float         # CPU seconds per case
     cases: List[CaseJob]
+    forbidden: List[str]        # classes (dotted paths) whose construction raises for this item
 
 
 class Batch(TypedDict):
     parallel: int               # children at once
+    preload: List[str]          # modules the zygote imports before forking (the assignment's framework)
     items: List[ItemJob]
 
 
@@ -85,6 +87,9 @@ class OutputInfo(TypedDict, total=False):
     subclass: bool
     scalar: bool
     keys: List[str]
+    framework: str              # a framework tensor converted to an array: its library ("torch", ...)
+    framework_dtype: str        # its dtype as the framework names it ("torch.float32")
+    requires_grad: bool         # a torch tensor's autograd flag; a TensorFlow variable's "trainable"
     error: str
 
 

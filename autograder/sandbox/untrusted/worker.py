@@ -30,12 +30,12 @@ import types
 if __package__:  # imported by the grader's own tests
     from . import protocol
     from .clock import PhaseClock
-    from .interpreter import GradingTimeout, describe_error, run_ops
+    from .interpreter import GradingTimeout, describe_error, run_ops, snapshot_frameworks
 else:  # run as a script inside the jail: its sibling modules were copied next to it
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import protocol
     from clock import PhaseClock
-    from interpreter import GradingTimeout, describe_error, run_ops
+    from interpreter import GradingTimeout, describe_error, run_ops, snapshot_frameworks
     del sys.path[0]
 
 MAX_TIMEOUTS = 2
@@ -95,6 +95,14 @@ class _Quiet:
         return False
 
 
+def _quiet_attribute(name):
+    """Any attribute of a stand-in plotting module, except the dunders that tools such as ``inspect`` (which
+    torch.optim runs over every loaded module) expect to be missing or real: ``__file__`` must not be a _Quiet."""
+    if name.startswith("__") and name.endswith("__"):
+        raise AttributeError(name)
+    return _Quiet()
+
+
 class _NoPlotting(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     """Serves matplotlib as do-nothing modules: grading shows no plots, and importing the real
     matplotlib.pyplot costs most of a worker's start-up time."""
@@ -107,7 +115,7 @@ class _NoPlotting(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     def create_module(self, spec):
         module = types.ModuleType(spec.name)
         module.__path__ = []
-        module.__getattr__ = lambda attribute: _Quiet()
+        module.__getattr__ = _quiet_attribute
         return module
 
     def exec_module(self, module):
@@ -124,6 +132,52 @@ def run_with_alarm(seconds, function, *args):
         return function(*args)
     finally:
         signal.setitimer(signal.ITIMER_PROF, 0)
+
+
+def preload(modules):
+    """Import the assignment's frameworks once, in the zygote, so every forked child finds them imported.
+
+    Only the modules the assignment record names (never student code). A failure is not raised here: the
+    setup cell's own import raises it again in every child, where it is recorded against the items.
+    """
+    import importlib
+    for name in modules:
+        try:
+            importlib.import_module(name)
+        except BaseException:  # recorded per item when the setup cell imports the module
+            pass
+    snapshot_frameworks()
+
+
+def _resolve(dotted):
+    """The object at a dotted path (``torch.nn.Module``): the longest importable module, then attributes."""
+    import importlib
+    parts = dotted.split(".")
+    for split in range(len(parts), 0, -1):
+        try:
+            target = importlib.import_module(".".join(parts[:split]))
+        except ImportError:
+            continue
+        for attribute in parts[split:]:
+            target = getattr(target, attribute)
+        return target
+    raise ImportError("cannot import " + dotted)
+
+
+def forbid_classes(paths, item):
+    """Make constructing any of the classes at ``paths`` (or their subclasses) raise while ``item`` is graded.
+
+    A barebones function must use the framework's raw operations; one that builds the framework's layers
+    fails its cases with this error. Installed after the instructor's setup cell, before the student's cells.
+    """
+    for dotted in paths:
+        cls = _resolve(dotted)
+
+        def disabled(self, *args, _dotted=dotted, **kwargs):
+            raise RuntimeError("%s (and its subclasses) is disabled while %s is graded: the barebones functions "
+                               "must use the framework's raw operations, not its layers" % (_dotted, item))
+
+        cls.__init__ = disabled
 
 
 def run_cells(job, namespace, status):
@@ -145,6 +199,11 @@ def run_cells(job, namespace, status):
         except BaseException as error:  # the cell's failure is recorded; the next cell still runs
             record["ok"] = False
             record["error"] = describe_error(error)
+        if cell["label"] == "setup (instructor)" and job.get("forbidden"):
+            try:
+                forbid_classes(job["forbidden"], job["item"])
+            except BaseException as error:  # the item cannot be graded fairly without its tripwire
+                raise RuntimeError("could not install the tripwire: " + describe_error(error))
         _stop_if_orphaned(job)
         status.data["cells"].append(record)
         status.data["running"] = None
@@ -387,6 +446,7 @@ def main():
     # Nothing the grader's working directory holds may shadow a module.
     sys.path[:] = [p for p in sys.path if p and os.path.abspath(p) != os.getcwd()]
     sys.meta_path.insert(0, _NoPlotting())
+    preload(batch.get("preload", []))
     serve(batch, record)
 
 

@@ -85,3 +85,51 @@ def test_an_item_whose_process_cannot_be_forked_is_a_grader_error_and_the_rest_s
     assert record["started"] is True and started == ["runs"]
     assert "BlockingIOError" in record["endings"]["refused"]["grader_error"]
     assert record["endings"]["runs"] == {"exit": 0}
+
+
+def test_forbidden_classes_raise_after_the_setup_cell_only(tmp_path, monkeypatch):
+    (tmp_path / "fakeframework.py").write_text("class Layer:\n    def __init__(self):\n        self.ok = True\n\n"
+                                              "class Dense(Layer):\n    pass\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delitem(__import__("sys").modules, "fakeframework", raising=False)
+    job = {"setup_code": "import fakeframework\nbuilt_in_setup = fakeframework.Dense()", "cell_seconds": 2,
+           "item": "flatten", "forbidden": ["fakeframework.Layer"],
+           "cells": [{"label": "layer", "source": "layer = fakeframework.Dense()"},
+                     {"label": "plain", "source": "x = 1"}]}
+    namespace = {"__builtins__": __builtins__}
+    worker.run_cells(job, namespace, worker.Status(str(tmp_path / "status.json")))
+    records = {r["label"]: r for r in json.loads((tmp_path / "status.json").read_text())["cells"]}
+    assert namespace["built_in_setup"].ok and records["plain"]["ok"]
+    assert not records["layer"]["ok"]
+    assert "fakeframework.Layer (and its subclasses) is disabled while flatten is graded" in records["layer"]["error"]
+    __import__("sys").modules.pop("fakeframework", None)
+
+
+def test_preload_imports_named_modules_and_survives_a_missing_one():
+    import sys
+    sys.modules.pop("fractions", None)
+    worker.preload(["fractions", "no_such_module_here"])
+    assert "fractions" in sys.modules and "no_such_module_here" not in sys.modules
+
+
+def test_get_passes_a_namespace_object_and_tensor_specs_need_their_framework(tmp_path):
+    outputs: dict = {}
+    namespace = {"builder": lambda: np.ones(3), "apply": lambda make: make() * 2}
+    ops = [{"op": "get", "name": "builder", "result": "b"},
+           {"op": "call", "fn": "apply", "args": [{"var": "b", "path": []}], "result": "r"},
+           {"op": "output", "name": "r", "value": {"var": "r", "path": []}}]
+    interpreter.run_ops(ops, namespace, {}, str(tmp_path), outputs)
+    assert np.load(tmp_path / "r.npy").tolist() == [2.0, 2.0, 2.0]
+    with pytest.raises(NameError, match="missing is not defined"):
+        interpreter.run_ops([{"op": "get", "name": "missing", "result": "m"}], namespace, {}, str(tmp_path), {})
+    with pytest.raises(RuntimeError, match="needs no_framework"):
+        interpreter.resolve({"tensor": {"value": [1.0]}, "framework": "no_framework"}, {})
+
+
+def test_stand_in_plotting_modules_have_no_fake_dunders():
+    finder = worker._NoPlotting()
+    module = finder.create_module(finder.find_spec("matplotlib.pyplot"))
+    assert callable(module.figure)
+    with pytest.raises(AttributeError):
+        module.__file__  # noqa: B018 (inspect.getmodule reads it for every loaded module)

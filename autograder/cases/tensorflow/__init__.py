@@ -1,0 +1,1 @@
+"""Case modules of the TensorFlow assignment (one per graded item)."""

@@ -1,0 +1,2 @@
+def flatten(x):
+    return tf.keras.layers.Flatten()(x)
