@@ -94,10 +94,17 @@ def fixture_names(fixtures: Path = FIXTURES) -> list[str]:
     return sorted(p.name for p in fixtures.iterdir() if p.is_dir())
 
 
+def own_items(name: str, record=CONVNETS, fixtures: Path = FIXTURES) -> set[str]:
+    """The items a ``loses_*`` or ``zero_gain_*`` fixture targets: fixture.json's ``items``, else the longest item
+    name its own name starts with (``loses_three_layer_convnet_init_*`` targets three_layer_convnet_init, not
+    three_layer_convnet)."""
+    items = set(fixture_config(name, fixtures).get("items", []))
+    if not items and name.startswith("loses_"):
+        named = [g.name for g in record.graded_items if name.startswith(f"loses_{g.name}_")]
+        items = set(sorted(named, key=len)[-1:])
+    return items
+
+
 def affected_items(name: str, record=CONVNETS, fixtures: Path = FIXTURES) -> set[str]:
     """Items a ``loses_*`` or ``zero_gain_*`` fixture is allowed to lose points on."""
-    config = fixture_config(name, fixtures)
-    items = set(config.get("items", []))
-    if not items and name.startswith("loses_"):
-        items = {g.name for g in record.graded_items if name.startswith(f"loses_{g.name}_")}
-    return items | set(config.get("also_affects", []))
+    return own_items(name, record, fixtures) | set(fixture_config(name, fixtures).get("also_affects", []))

@@ -3,16 +3,13 @@ for the outcome each must get), the open model's weights file, and the framework
 imports torch; a pickled weights file earns nothing)."""
 from __future__ import annotations
 
-import copy
 import os
 import subprocess
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 import importlib.util
 
-import nbformat
 import pytest
 
 if importlib.util.find_spec("torch") is None:  # not imported here: see the parent-side test below
@@ -22,47 +19,20 @@ from assignments.pytorch import OPEN_MODEL_FILE, PYTORCH  # noqa: E402
 from autograder.cases.pytorch.open_model import train_reference_weights  # noqa: E402
 from autograder.engine import grade_submission  # noqa: E402
 from autograder.settings import GradingSettings  # noqa: E402
-from fixture_builder import EXTRA, fixture_config, release_and_reference  # noqa: E402
+from fixture_builder import affected_items, build_fixture, fixture_names, own_items  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = Path(__file__).with_name("fixtures_pytorch")
 SOURCE = REPO / "source" / "pytorch" / PYTORCH.notebook
 CODE_ITEMS = {g.name: g.points for g in PYTORCH.graded_items if g.file is None}
-NAMES = sorted(p.name for p in FIXTURES.iterdir() if p.is_dir())
+NAMES = fixture_names(FIXTURES)
 
 pytestmark = pytest.mark.slow
 
 
 def build(name: str, out_dir: Path) -> Path:
     """Fixture ``name`` as a notebook: the reference (or release) with the fixture's cells replaced/added."""
-    folder, config = FIXTURES / name, fixture_config_of(name)
-    release, reference = release_and_reference(SOURCE)
-    notebook = copy.deepcopy(reference if config.get("base", "reference") == "reference" else release)
-    by_id = {cell.metadata.get("nbgrader", {}).get("grade_id"): cell for cell in notebook.cells}
-    for path in sorted(folder.glob("*.py")):
-        if not EXTRA.match(path.name):
-            by_id[path.stem].source = path.read_text()
-    for path in sorted(folder.glob("extra_*.py")):
-        after = EXTRA.match(path.name).group(2)
-        notebook.cells.insert(notebook.cells.index(by_id[after]) + 1,
-                              nbformat.v4.new_code_cell(path.read_text(), id=f"student-{path.stem}"))
-    target = out_dir / name / PYTORCH.notebook
-    target.parent.mkdir(parents=True, exist_ok=True)
-    nbformat.write(notebook, target)
-    return target
-
-
-def fixture_config_of(name: str) -> dict:
-    path = FIXTURES / name / "fixture.json"
-    import json
-    return json.loads(path.read_text()) if path.is_file() else {}
-
-
-def items_of(name: str) -> set[str]:
-    items = set(fixture_config_of(name).get("items", []))
-    if not items and name.startswith("loses_"):
-        items = {g for g in CODE_ITEMS if name.startswith(f"loses_{g}_")}
-    return items
+    return build_fixture(name, SOURCE, out_dir, PYTORCH, FIXTURES)
 
 
 @pytest.fixture(scope="module")
@@ -106,17 +76,19 @@ def test_correct_styles_earn_full_marks_on_every_code_item(name, graded):
 
 @pytest.mark.parametrize("name", [n for n in NAMES if n.startswith("loses_")])
 def test_each_bug_loses_points_on_its_item_only(name, graded):
-    scores, items = _scores(graded[name]), items_of(name)
+    scores, items = _scores(graded[name]), own_items(name, PYTORCH, FIXTURES)
     assert items, f"{name} names no item"
     assert all(scores[item] < PYTORCH.item(item).points for item in items), scores
-    others = {item: scores[item] for item, points in CODE_ITEMS.items() if item not in items and scores[item] != points}
+    allowed = affected_items(name, PYTORCH, FIXTURES)
+    others = {item: scores[item] for item, points in CODE_ITEMS.items() if item not in allowed and scores[item] != points}
     assert others == {}
 
 
 @pytest.mark.parametrize("name", [n for n in NAMES if n.startswith("zero_gain_")])
 def test_each_attack_earns_nothing_on_the_attacked_items(name, graded):
     scores = _scores(graded[name])
-    assert {item: scores[item] for item in items_of(name)} == {item: 0.0 for item in items_of(name)}
+    items = own_items(name, PYTORCH, FIXTURES)
+    assert items and {item: scores[item] for item in items} == {item: 0.0 for item in items}
 
 
 def test_nn_layers_in_a_barebones_function_fail_with_the_tripwire_message(graded):

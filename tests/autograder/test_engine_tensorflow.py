@@ -24,7 +24,7 @@ import pytest
 from assignments.tensorflow import OPEN_MODEL_FILE, TENSORFLOW
 from autograder.engine import grade_submission
 from autograder.settings import GradingSettings
-from fixture_builder import affected_items, build_fixture, fixture_config, fixture_names, render_course
+from fixture_builder import affected_items, build_fixture, fixture_config, fixture_names, own_items, render_course
 
 FIXTURES = Path(__file__).with_name("fixtures_tensorflow")
 CODE_ITEMS = {g.name: g.points for g in TENSORFLOW.graded_items}
@@ -93,8 +93,7 @@ def test_each_bug_loses_points_on_its_item_only(name, graded):
     result, allowed = graded[name], affected_items(name, TENSORFLOW, FIXTURES)
     scores = _scores(result)
     lost = {item for item, got in scores.items() if got < CODE_ITEMS[item] - 1e-9}
-    # The longest item name the fixture's name starts with (three_layer_convnet_init, not three_layer_convnet).
-    own = set(sorted((g.name for g in TENSORFLOW.graded_items if name.startswith(f"loses_{g.name}_")), key=len)[-1:])
+    own = own_items(name, TENSORFLOW, FIXTURES)
     assert own and own <= lost, f"{name} lost nothing on {own}:\n{_describe(result)}"
     assert lost <= allowed, f"{name} also lost points on {sorted(lost - allowed)}:\n{_describe(result)}"
 

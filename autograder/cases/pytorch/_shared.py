@@ -69,7 +69,8 @@ class TensorCheck:
 class KaimingCheck:
     """Shape, zero mean and std sqrt(2 / fan_in) of a sample, each within STAT_Z standard errors.
 
-    For n independent N(0, s^2) entries the sample mean has standard error s / sqrt(n) and the sample variance
+    For n independent N(0, s^2) entries the sample mean has standard error s / sqrt(n) (estimated by the sample
+    std, a t statistic: normal for these n) and the sample variance
     relative standard error sqrt(2 / (n - 1)) (normal approximation of the chi-square, fine for n >= 1000).
     """
 
@@ -91,7 +92,8 @@ class KaimingCheck:
                            f"{self.label}: shape {tuple(sample.shape)} instead of {self.shape}")
         mean, variance = float(sample.mean()), float(sample.var(ddof=1))
         got = f"mean {mean:.3g}, std {np.sqrt(variance):.4g} over {n} entries"
-        if abs(mean) > STAT_Z * std / np.sqrt(n):
+        # The mean's standard error from the sample's own spread: a wrong std is then reported as a wrong std.
+        if abs(mean) > STAT_Z * np.sqrt(variance) / np.sqrt(n) or (variance == 0.0 and mean != 0.0):
             return Verdict(False, self.label, want, got, f"{self.label}: mean {mean:.3g} is not 0",
                            "draw from a normal distribution centred at zero (torch.randn)")
         if abs(variance / std ** 2 - 1.0) > STAT_Z * np.sqrt(2.0 / (n - 1)):

@@ -17,10 +17,12 @@ class GradingTimeout(BaseException):
 
 
 def describe_error(error, limit=6):
-    """Last frames and the message of an exception, without the worker's own frames."""
-    lines = traceback.format_exception(type(error), error, error.__traceback__)
-    text = "".join(lines[-limit:])
-    return text[-3000:]
+    """Last frames of an exception's traceback, then its type and message on ONE line (the parent reports that
+    last line: a multi-line message such as torch.load's must not be cut down to its final sentence)."""
+    frames = traceback.format_tb(error.__traceback__)[-(limit - 1):] if error.__traceback__ else []
+    message = " ".join(str(error).split())
+    summary = f"{type(error).__name__}: {message}" if message else type(error).__name__
+    return ("".join(frames)[-2400:] + summary[:600]).strip()
 
 
 # The framework functions the grader itself calls, captured when the zygote has imported the framework and
