@@ -80,16 +80,17 @@ def conv_forward_fast(x, w, b, conv_param):
     Returns
     -------
     out : ndarray, shape (N, F, H', W')
-        H' = 1 + (H + 2 * pad - HH) // stride and W' = 1 + (W + 2 * pad - WW) // stride (the division must be
-        exact, as for conv_forward_naive). Floating dtype of the inputs: float32 in, float32 out.
+        H' = 1 + (H + 2 * pad - HH) // stride and W' = 1 + (W + 2 * pad - WW) // stride, rounded down as in
+        PyTorch: when the stride does not divide, the last rows/columns of the padded input that no window
+        reaches are ignored (and get zero gradient). Floating dtype of the inputs: float32 in, float32 out.
     cache : object
         Opaque; pass it to conv_backward_fast.
 
     Raises
     ------
     ValueError
-        Wrong number of dimensions, channel or bias count mismatch, stride <= 0, pad < 0, a filter larger than
-        the padded input, or a stride that does not tile the padded input exactly.
+        Wrong number of dimensions, channel or bias count mismatch, stride <= 0, pad < 0, or a filter larger
+        than the padded input.
     TypeError
         Non-integer stride or pad.
     """
@@ -106,10 +107,6 @@ def conv_forward_fast(x, w, b, conv_param):
         raise ValueError(f"need stride > 0 and pad >= 0; got stride={stride}, pad={pad}")
     if HH > H + 2 * pad or WW > W + 2 * pad:
         raise ValueError(f"filter {HH}x{WW} is larger than the padded input {H + 2 * pad}x{W + 2 * pad}")
-    if (H + 2 * pad - HH) % stride or (W + 2 * pad - WW) % stride:
-        raise ValueError(f"filter {HH}x{WW} with stride {stride} does not tile the padded input "
-                         f"{H + 2 * pad}x{W + 2 * pad}: (H + 2*pad - HH) = {H + 2 * pad - HH} and "
-                         f"(W + 2*pad - WW) = {W + 2 * pad - WW} must be multiples of the stride")
     H_out, W_out = 1 + (H + 2 * pad - HH) // stride, 1 + (W + 2 * pad - WW) // stride
 
     dtype = np.result_type(x, w, b, np.float32)  # integers become floats; float32 stays float32
@@ -161,7 +158,7 @@ def conv_backward_fast(dout, cache):
     _check_dout(dout, (N, F, H_out, W_out))
     K, Q = C * HH * WW, H_out * W_out
     dout = np.asarray(dout).reshape(N, F, Q)
-    dw_bias = np.zeros((F, K + 1), dtype=x.dtype)  # (F, C*HH*WW + 1): dw, then db as the last column
+    dw_bias_t = np.zeros((K + 1, F), dtype=x.dtype)  # (C*HH*WW + 1, F): dw transposed, then db as the last row
     dx = np.empty(x.shape, dtype=x.dtype)
     for part in _image_chunks(N, K * Q * x.itemsize):
         n = part.stop - part.start
@@ -171,13 +168,14 @@ def conv_backward_fast(dout, cache):
         dout_part = _workspace("out", (F, n, Q), x.dtype)
         np.copyto(dout_part, dout[part].transpose(1, 0, 2), casting="unsafe")
         dout_part = dout_part.reshape(F, n * Q)
-        # (F, n*H'*W') @ (n*H'*W', C*HH*WW + 1): the transposed view of cols needs no copy; the row of ones
-        # sums dout into db.
-        dw_bias += dout_part @ cols.T
+        # (C*HH*WW + 1, n*H'*W') @ (n*H'*W', F): the transposed view of dout needs no copy; the row of ones
+        # sums dout into db. BLAS runs this orientation faster than (F, n*H'*W') @ cols.T, as the long
+        # inner dimension is contiguous in both operands.
+        dw_bias_t += cols @ dout_part.T
         dcols = _workspace("dcols", (K, n, Q), x.dtype)
         np.matmul(w_rows.T, dout_part, out=dcols.reshape(K, n * Q))
         unfold.col2im(dcols, n, C, H, W, HH, WW, pad, stride, batch_axis=1, out=dx[part])  # (n, C, H, W)
-    return dx, dw_bias[:, :K].reshape(w_shape), dw_bias[:, K].copy()
+    return dx, np.ascontiguousarray(dw_bias_t[:K].T).reshape(w_shape), dw_bias_t[K].copy()
 
 
 def _columns_with_ones(x, field_height, field_width, pad, stride, K, Q):
@@ -231,8 +229,9 @@ def max_pool_forward_fast(x, pool_param):
     reshape of x into blocks; any other windows (overlapping, non-square, leaving rows or columns over) through
     strided views. Either way the maximum is taken elementwise over the pool_height * pool_width offsets inside
     the window, each pass covering every window at once (much faster in NumPy than reducing a length-2 axis).
-    With the compiled extension in use, float32/float64 inputs take one pass of its kernel instead (same output;
-    as np.maximum, a window holding a NaN gives NaN).
+    With the compiled extension in use, float32/float64 inputs take one pass of its kernel instead, which also
+    records where each window's maximum is so that the backward pass only scatters (same output; as np.maximum,
+    a window holding a NaN gives NaN).
 
     Parameters
     ----------
@@ -261,15 +260,16 @@ def max_pool_forward_fast(x, pool_param):
     H, W = x.shape[2:]
     pool_height, pool_width, stride, H_out, W_out = _pool_geometry(x.shape, pool_param)
     tiles = pool_height == pool_width == stride and H % stride == 0 and W % stride == 0
-    if _compiled_pool(x.dtype):  # one pass over x in the compiled extension (same result)
+    argmax = None  # where each window's maximum is, when the compiled kernel recorded it
+    if _compiled_pool(x.dtype) and H * W < 2 ** 31:  # one pass over x in the compiled extension (same result)
         x = np.ascontiguousarray(x)
-        out = unfold.extension.max_pool_forward(x, pool_height, pool_width, stride)
+        out, argmax = unfold.extension.max_pool_forward(x, pool_height, pool_width, stride)  # both (N, C, H', W')
     else:
         views = _window_views(x, pool_height, pool_width, stride, H_out, W_out, tiles)
         out = next(views).copy()  # (N, C, H', W')
         for view in views:
             np.maximum(out, view, out=out)
-    cache = (x, out, pool_height, pool_width, stride, tiles)
+    cache = (x, out, argmax, pool_height, pool_width, stride, tiles)
     return out, cache
 
 
@@ -297,14 +297,13 @@ def max_pool_backward_fast(dout, cache):
     ValueError
         If dout's shape is not the forward output's shape.
     """
-    x, out, pool_height, pool_width, stride, tiles = cache
+    x, out, argmax, pool_height, pool_width, stride, tiles = cache
     _check_dout(dout, out.shape)
     dout = np.asarray(dout)
     dtype = np.result_type(x, dout)
-    if dtype == x.dtype and _compiled_pool(dtype) and x.flags.c_contiguous and out.flags.c_contiguous:
-        # One pass in the compiled extension, same routing rule as below.
-        return unfold.extension.max_pool_backward(x, out, np.ascontiguousarray(dout, dtype=dtype),
-                                                  pool_height, pool_width, stride)
+    if argmax is not None and dtype in (np.float32, np.float64):
+        # The forward pass recorded each window's first maximum: a scatter in the compiled extension.
+        return unfold.extension.max_pool_backward(np.ascontiguousarray(dout, dtype=dtype), argmax, *x.shape[2:])
     # Tiling windows write every pixel of dx exactly once below, so only overlapping ones need zeros first.
     dx = np.empty(x.shape, dtype=dtype) if tiles else np.zeros(x.shape, dtype=dtype)
     geometry = (pool_height, pool_width, stride) + out.shape[2:]

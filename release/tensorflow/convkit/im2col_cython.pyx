@@ -229,31 +229,42 @@ def col2im(const floating[:, :, ::1] cols, Py_ssize_t N, Py_ssize_t C, Py_ssize_
     return dx_array
 
 
-cdef void _max_pool_forward(const floating[:, :, :, ::1] x, floating[:, :, :, ::1] out,
+cdef void _max_pool_forward(const floating[:, :, :, ::1] x, floating[:, :, :, ::1] out, int[:, :, :, ::1] argmax,
                             Py_ssize_t pool_height, Py_ssize_t pool_width, Py_ssize_t stride) noexcept nogil:
+    # argmax[n, c, oh, ow]: flat index into the (H, W) plane of x of the window's first maximum in row-major
+    # order (its last position when the window holds a NaN), so that backward only scatters.
     cdef Py_ssize_t N = out.shape[0], C = out.shape[1], H_out = out.shape[2], W_out = out.shape[3]
-    cdef Py_ssize_t n, c, oh, ow, i, j
+    cdef Py_ssize_t W = x.shape[3]
+    cdef Py_ssize_t n, c, oh, ow, i, j, row
     cdef floating best, value
-    cdef int nan_seen
+    cdef int nan_seen, better
     cdef const floating* src
     cdef floating* dst
+    cdef int* where
     # One output row at a time, all its windows together: the innermost loops run along the row as
     # compare-and-select without branches (random data would defeat branch prediction).
     for n in range(N):
         for c in range(C):
             for oh in range(H_out):
                 dst = &out[n, c, oh, 0]
+                where = &argmax[n, c, oh, 0]
                 src = &x[n, c, oh * stride, 0]
                 for ow in range(W_out):
                     dst[ow] = src[ow * stride]
+                    where[ow] = <int>(oh * stride * W + ow * stride)
                 nan_seen = 0
                 for i in range(pool_height):
-                    src = &x[n, c, oh * stride + i, 0]
+                    row = oh * stride + i
+                    src = &x[n, c, row, 0]
                     for j in range(pool_width):
                         for ow in range(W_out):
                             value = src[ow * stride + j]
                             best = dst[ow]
+                            better = value > best
                             dst[ow] = value if value > best else best
+                            # An arithmetic select: a second conditional on the same test would make the
+                            # compiler branch, and random data defeats branch prediction.
+                            where[ow] += better * (<int>(row * W + ow * stride + j) - where[ow])
                             nan_seen |= value != value
                 if nan_seen:  # rare: as np.maximum, a window holding a NaN has a NaN maximum
                     for ow in range(W_out):
@@ -262,125 +273,83 @@ cdef void _max_pool_forward(const floating[:, :, :, ::1] x, floating[:, :, :, ::
                             for j in range(pool_width):
                                 if src[j] != src[j]:
                                     dst[ow] = src[j]
+                                    where[ow] = <int>((oh * stride + pool_height - 1) * W + ow * stride
+                                                      + pool_width - 1)
 
 
-cdef void _max_pool_backward(const floating[:, :, :, ::1] x, const floating[:, :, :, ::1] out,
-                             const floating[:, :, :, ::1] dout, floating[:, :, :, ::1] dx,
-                             Py_ssize_t pool_height, Py_ssize_t pool_width, Py_ssize_t stride,
-                             bint tiles, Py_ssize_t* target) noexcept nogil:
-    # target: scratch space for W_out window offsets.
-    cdef Py_ssize_t N = out.shape[0], C = out.shape[1], H_out = out.shape[2], W_out = out.shape[3]
-    cdef Py_ssize_t W = x.shape[3]
-    cdef Py_ssize_t n, c, oh, ow, i, j, offset, hit, found, last
-    cdef const floating* window
-    cdef const floating* src
-    cdef const floating* best
-    cdef const floating* grad_out
-    cdef floating* grad
-    for n in range(N):
-        for c in range(C):
-            for oh in range(H_out):
-                best = &out[n, c, oh, 0]
-                grad_out = &dout[n, c, oh, 0]
-                # Each window's gradient goes to its first position equal to the maximum in row-major order,
-                # or to its last position if none is (a NaN maximum). Scanning the offsets backwards, the last
-                # match seen is the first one; an arithmetic select, as compilers may turn a ternary into a
-                # branch that random data would make unpredictable.
-                for ow in range(W_out):
-                    window = &x[n, c, oh * stride, ow * stride]
-                    last = (pool_height - 1) * W + pool_width - 1
-                    found = last
-                    for i in range(pool_height - 1, -1, -1):
-                        for j in range(pool_width - 1, -1, -1):
-                            offset = i * W + j
-                            hit = window[offset] == best[ow]
-                            found += hit * (offset - found)
-                    target[ow] = found
-                grad = &dx[n, c, oh * stride, 0]
-                if tiles:  # every pixel lies in exactly one window: zero the windows, then place the gradients
-                    for i in range(pool_height):
-                        for j in range(pool_width):
-                            offset = i * W + j
-                            for ow in range(W_out):
-                                grad[offset + ow * stride] = 0
-                    for ow in range(W_out):
-                        grad[ow * stride + target[ow]] = grad_out[ow]
-                else:  # overlapping windows may share their maximum: accumulate (dx starts at zero)
-                    for ow in range(W_out):
-                        grad[ow * stride + target[ow]] += grad_out[ow]
-
-
-cdef void _max_pool_forward_2x2(const floating[:, :, :, ::1] x, floating[:, :, :, ::1] out) noexcept nogil:
+cdef void _max_pool_forward_2x2(const floating[:, :, :, ::1] x, floating[:, :, :, ::1] out,
+                                int[:, :, :, ::1] argmax) noexcept nogil:
     # 2x2 windows, stride 2: straight-line compare-and-select per window, which the compiler can vectorise.
     cdef Py_ssize_t N = out.shape[0], C = out.shape[1], H_out = out.shape[2], W_out = out.shape[3]
     cdef Py_ssize_t W = x.shape[3]
     cdef Py_ssize_t n, c, oh, ow
     cdef floating a, b, d, e, best
-    cdef int nan_seen
+    cdef int nan_seen, offset, corner, better
     cdef const floating* top
     cdef floating* dst
+    cdef int* where
     for n in range(N):
         for c in range(C):
             for oh in range(H_out):
                 top = &x[n, c, 2 * oh, 0]
                 dst = &out[n, c, oh, 0]
+                where = &argmax[n, c, oh, 0]
+                corner = <int>(2 * oh * W)
                 nan_seen = 0
                 for ow in range(W_out):
                     a, b, d, e = top[2 * ow], top[2 * ow + 1], top[W + 2 * ow], top[W + 2 * ow + 1]
+                    # Arithmetic selects for the offset (see _max_pool_forward), compare-and-select for best.
                     best = a
+                    offset = 0
+                    better = b > best
+                    offset += better * (1 - offset)
                     best = b if b > best else best
+                    better = d > best
+                    offset += better * (<int>W - offset)
                     best = d if d > best else best
+                    better = e > best
+                    offset += better * (<int>W + 1 - offset)
                     best = e if e > best else best
                     dst[ow] = best
+                    where[ow] = corner + <int>(2 * ow) + offset
                     nan_seen |= (a != a) | (b != b) | (d != d) | (e != e)
-                if nan_seen:  # rare: as np.maximum, a window holding a NaN has a NaN maximum
+                if nan_seen:  # rare: as np.maximum, a window holding a NaN has a NaN maximum, routed last
                     for ow in range(W_out):
                         for a in (top[2 * ow], top[2 * ow + 1], top[W + 2 * ow], top[W + 2 * ow + 1]):
                             if a != a:
                                 dst[ow] = a
+                                where[ow] = corner + <int>(W + 2 * ow + 1)
 
 
-cdef void _max_pool_backward_2x2(const floating[:, :, :, ::1] x, const floating[:, :, :, ::1] out,
-                                 const floating[:, :, :, ::1] dout, floating[:, :, :, ::1] dx) noexcept nogil:
-    # 2x2 windows, stride 2, tiling the input: every position of dx is written once. The gradient is multiplied
-    # by 0/1 indicators of the first maximum (as the NumPy path does), which keeps the loop free of branches.
-    cdef Py_ssize_t N = out.shape[0], C = out.shape[1], H_out = out.shape[2], W_out = out.shape[3]
-    cdef Py_ssize_t W = x.shape[3]
-    cdef Py_ssize_t n, c, oh, ow
-    cdef floating best, grad
-    cdef int is_a, is_b, is_d, not_a, not_b, not_d
-    cdef const floating* top
-    cdef const floating* row_best
-    cdef const floating* row_grad
-    cdef floating* dst
+cdef void _max_pool_scatter(const floating[:, :, :, ::1] dout, const int[:, :, :, ::1] argmax,
+                            floating[:, :, :, ::1] dx) noexcept nogil:
+    # dx plane by plane: zero it (it stays in cache), then add each window's gradient at its recorded maximum;
+    # overlapping windows sharing a maximum add up.
+    cdef Py_ssize_t N = dout.shape[0], C = dout.shape[1], Q = dout.shape[2] * dout.shape[3]
+    cdef Py_ssize_t plane = dx.shape[2] * dx.shape[3]
+    cdef Py_ssize_t n, c, q
+    cdef floating* grad
+    cdef const floating* grad_out
+    cdef const int* where
     for n in range(N):
         for c in range(C):
-            for oh in range(H_out):
-                top = &x[n, c, 2 * oh, 0]
-                dst = &dx[n, c, 2 * oh, 0]
-                row_best = &out[n, c, oh, 0]
-                row_grad = &dout[n, c, oh, 0]
-                for ow in range(W_out):
-                    best = row_best[ow]
-                    grad = row_grad[ow]
-                    is_a = top[2 * ow] == best
-                    is_b = top[2 * ow + 1] == best
-                    is_d = top[W + 2 * ow] == best
-                    not_a, not_b, not_d = 1 - is_a, 1 - is_b, 1 - is_d
-                    dst[2 * ow] = grad * <floating>is_a
-                    dst[2 * ow + 1] = grad * <floating>(not_a * is_b)
-                    dst[W + 2 * ow] = grad * <floating>(not_a * not_b * is_d)
-                    # No match before the last position (or a NaN maximum): the last one.
-                    dst[W + 2 * ow + 1] = grad * <floating>(not_a * not_b * not_d)
+            grad = &dx[n, c, 0, 0]
+            grad_out = &dout[n, c, 0, 0]
+            where = &argmax[n, c, 0, 0]
+            for q in range(plane):
+                grad[q] = 0
+            for q in range(Q):
+                grad[where[q]] += grad_out[q]
 
 
 def max_pool_forward(const floating[:, :, :, ::1] x, Py_ssize_t pool_height, Py_ssize_t pool_width,
                      Py_ssize_t stride):
-    """Max pooling without padding (compiled version of max_pool_forward_fast's arithmetic).
+    """Max pooling without padding, recording where each maximum is (compiled version of
+    max_pool_forward_fast's arithmetic).
 
     Parameters
     ----------
-    x : ndarray, shape (N, C, H, W), C-contiguous float32 or float64
+    x : ndarray, shape (N, C, H, W), C-contiguous float32 or float64, with H * W < 2**31
     pool_height, pool_width, stride : int
         Positive; the window must fit in the input.
 
@@ -388,62 +357,59 @@ def max_pool_forward(const floating[:, :, :, ::1] x, Py_ssize_t pool_height, Py_
     -------
     out : ndarray, shape (N, C, H', W'), same dtype as x, with H' = 1 + (H - pool_height) // stride and
         W' = 1 + (W - pool_width) // stride; a window holding a NaN gives NaN, as np.maximum does.
+    argmax : ndarray of int32, shape (N, C, H', W')
+        Flat index into the (H, W) plane of each window's first maximum in row-major order (of its last
+        position if the window holds a NaN), for max_pool_backward.
     """
     if pool_height < 1 or pool_width < 1 or stride < 1 or pool_height > x.shape[2] or pool_width > x.shape[3]:
         raise ValueError(f"bad pooling geometry: window {pool_height}x{pool_width}, stride {stride}, "
                          f"input {x.shape[2]}x{x.shape[3]}")
+    if x.shape[2] * x.shape[3] >= 2 ** 31:
+        raise ValueError(f"an input plane of {x.shape[2]}x{x.shape[3]} does not fit int32 indices")
     dtype = np.float32 if floating is float else np.float64
-    out_array = np.empty((x.shape[0], x.shape[1], 1 + (x.shape[2] - pool_height) // stride,
-                          1 + (x.shape[3] - pool_width) // stride), dtype=dtype)
+    shape = (x.shape[0], x.shape[1], 1 + (x.shape[2] - pool_height) // stride,
+             1 + (x.shape[3] - pool_width) // stride)
+    out_array = np.empty(shape, dtype=dtype)
+    argmax_array = np.empty(shape, dtype=np.int32)
     if out_array.size == 0:
-        return out_array
+        return out_array, argmax_array
     cdef floating[:, :, :, ::1] out = out_array
+    cdef int[:, :, :, ::1] argmax = argmax_array
     with nogil:
         if pool_height == pool_width == stride == 2:
-            _max_pool_forward_2x2(x, out)
+            _max_pool_forward_2x2(x, out, argmax)
         else:
-            _max_pool_forward(x, out, pool_height, pool_width, stride)
-    return out_array
+            _max_pool_forward(x, out, argmax, pool_height, pool_width, stride)
+    return out_array, argmax_array
 
 
-def max_pool_backward(const floating[:, :, :, ::1] x, const floating[:, :, :, ::1] out,
-                      const floating[:, :, :, ::1] dout, Py_ssize_t pool_height, Py_ssize_t pool_width,
-                      Py_ssize_t stride):
-    """Route each window's gradient to the first maximum (row-major) of its window (compiled version).
+def max_pool_backward(const floating[:, :, :, ::1] dout, const int[:, :, :, ::1] argmax, Py_ssize_t H,
+                      Py_ssize_t W):
+    """Send each window's gradient to the maximum max_pool_forward recorded (compiled version).
 
     Parameters
     ----------
-    x : ndarray, shape (N, C, H, W), C-contiguous float32 or float64
-    out : ndarray, shape (N, C, H', W'), as returned by max_pool_forward(x, ...), same dtype
-    dout : ndarray, shape (N, C, H', W'), same dtype
-    pool_height, pool_width, stride : int
-        As given to max_pool_forward.
+    dout : ndarray, shape (N, C, H', W'), C-contiguous float32 or float64
+    argmax : ndarray of int32, shape (N, C, H', W'), as returned by max_pool_forward
+    H, W : int
+        Height and width of the pooled input.
 
     Returns
     -------
-    dx : ndarray, shape (N, C, H, W), same dtype; gradients of overlapping windows sharing a maximum add up,
-        a window whose maximum is NaN sends its gradient to its last position.
+    dx : ndarray, shape (N, C, H, W), dtype of dout; gradients of overlapping windows sharing a maximum add
+        up, positions no window picked are zero.
     """
-    cdef Py_ssize_t H_out, W_out
-    if pool_height < 1 or pool_width < 1 or stride < 1 or pool_height > x.shape[2] or pool_width > x.shape[3]:
-        raise ValueError(f"bad pooling geometry: window {pool_height}x{pool_width}, stride {stride}, "
-                         f"input {x.shape[2]}x{x.shape[3]}")
-    H_out, W_out = 1 + (x.shape[2] - pool_height) // stride, 1 + (x.shape[3] - pool_width) // stride
-    shape = (x.shape[0], x.shape[1], H_out, W_out)
-    if (out.shape[0], out.shape[1], out.shape[2], out.shape[3]) != shape \
-            or (dout.shape[0], dout.shape[1], dout.shape[2], dout.shape[3]) != shape:
-        raise ValueError(f"out and dout must have shape {shape}")
-    cdef bint tiles = (pool_height == pool_width == stride and x.shape[2] % stride == 0
-                       and x.shape[3] % stride == 0)
+    cdef Py_ssize_t plane = H * W
+    shape = (dout.shape[0], dout.shape[1], dout.shape[2], dout.shape[3])
+    if (argmax.shape[0], argmax.shape[1], argmax.shape[2], argmax.shape[3]) != shape:
+        raise ValueError(f"argmax must have dout's shape {shape}")
     dtype = np.float32 if floating is float else np.float64
-    dx_array = (np.empty if tiles else np.zeros)((x.shape[0], x.shape[1], x.shape[2], x.shape[3]), dtype=dtype)
-    if dx_array.size == 0 or out.shape[0] * out.shape[1] == 0:
+    dx_array = np.empty((shape[0], shape[1], H, W), dtype=dtype)
+    if dx_array.size == 0:
         return dx_array
+    if np.asarray(argmax).size and not 0 <= np.min(argmax) <= np.max(argmax) < plane:
+        raise ValueError(f"argmax holds indices outside an input plane of {H}x{W}")
     cdef floating[:, :, :, ::1] dx = dx_array
-    cdef Py_ssize_t[::1] target = np.empty(W_out, dtype=np.intp)
     with nogil:
-        if tiles and pool_height == 2:
-            _max_pool_backward_2x2(x, out, dout, dx)
-        else:
-            _max_pool_backward(x, out, dout, dx, pool_height, pool_width, stride, tiles, &target[0])
+        _max_pool_scatter(dout, argmax, dx)
     return dx_array

@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 
-from ..data import get_CIFAR10_data
+from ..data import get_CIFAR10_data, get_tiny_CIFAR10_data
 
 LAYOUTS = ("NCHW", "NHWC")
 
@@ -67,6 +67,22 @@ def load_cifar10_for_framework(layout, num_training=49000, num_validation=1000, 
     _check_layout(layout)
     data = get_CIFAR10_data(num_training, num_validation, num_test, subtract_mean=False,
                             cifar10_dir=cifar10_dir)
+    return _for_framework(data, layout)
+
+
+def load_tiny_cifar10_for_framework(layout):
+    """The tiny CIFAR-10 stand-in shipped with the hand-out (small-data mode), prepared as
+    ``load_cifar10_for_framework`` prepares CIFAR-10: same layouts, dtypes and per-channel normalisation.
+
+    Inputs: layout "NCHW" or "NHWC". Returns: the dict of ``load_cifar10_for_framework`` with the tiny set's
+    split sizes (``data.TINY_SPLIT``). Raises FileNotFoundError when the archive is missing.
+    """
+    _check_layout(layout)
+    return _for_framework(get_tiny_CIFAR10_data(subtract_mean=False), layout)
+
+
+def _for_framework(data, layout):
+    """Transpose the splits of ``get_CIFAR10_data(subtract_mean=False)`` to ``layout`` and normalise them."""
     if layout == "NHWC":
         for split in ("X_train", "X_val", "X_test"):
             data[split] = np.ascontiguousarray(data[split].transpose(0, 2, 3, 1))  # (N, C, H, W) -> (N, H, W, C)
