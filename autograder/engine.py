@@ -243,11 +243,8 @@ def _grade_items(assignment: Assignment, items: list[str], submission: Submissio
                 killer = _absorb(state, status, outputs.get(state.name, {}),
                                  _describe_death(ending, run, settings), last=attempt + 1 == MAX_ATTEMPTS)
             except Exception as error:  # what the worker left made the grader fail: that item only
-                message = (f"the grader could not read what this item's process left ({error}): only this "
-                           "item scores zero; check that your code does not write into the grader's files")
-                for case in state.cases:
-                    state.outcomes.setdefault(case.case_id, _CaseOutcome(False, message, {}))
-                state.done, killer = True, None
+                _reject(state, f"the grader could not read what this item's process left ({error})")
+                killer = None
             if killer and killer not in killers:
                 killers.append(killer)
     tests = []

@@ -198,7 +198,7 @@ def _framework_numpy_dtype(name: str) -> np.dtype | None:
     """The NumPy dtype a framework's dtype name stands for ("torch.float32", "float32"), None if none does."""
     try:
         return np.dtype(name.rsplit(".", 1)[-1])
-    except TypeError:  # bfloat16 and friends: the worker converted those to float64
+    except (TypeError, ValueError):  # bfloat16 and friends: the worker converted those to float64
         return None
 
 

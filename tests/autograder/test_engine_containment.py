@@ -39,3 +39,26 @@ def test_a_reader_failure_on_one_item_costs_only_that_item(tmp_path, settings, m
     failed = [t for t in result.tests if t.item == "max_pool_backward_naive"]
     assert all("could not read what this item's process left" in t.message for t in failed)
     assert not result.needs_regrade
+
+
+@pytest.mark.slow
+def test_a_huge_output_costs_its_item_and_is_never_loaded(tmp_path, settings):
+    """The parent's own allocations (traced by tracemalloc, which sees NumPy's buffers too) stay far below the
+    24 MiB output the fixture's worker wrote: the file is refused on its size, before any of it is read."""
+    import tracemalloc
+
+    notebook = build_fixture("zero_gain_writes_a_huge_output_file", settings.source_notebook, tmp_path)
+    tracemalloc.start()
+    try:
+        result = grade_submission(notebook, "x", settings)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert _lost(result) == {"conv_backward_naive"}
+    assert result.item_scores()["conv_backward_naive"][0] == 0
+    assert peak < 12 * 1024 * 1024, f"the parent allocated up to {peak / 2**20:.1f} MiB"
+    failed = [t for t in result.tests if t.item == "conv_backward_naive"]
+    assert all(t.message.startswith("conv_backward_naive scores zero") and "MiB" in t.message and t.hint
+               for t in failed)
+    assert not result.needs_regrade
+
