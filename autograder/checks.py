@@ -234,7 +234,13 @@ class ArrayCheck:
 
 @dataclass
 class UnchangedCheck:
-    """An input the function must not modify still holds its original values after the call."""
+    """An input the function must not modify still holds its original values (and dtype) after the call.
+
+    ``original`` is the parent's own copy of the array it wrote for the worker; the output is the worker's
+    after-call copy of that input, an ordinary output file whose dtype comes from its header. The worker is the
+    student's own process, so code determined to cheat could still write the original values back over that
+    file: this check catches modifications, it cannot prove their absence against deliberate forgery.
+    """
 
     output: str
     original: np.ndarray
@@ -245,7 +251,8 @@ class UnchangedCheck:
         problem = usable(found, self.label)
         if problem:
             return problem
-        if found.array.shape == self.original.shape and np.array_equal(found.array, self.original):
+        same_dtype = found.meta.get("dtype") == str(np.asarray(self.original).dtype)
+        if same_dtype and found.array.shape == self.original.shape and np.array_equal(found.array, self.original):
             return Verdict(True, self.label, "unchanged", "unchanged", f"{self.label}: left unmodified")
         return Verdict(False, self.label, "unchanged", "modified", f"{self.label}: was modified in place by the call",
                        "work on a copy (np.pad returns a new array; x = x + 1 rebinds, x += 1 writes into the caller's "

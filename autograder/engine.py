@@ -32,13 +32,15 @@ from .intake.notebook_reader import (InstructorNotebook, NotebookError, Submissi
                                      read_instructor_notebook, read_submission)
 from .results import GRADING_ERROR, SubmissionResult, TestResult
 from .sandbox import WorkerLimits, WorkerRun, choose_isolation, run_worker
-from .sandbox.files import install_worker, load_outputs, read_status, write_lib
+from .sandbox.files import Budget, Rejected, install_worker, load_outputs, read_status, write_lib
+from .sandbox.status_check import check_status, expected_outputs
 from .sandbox.untrusted import protocol
 from .settings import COURSE_ROOT, GradingSettings
 
 MAX_ATTEMPTS = 4
 GRADER_ERROR_PAUSE_SECONDS = 1.0
 UNREADABLE = "\0unreadable"  # marks a status the parent failed to read (a worker forging it fails only itself)
+REJECTED = "\0rejected"     # marks what a worker left that breaks the parent's rules (readback.Rejected)
 AUX = protocol.AUX_SUFFIX
 
 
@@ -159,6 +161,7 @@ class _CaseOutcome:
     ok: bool
     error: str
     outputs: dict[str, Output]
+    hint: str = ""   # set only when the parent refused the item (``_reject``): ``error`` is then the whole message
 
 
 @dataclass
@@ -175,6 +178,7 @@ class _ItemState:
     skip_cells: list = field(default_factory=list)
     done: bool = False
     grader_error: str = ""                             # why the last attempt could not run it (not the student)
+    budget: Budget | None = None                       # what the parent still loads of this item's outputs
 
     def jobs(self) -> list[tuple[str, str]]:
         """(job id, case id) still to run: main programs first, then the helper programs."""
@@ -194,6 +198,7 @@ def _grade_items(assignment: Assignment, items: list[str], submission: Submissio
     parent checks it before any student code opens it.
     """
     states = []
+    submission_budget = Budget(settings.submission_output_mb * 1024 * 1024, "one submission")
     for name in items:
         item_cases = cases.cases_for(assignment, name)
         graded = assignment.item(name)
@@ -201,7 +206,8 @@ def _grade_items(assignment: Assignment, items: list[str], submission: Submissio
         path = Path(path) if path else None
         states.append(_ItemState(name, list(item_cases),
                                  {c.case_id: cases.prepare(assignment, c, seed, settings, path) for c in item_cases},
-                                 {cell.label for cell in submission.cells if cell.grade_id == name}))
+                                 {cell.label for cell in submission.cells if cell.grade_id == name},
+                                 budget=Budget(settings.item_output_mb * 1024 * 1024, f"the item {name}")))
     cells = [{"label": c.label, "source": c.source} for c in submission.cells]
     isolation = ""
     killers: list[str] = []  # cells that ended a process at top level: every item's rerun skips them
@@ -215,7 +221,7 @@ def _grade_items(assignment: Assignment, items: list[str], submission: Submissio
             time.sleep(GRADER_ERROR_PAUSE_SECONDS)  # a limit of the machine's may be passing: give it a moment
         try:
             run, started, statuses, endings, outputs = _run_batch(assignment, pending, cells, instructor, settings,
-                                                                  files or {})
+                                                                  files or {}, submission_budget)
         except OSError as error:  # the grader's own files (a full disk, say): nothing the student did
             for state in pending:
                 state.grader_error = f"the grader could not prepare the worker ({type(error).__name__}: {error})"
@@ -227,18 +233,18 @@ def _grade_items(assignment: Assignment, items: list[str], submission: Submissio
             state.grader_error = batch_error or (ending.get("grader_error", "") if isinstance(ending, dict) else "")
             if state.grader_error:
                 continue
+            status = statuses.get(state.name, {})
+            if REJECTED in status:
+                _reject(state, status[REJECTED])
+                continue
             try:
-                status = statuses.get(state.name, {})
                 if UNREADABLE in status:
                     raise ValueError(status[UNREADABLE])
                 killer = _absorb(state, status, outputs.get(state.name, {}),
                                  _describe_death(ending, run, settings), last=attempt + 1 == MAX_ATTEMPTS)
             except Exception as error:  # what the worker left made the grader fail: that item only
-                message = (f"the grader could not read what this item's process left ({error}): only this "
-                           "item scores zero; check that your code does not write into the grader's files")
-                for case in state.cases:
-                    state.outcomes.setdefault(case.case_id, _CaseOutcome(False, message, {}))
-                state.done, killer = True, None
+                _reject(state, f"the grader could not read what this item's process left ({error})")
+                killer = None
             if killer and killer not in killers:
                 killers.append(killer)
     tests = []
@@ -252,6 +258,27 @@ def _grade_items(assignment: Assignment, items: list[str], submission: Submissio
             outcome.outputs = {**state.aux_outputs.get(case.case_id, {}), **outcome.outputs}
             tests.append(_judge(case, state.prepared[case.case_id], outcome, state.cell_errors, settings))
     return tests, isolation
+
+
+def rejection_message(item: str, reason: str) -> tuple[str, str]:
+    """(message, hint) a student reads when the parent refused what an item's process left
+    (``readback.Rejected``): what happened, naming the item, and what to do about it."""
+    message = (f"{item} scores zero: the grader refused what this item's grading process left behind: {reason}. "
+               "The grader reads only plain files its own worker writes, under the names, types and sizes the tests "
+               f"asked for; only {item} is affected, every other item is graded as usual")
+    hint = ("remove any code that creates, links, replaces or floods files in the working folder, or that changes "
+            "how results are saved or reported (patching numpy, json or the grader's own functions); let the "
+            "function simply return its result, then run the notebook's own test cell again")
+    return message, hint
+
+
+def _reject(state: _ItemState, reason: str) -> None:
+    """Score every case of the item zero, results of earlier attempts included: the item's process broke the
+    rules, so none of what it reported is believed."""
+    message, hint = rejection_message(state.name, reason)
+    state.outcomes = {case.case_id: _CaseOutcome(False, message, {}, hint=hint) for case in state.cases}
+    state.aux_outputs.clear()
+    state.done = True
 
 
 def _batch_grader_error(run: WorkerRun, started: bool) -> str:
@@ -335,14 +362,23 @@ def _describe_death(ending, run: WorkerRun, settings: GradingSettings) -> str:
 def _copy_submitted_file(source: Path | None, target: Path, cap_mb: int) -> None:
     """Copy a submitted file for a worker: a regular file (no symlink) up to ``cap_mb`` MiB, else nothing."""
     from .sandbox.files import read_untrusted
-    data = read_untrusted(Path(source), cap_mb * 1024 * 1024) if source else None
+    try:
+        data = read_untrusted(Path(source), cap_mb * 1024 * 1024) if source else None
+    except Rejected:  # a link or special file, or too large: simply absent for the worker
+        data = None
     if data is not None and len(data) < cap_mb * 1024 * 1024:
         target.write_bytes(data)
 
 
-def _run_batch(assignment: Assignment, states: list[_ItemState], cells, instructor, settings, files=None):
+def _run_batch(assignment: Assignment, states: list[_ItemState], cells, instructor, settings, files=None,
+               submission_budget: Budget | None = None):
     """One sandboxed zygote run over several items: (WorkerRun, whether the zygote started, child statuses,
-    endings, outputs by item)."""
+    endings, outputs by item).
+
+    What each item's process left is read as hostile (``sandbox.readback``): its status must fit the job sent
+    (``check_status``), its outputs are loaded only under the names the job asked for, within the byte budgets
+    of the test, the item (``_ItemState.budget``) and the submission; a breach marks the item ``REJECTED``.
+    """
     workdir = Path(tempfile.mkdtemp(prefix="grader-worker-"))
     try:
         script = install_worker(workdir)
@@ -390,19 +426,39 @@ def _run_batch(assignment: Assignment, states: list[_ItemState], cells, instruct
         endings = record.get("endings") if isinstance(record.get("endings"), dict) else {}
         started = record.get("started") is True
         statuses, outputs = {}, {}
-        for state in states:
-            item_dir = workdir / "items" / state.name
-            try:
-                status = statuses[state.name] = read_status(item_dir / protocol.STATUS_FILE)
-                outputs[state.name] = {job_id: load_outputs(item_dir / protocol.OUT_DIR / job_id,
-                                                             (status["cases"].get(job_id) or {}).get("outputs"),
-                                                             settings.file_mb)
-                                       for job_id, _ in state.jobs()}
-            except Exception as error:  # what this item's process left made the reader fail: that item only
-                statuses[state.name], outputs[state.name] = {UNREADABLE: f"{type(error).__name__}: {error}"}, {}
+        for state, job in zip(states, items):
+            statuses[state.name], outputs[state.name] = _read_item(workdir, state, job, settings, submission_budget)
         return run, started, statuses, endings, outputs
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _read_item(workdir: Path, state: _ItemState, job: protocol.ItemJob, settings: GradingSettings,
+               submission_budget: Budget | None) -> tuple[dict, dict]:
+    """(status, outputs by job id) of one item's process, or ({REJECTED: why}, {}) when what it left breaks the
+    parent's rules, or ({UNREADABLE: why}, {}) when the reader itself failed on it."""
+    item_dir = workdir / "items" / state.name
+    try:
+        status = read_status(item_dir / protocol.STATUS_FILE, root=workdir)
+        check_status(status, job)
+        status.setdefault("cases", {})
+        status.setdefault("cells", [])
+        expected = expected_outputs(job)
+        outputs = {}
+        for job_id, case_id in state.jobs():
+            record = status["cases"].get(job_id)
+            if record is None:
+                continue
+            case_budget = Budget(settings.case_output_bytes(state.prepared[case_id].reference_bytes),
+                                 f"one test ({job_id})")
+            budgets = tuple(b for b in (case_budget, state.budget, submission_budget) if b is not None)
+            outputs[job_id] = load_outputs(item_dir / protocol.OUT_DIR / job_id, record.get("outputs"),
+                                           settings.file_mb, root=workdir, expected=expected[job_id], budgets=budgets)
+        return status, outputs
+    except Rejected as error:
+        return {REJECTED: str(error)}, {}
+    except Exception as error:  # what this item's process left made the reader fail: that item only
+        return {UNREADABLE: f"{type(error).__name__}: {error}"}, {}
 
 
 def _judge(case: Case, prepared: Prepared, outcome: _CaseOutcome, cell_errors: dict[str, str],
@@ -418,6 +474,9 @@ def _judge(case: Case, prepared: Prepared, outcome: _CaseOutcome, cell_errors: d
 def _verdict_of(case, prepared, outcome, cell_errors, settings) -> TestResult:
     hidden = case.visibility == "hidden"
     result = TestResult(case.name, case.item, 0.0, case.points, visibility="hidden" if hidden else "visible")
+    if not outcome.ok and outcome.hint:
+        result.message, result.hint, result.got = outcome.error, outcome.hint, "refused by the grader"
+        return result
     if not outcome.ok:
         own = "; ".join(f"{label} failed: {_last_line(error)}" for label, error in cell_errors.items())
         result.message = f"the call failed: {_last_line(outcome.error) or 'no result'}" + (

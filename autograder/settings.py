@@ -51,6 +51,13 @@ class GradingSettings:
         How much of a worker's stdout/stderr is kept (the rest is discarded).
     file_mb : int
         Largest file a worker may write (RLIMIT_FSIZE), in MiB; also the largest output the parent will load.
+    output_margin, case_output_floor_mb : float
+        What the parent loads of one test's outputs: at most ``output_margin`` times the float64 bytes of the
+        test's own inputs and expected values (``cases.Prepared.reference_bytes``, what its expected shapes
+        imply), and never less than ``case_output_floor_mb`` MiB. Arrays count at their float64 size.
+    item_output_mb, submission_output_mb : int
+        The same, in MiB, for all the outputs of one graded item and of one whole submission. An item whose
+        outputs pass any of these limits scores zero on that item only, saying so; nothing past a limit is read.
     reveal_hidden : bool
         Whether feedback shows the data of hidden cases (expected values, inputs); by default it names only
         what the case checked.
@@ -88,6 +95,10 @@ class GradingSettings:
     memory_mb: int = 2048
     output_bytes: int = 20_000
     file_mb: int = 64
+    output_margin: float = 16.0
+    case_output_floor_mb: float = 4.0
+    item_output_mb: int = 64
+    submission_output_mb: int = 256
     reveal_hidden: bool = False
     source_notebook: Path | None = None
     heldout_dir: Path | None = None
@@ -108,7 +119,12 @@ class GradingSettings:
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or value <= 0:
                 raise ValueError(f"GradingSettings.{name} must be a positive number of seconds; got {value!r}")
-        for name in ("memory_mb", "output_bytes", "file_mb", "item_workers", "gradebook_backups"):
+        for name in ("output_margin", "case_output_floor_mb"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0:
+                raise ValueError(f"GradingSettings.{name} must be a positive number; got {value!r}")
+        for name in ("memory_mb", "output_bytes", "file_mb", "item_workers", "gradebook_backups", "item_output_mb",
+                     "submission_output_mb"):
             value = getattr(self, name)
             if not isinstance(value, int) or value <= 0:
                 raise ValueError(f"GradingSettings.{name} must be a positive integer; got {value!r}")
@@ -119,6 +135,11 @@ class GradingSettings:
         if self.isolation not in ("auto", "namespaces", "reduced"):
             raise ValueError(f"GradingSettings.isolation must be 'auto', 'namespaces' or 'reduced'; "
                              f"got {self.isolation!r}")
+
+    def case_output_bytes(self, reference_bytes: int) -> int:
+        """The most the parent loads of one test's outputs, for a test whose inputs and expected values take
+        ``reference_bytes`` as float64 (see ``output_margin``)."""
+        return int(max(self.case_output_floor_mb * 1024 * 1024, self.output_margin * reference_bytes))
 
     def worker_wall_seconds(self, n_cells: int, n_cases: int) -> float:
         """Wall-clock backstop of one item that runs ``n_cells`` cells and ``n_cases`` test cases: its CPU limits

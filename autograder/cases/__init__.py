@@ -74,6 +74,19 @@ class Prepared:
     # notebook's in-process run copies these).
     files: dict[str, Path] = field(default_factory=dict)
 
+    @property
+    def reference_bytes(self) -> int:
+        """Float64 bytes of the case's inputs and of the arrays and shapes its checks expect: what a correct
+        answer's outputs are commensurate with (the parent's budget for loading them is a multiple of it)."""
+        total = sum(np.size(a) for a in self.inputs.values())
+        for check in self.checks:
+            for name, held in vars(check).items():
+                if isinstance(held, np.ndarray):
+                    total += held.size
+                elif name == "shape" and isinstance(held, (tuple, list)) and all(isinstance(n, int) for n in held):
+                    total += int(np.prod(held, dtype=np.int64))
+        return 8 * int(total)
+
 
 def case(item: str, what: str, weight: float, hidden: bool = True, **config) -> Case:
     """A case of ``item`` checking ``what``; visible cases get a fixed seed derived from ``what``."""

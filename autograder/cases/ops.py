@@ -122,3 +122,21 @@ def with_npy_paths(ops, case_id: str):
     if isinstance(ops, dict):
         return {k: (f"in/{case_id}/{v}.npy" if k == "npy" else with_npy_paths(v, case_id)) for k, v in ops.items()}
     return ops
+
+
+def output_names(ops) -> set[str]:
+    """Every output name a program can leave in its case record: ``output``, ``keys`` and ``perturb`` results,
+    and the ``note:<result>`` an optional operation leaves when it fails (see ``interpreter.run_ops``). The
+    parent accepts no other name from a worker."""
+    names: set[str] = set()
+    for op in ops:
+        kind = op.get("op")
+        if op.get("optional"):
+            names.add("note:" + str(op.get("result", op.get("name", kind))))
+        if kind in ("output", "keys"):
+            names.add(op["name"])
+        elif kind == "perturb":
+            names.update({op["name"] + "_plus", op["name"] + "_minus"})
+        elif kind == "repeat":
+            names |= output_names(op["body"])
+    return names

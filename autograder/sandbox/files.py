@@ -1,27 +1,20 @@
-"""Files between the grader and a worker (parent side): what the parent writes for it, and how it reads back
-what the worker wrote. The messages themselves are defined in ``untrusted.protocol``.
-
-Everything a worker wrote is untrusted: files are opened without following symlinks, capped in size, and
-arrays are loaded with ``np.load(allow_pickle=False)`` and copied to plain float64.
+"""Files between the grader and a worker (parent side): what the parent writes for it (here), and how it reads
+back what the worker wrote (``readback``, re-exported here). The messages themselves are defined in
+``untrusted.protocol``; ``status_check`` checks a status against the job it answers.
 """
 from __future__ import annotations
 
 import ast
-import io
-import json
-import os
 import shutil
-import stat
 from pathlib import Path
-
-import numpy as np
 
 from assignments import Assignment
 
-from ..checks import Output
+from .readback import MAX_STATUS_BYTES, Budget, Rejected, load_outputs, read_status, read_untrusted
 from .untrusted import protocol
 
-MAX_STATUS_BYTES = protocol.MAX_STATUS_BYTES
+__all__ = ["Budget", "MAX_STATUS_BYTES", "Rejected", "install_worker", "load_outputs", "read_status",
+           "read_untrusted", "support_files", "support_package_files", "tripwire_module", "write_lib"]
 UNTRUSTED_DIR = Path(__file__).with_name("untrusted")
 
 
@@ -92,55 +85,3 @@ def write_lib(folder: Path, assignment: Assignment, naive: bool, source_dir: Pat
         target.write_bytes(content)
 
 
-def read_untrusted(path: Path, cap: int) -> bytes | None:
-    """Read a regular file the worker wrote, refusing symlinks, devices and anything over ``cap`` bytes."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)  # never block on a FIFO
-    except OSError:
-        return None
-    with os.fdopen(fd, "rb") as handle:
-        info = os.fstat(handle.fileno())
-        if not stat.S_ISREG(info.st_mode) or info.st_size > cap:
-            return None
-        return handle.read(cap + 1)[:cap]
-
-
-def read_status(path: Path, plain: bool = False) -> dict:
-    """A JSON status file written by the worker, as a dict (empty when missing or malformed)."""
-    data = read_untrusted(path, MAX_STATUS_BYTES)
-    try:
-        status = json.loads(data) if data else {}
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return {}
-    if not isinstance(status, dict):
-        return {}
-    if plain:
-        return status
-    if not isinstance(status.get("cases"), dict):
-        status["cases"] = {}
-    if not isinstance(status.get("cells"), list):
-        status["cells"] = []
-    return status
-
-
-def load_outputs(folder: Path, metadata, file_mb: int) -> dict[str, Output]:
-    """Outputs of one case as plain float64 arrays: np.load(allow_pickle=False), size-capped, no symlinks."""
-    outputs: dict[str, Output] = {}
-    if not isinstance(metadata, dict):
-        return outputs
-    for name, meta in list(metadata.items())[:200]:
-        if not isinstance(name, str) or not isinstance(meta, dict):
-            continue
-        meta = {k: v for k, v in meta.items() if isinstance(k, str) and isinstance(v, (str, int, float, bool, list))}
-        array = None
-        if not meta.get("error") and "keys" not in meta and "/" not in name and not name.startswith("."):
-            data = read_untrusted(folder / f"{name}.npy", file_mb * 1024 * 1024)
-            if data is not None:
-                try:
-                    loaded = np.load(io.BytesIO(data), allow_pickle=False)
-                    if type(loaded) is np.ndarray and loaded.dtype.kind in "fiub":
-                        array = np.array(loaded, dtype=np.float64, copy=True)
-                except (ValueError, OSError, EOFError):
-                    array = None
-        outputs[name] = Output(array, meta)
-    return outputs

@@ -45,3 +45,16 @@ def test_the_course_config_of_this_repository_loads():
     repo = Path(__file__).resolve().parents[2]
     settings = GradingSettings.from_nbgrader_config(repo)
     assert settings.source_notebook == repo / "source" / "convnets" / "ConvolutionalNetworks.ipynb"
+
+
+@pytest.mark.parametrize("name, bad", [("item_output_mb", 0), ("submission_output_mb", 1.5), ("output_margin", -1),
+                                       ("case_output_floor_mb", True)])
+def test_output_budgets_must_be_positive(name, bad):
+    with pytest.raises(ValueError, match=name):
+        GradingSettings(**{name: bad})
+
+
+def test_a_tests_output_budget_is_a_multiple_of_its_reference_bytes_with_a_floor():
+    settings = GradingSettings(output_margin=10.0, case_output_floor_mb=1.0)
+    assert settings.case_output_bytes(1000) == 1024 * 1024
+    assert settings.case_output_bytes(10 * 1024 * 1024) == 100 * 1024 * 1024

@@ -88,7 +88,7 @@ def array_check(case, name, expected, label, hint="", pad=0, axes=("sample", "ch
 def unchanged(names, inputs):
     """Ops and checks that the named inputs are as they were after the calls."""
     ops = [output(f"{n}_after", var(n)) for n in names]
-    checks = [UnchangedCheck(f"{n}_after", np.asarray(inputs[n], dtype=np.float64), f"input {n}") for n in names]
+    checks = [UnchangedCheck(f"{n}_after", np.array(inputs[n], copy=True), f"input {n}") for n in names]
     return ops, checks
 
 

@@ -1,7 +1,7 @@
 """The worker's operation interpreter: runs the parent's plain-data programs against the student's namespace.
 
 Programs are lists of operations written by ``autograder.cases.ops`` (the only writer); this module is the only
-reader. Values the student returns are written as plain float64 ``.npy`` files with metadata describing them
+reader. Values the student returns are written as plain ``.npy`` files of their own dtype with metadata describing them
 (see ``protocol.OutputInfo``); nothing is compared here.
 """
 import copy
@@ -10,6 +10,9 @@ import sys
 import traceback
 
 import numpy as np
+
+
+MAX_KEYS = 1000  # a dict's keys are reported by name; more than this is an answer of the wrong kind
 
 
 class GradingTimeout(BaseException):
@@ -66,9 +69,10 @@ def framework_array(value, info):
             info["framework_dtype"] = str(t["dtype"](plain))
             info["requires_grad"] = bool(t["requires_grad"](value))
             on_cpu = t["cpu"](plain)
-            if t["is_complex"](plain) or t["dtype"](plain) == t["bool"]:
+            try:  # its own dtype, as the file's header will say (the parent reads the dtype from there)
                 return np.array(t["numpy"](on_cpu), copy=True)
-            return np.array(t["numpy"](t["to"](on_cpu, t["float64"])), copy=True)
+            except TypeError:  # a dtype NumPy lacks (bfloat16): its values as float64
+                return np.array(t["numpy"](t["to"](on_cpu, t["float64"])), copy=True)
     tf = sys.modules.get("tensorflow")
     if tf is not None and isinstance(value, (tf.Tensor, tf.Variable)):
         info["framework"] = "tensorflow"
@@ -97,10 +101,10 @@ def framework_tensor(array, spec):
 
 
 def export(value, path):
-    """Write ``value`` as a plain float64 .npy file; returns metadata describing what the student returned.
+    """Write ``value`` as a plain .npy file of its own dtype; returns metadata describing what was returned.
 
     NumPy arrays and numbers are written as they are; framework tensors (see ``framework_array``) as their
-    contents.
+    contents. The parent takes dtype and shape from the file's header, not from this metadata.
     """
     kind = type(value)
     info = {"type": kind.__module__ + "." + kind.__qualname__}
@@ -132,8 +136,7 @@ def export(value, path):
         info["error"] = "returned an array of dtype %s, not of numbers" % array.dtype
         return info
     try:
-        plain = np.array(array, dtype=np.float64, copy=True)
-        np.save(path, plain, allow_pickle=False)
+        np.save(path, array, allow_pickle=False)
     except BaseException as error:
         info["error"] = "could not save the output: %s" % error
     return info
@@ -230,8 +233,12 @@ def run_ops(ops, namespace, variables, out_dir, outputs, iteration=None):
             outputs[op["name"]] = export(value, os.path.join(out_dir, op["name"] + ".npy"))
         elif kind == "keys":
             value = resolve(op["value"], variables, iteration)
-            outputs[op["name"]] = ({"keys": [str(k) for k in value]} if isinstance(value, dict)
-                                   else {"error": "not a dict but a %s" % type(value).__name__})
+            if not isinstance(value, dict):
+                outputs[op["name"]] = {"error": "not a dict but a %s" % type(value).__name__}
+            elif len(value) > MAX_KEYS:
+                outputs[op["name"]] = {"error": "a dict of %d keys, far more than expected" % len(value)}
+            else:
+                outputs[op["name"]] = {"keys": [str(k)[:200] for k in value]}
         elif kind == "perturb":
             perturb(op, namespace, variables, out_dir, outputs)
         else:

@@ -1,22 +1,60 @@
-"""Reading back what a worker wrote: symlinks, oversized files, pickles and odd metadata are refused."""
+"""Reading back what a worker wrote: links, special files, oversized files, pickles, false claims and odd
+metadata are refused (``Rejected``), and loading stops at its byte budgets."""
 from __future__ import annotations
 
-import json
+import os
+import stat
 
 import numpy as np
+import pytest
 
 from autograder.cases.ops import with_npy_paths
-from autograder.sandbox.files import load_outputs, read_status, read_untrusted, tripwire_module
+from autograder.sandbox.files import Budget, Rejected, load_outputs, read_status, read_untrusted, tripwire_module
 
 
 def test_symlinks_and_oversized_files_are_refused(tmp_path):
     secret = tmp_path / "secret.txt"
     secret.write_text("grader-only data")
     (tmp_path / "link").symlink_to(secret)
-    assert read_untrusted(tmp_path / "link", 1000) is None
+    with pytest.raises(Rejected, match="symbolic link"):
+        read_untrusted(tmp_path / "link", 1000)
     (tmp_path / "big").write_bytes(b"x" * 2000)
-    assert read_untrusted(tmp_path / "big", 1000) is None
+    with pytest.raises(Rejected, match="over the"):
+        read_untrusted(tmp_path / "big", 1000)
     assert read_untrusted(tmp_path / "secret.txt", 1000) == b"grader-only data"
+    assert read_untrusted(tmp_path / "absent", 1000) is None
+
+
+def test_a_fifo_is_refused_without_waiting_for_a_writer(tmp_path):
+    os.mkfifo(tmp_path / "out.npy")  # nobody ever writes to it: opening it for reading would block forever
+    with pytest.raises(Rejected, match="named pipe"):
+        read_untrusted(tmp_path / "out.npy", 1000)
+
+
+def test_a_hard_link_is_refused(tmp_path):
+    np.save(tmp_path / "input.npy", np.arange(3.0))
+    os.link(tmp_path / "input.npy", tmp_path / "x_after.npy")
+    with pytest.raises(Rejected, match="hard link"):
+        read_untrusted(tmp_path / "x_after.npy", 10_000)
+
+
+def test_a_symlinked_folder_on_the_way_is_refused(tmp_path):
+    (tmp_path / "elsewhere").mkdir()
+    np.save(tmp_path / "elsewhere" / "out.npy", np.arange(3.0))
+    (tmp_path / "work" / "out").mkdir(parents=True)
+    (tmp_path / "work" / "out" / "case").symlink_to(tmp_path / "elsewhere")
+    with pytest.raises(Rejected, match="out/case is a symbolic link, not a folder"):
+        read_untrusted(tmp_path / "work" / "out" / "case" / "out.npy", 10_000, root=tmp_path / "work")
+    outputs = {"out": {"dtype": "float64"}}
+    with pytest.raises(Rejected):
+        load_outputs(tmp_path / "work" / "out" / "case", outputs, 1, root=tmp_path / "work", expected={"out"})
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="creating a device node needs root")
+def test_a_device_is_refused_without_being_opened(tmp_path):
+    os.mknod(tmp_path / "out.npy", 0o600 | stat.S_IFCHR, os.makedev(1, 5))  # /dev/zero: endless bytes
+    with pytest.raises(Rejected, match="character device"):
+        read_untrusted(tmp_path / "out.npy", 1000)
 
 
 def test_pickled_arrays_are_never_unpickled(tmp_path):
@@ -25,13 +63,61 @@ def test_pickled_arrays_are_never_unpickled(tmp_path):
     outputs = load_outputs(tmp_path, {"out": {"dtype": "float64"}, "fine": {"dtype": "float64"}}, 1)
     assert outputs["out"].array is None
     assert outputs["fine"].array.tolist() == [0.0, 1.0, 2.0]
+    with pytest.raises(Rejected, match="not plain numbers"):
+        load_outputs(tmp_path, {"out": {}}, 1, expected={"out"})
 
 
-def test_malformed_status_becomes_an_empty_record(tmp_path):
-    (tmp_path / "status.json").write_text("[1, 2")
+def test_dtype_and_shape_come_from_the_header_and_a_false_claim_is_refused(tmp_path):
+    np.save(tmp_path / "out.npy", np.ones((2, 3), dtype=np.float64))
+    loaded = load_outputs(tmp_path, {"out": {}}, 1, expected={"out"})["out"]
+    assert loaded.meta["dtype"] == "float64" and loaded.meta["shape"] == [2, 3]
+    assert load_outputs(tmp_path, {"out": {"dtype": "float32"}}, 1)["out"].meta["dtype"] == "float64"
+    with pytest.raises(Rejected, match="has dtype float32, but the file holds float64"):
+        load_outputs(tmp_path, {"out": {"dtype": "float32", "shape": [2, 3]}}, 1, expected={"out"})
+    with pytest.raises(Rejected, match="has shape"):
+        load_outputs(tmp_path, {"out": {"dtype": "float64", "shape": [3, 2]}}, 1, expected={"out"})
+    with pytest.raises(Rejected, match="torch.float32 tensor"):
+        load_outputs(tmp_path, {"out": {"framework": "torch", "framework_dtype": "torch.float32"}}, 1,
+                     expected={"out"})
+
+
+def test_a_file_longer_than_its_header_says_is_refused(tmp_path):
+    np.save(tmp_path / "out.npy", np.ones(4))
+    with open(tmp_path / "out.npy", "ab") as handle:
+        handle.write(b"\0" * 8)
+    with pytest.raises(Rejected, match="header describes"):
+        load_outputs(tmp_path, {"out": {}}, 1, expected={"out"})
+
+
+def test_outputs_the_job_never_asked_for_are_refused(tmp_path):
+    np.save(tmp_path / "out.npy", np.ones(2))
+    flood = {f"extra{i}": {} for i in range(10_000)}
+    with pytest.raises(Rejected, match="never asked for"):
+        load_outputs(tmp_path, {"out": {}, **flood}, 1, expected={"out"})
+    with pytest.raises(Rejected, match="fields the worker never writes"):
+        load_outputs(tmp_path, {"out": {"shape": "big"}}, 1, expected={"out"})
+
+
+def test_loading_stops_at_every_budget_before_reading(tmp_path):
+    np.save(tmp_path / "a.npy", np.ones(1000))       # 8 kB as float64
+    np.save(tmp_path / "b.npy", np.ones(1000, dtype=np.uint8))  # 1 kB on disk, 8 kB as float64
+    item = Budget(12_000, "the item")
+    load_outputs(tmp_path, {"a": {}}, 1, expected={"a", "b"}, budgets=(Budget(10_000, "one test"), item))
+    assert 8000 <= item.used < 8300
+    with pytest.raises(Rejected, match="past the .* the grader loads for the item"):
+        load_outputs(tmp_path, {"b": {}}, 1, expected={"a", "b"}, budgets=(Budget(10_000, "one test"), item))
+    with pytest.raises(Rejected, match="one test"):  # counted at its float64 size, not its size on disk
+        load_outputs(tmp_path, {"b": {}}, 1, expected={"b"}, budgets=(Budget(5_000, "one test"),))
+
+
+def test_malformed_status_is_refused(tmp_path):
     assert read_status(tmp_path / "status.json") == {}
-    (tmp_path / "status.json").write_text(json.dumps({"cases": [1], "cells": "x"}))
-    assert read_status(tmp_path / "status.json") == {"cases": {}, "cells": []}
+    (tmp_path / "status.json").write_text("[1, 2")
+    with pytest.raises(Rejected, match="not the JSON record"):
+        read_status(tmp_path / "status.json")
+    (tmp_path / "status.json").write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(Rejected):
+        read_status(tmp_path / "status.json")
 
 
 def test_output_names_cannot_point_outside_the_case_folder(tmp_path):
@@ -39,6 +125,8 @@ def test_output_names_cannot_point_outside_the_case_folder(tmp_path):
     np.save(tmp_path / "escaped.npy", np.ones(2))
     outputs = load_outputs(tmp_path / "case", {"../escaped": {"dtype": "float64"}}, 1)
     assert outputs["../escaped"].array is None
+    with pytest.raises(Rejected):
+        load_outputs(tmp_path / "case", {"../escaped": {}}, 1, expected={"out"})
 
 
 def test_tripwire_module_raises_for_every_name_of_the_real_one():

@@ -27,10 +27,12 @@ def test_export_flags_what_is_not_a_plain_numeric_array(tmp_path, value, key, wo
         assert words in info["error"]
 
 
-def test_export_writes_plain_float64_and_records_the_original_dtype(tmp_path):
+def test_export_writes_the_array_in_its_own_dtype_for_the_header_to_tell(tmp_path):
     info = interpreter.export(np.arange(4, dtype=np.float32), str(tmp_path / "x.npy"))
     saved = np.load(tmp_path / "x.npy", allow_pickle=False)
-    assert info["dtype"] == "float32" and saved.dtype == np.float64 and saved.tolist() == [0, 1, 2, 3]
+    assert info["dtype"] == "float32" and saved.dtype == np.float32 and saved.tolist() == [0, 1, 2, 3]
+    interpreter.export(np.float64(2.5), str(tmp_path / "s.npy"))  # a scalar stays 0-dimensional
+    assert np.load(tmp_path / "s.npy").shape == ()
 
 
 def test_a_crashing_cell_does_not_stop_the_next_one(tmp_path, monkeypatch):
