@@ -25,7 +25,7 @@ $(STAMP): pyproject.toml setup.py reference_impl/im2col_cython.pyx
 ##       (reports under out/demo_class/grades/)
 demo: $(STAMP)
 	$(RUN) $(PY) -m reference_impl.demo
-	$(RUN) $(PY) -m autograder demo-class
+	$(RUN) $(PY) -m autograder demo-class $(ASSIGNMENT_ARG)
 
 ## test: the whole test suite
 test: $(STAMP)

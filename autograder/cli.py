@@ -64,6 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
     gradescope.add_argument("--dest", type=Path, default=None, help="the zip to write")
     demo = commands.add_parser("demo-class", help="build and grade the built-in demo class")
     demo.add_argument("--dest", type=Path, default=None, help="demo course directory (default: out/demo_class)")
+    demo.add_argument("--assignment", action="append", choices=list(assignments.ASSIGNMENTS), default=None,
+                      help="only this assignment (repeatable; default: every installed one)")
     for sub in (grade, demo):
         sub.add_argument("--jobs", type=_positive_int, default=os.cpu_count() or 1,
                          help="submissions graded in parallel (default: all cores)")
@@ -102,15 +104,17 @@ def installed(course_dir: Path, name: str = "") -> list[assignments.Assignment]:
             or any(p.is_dir() for p in (course_dir / "submitted").glob(f"*/{a.name}"))]
 
 
-def run_demo(dest: Path | None, jobs: int, progress: bool, dask: str = "") -> int:
-    """Build the demo class, grade it, and say where to look."""
+def run_demo(dest: Path | None, jobs: int, progress: bool, dask: str = "",
+             only: tuple[str, ...] | None = None) -> int:
+    """Build the demo class (of ``only`` the named assignments, default all installed), grade it, and say where
+    to look."""
     from .demo_class import build_demo_class, demo_settings
     try:
-        course = build_demo_class(REPO_ROOT, dest)
-    except (FileNotFoundError, RuntimeError) as error:
+        course = build_demo_class(REPO_ROOT, dest, only)
+    except (FileNotFoundError, RuntimeError, ValueError) as error:
         print(f"cannot build the demo class: {error}", file=sys.stderr)
         return 2
-    chosen = installed(course)
+    chosen = [r for r in installed(course) if only is None or r.name in only]
     print(f"Demo class in {course} ({', '.join(a.name for a in chosen)}): the reference solution (with the files "
           f"it is graded from), a half-done notebook, one with a classic bug, a broken file and a wrongly named "
           f"notebook.")
@@ -160,7 +164,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .dask_cluster import ClusterUnavailable
     try:
         if args.command == "demo-class":
-            return run_demo(args.dest, args.jobs, progress, args.dask)
+            return run_demo(args.dest, args.jobs, progress, args.dask,
+                            tuple(args.assignment) if args.assignment else None)
         return _grade(args, progress)
     except ClusterUnavailable as error:
         print(f"error: {error}", file=sys.stderr)

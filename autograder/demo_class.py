@@ -111,7 +111,7 @@ def half_done_items(record: assignments.Assignment) -> tuple[str, ...]:
     return tuple(code[:len(code) // 2])
 
 
-def build_demo_class(repo_root: Path, dest: Path | None = None) -> Path:
+def build_demo_class(repo_root: Path, dest: Path | None = None, only: tuple[str, ...] | None = None) -> Path:
     """Create (or refresh) the demo course directory and its five students, for every installed assignment.
 
     An assignment is installed when its instructor notebook exists (``source/<name>/<notebook>``, written by
@@ -125,6 +125,8 @@ def build_demo_class(repo_root: Path, dest: Path | None = None) -> Path:
         The kit's repository (holding source/<assignment>/<notebook> and nbgrader_config.py).
     dest : Path, optional
         Demo course directory; default ``<repo_root>/out/demo_class``.
+    only : tuple of str, optional
+        Build just these installed assignments (default: every installed one).
 
     Returns
     -------
@@ -142,7 +144,10 @@ def build_demo_class(repo_root: Path, dest: Path | None = None) -> Path:
 
     repo_root = Path(repo_root).resolve()
     dest = (repo_root / DEMO_DIR if dest is None else Path(dest)).resolve()
-    records = _installed(repo_root)
+    records = [r for r in _installed(repo_root) if only is None or r.name in only]
+    if only is not None and (unknown := sorted(set(only) - {r.name for r in records})):
+        raise ValueError(f"no installed assignment named {', '.join(unknown)} (installed: "
+                         f"{', '.join(r.name for r in _installed(repo_root)) or 'none'})")
     if not records:
         expected = ", ".join(f"source/{a.name}/{a.notebook}" for a in assignments.ASSIGNMENTS.values())
         raise FileNotFoundError(f"the demo class is built from the instructor notebooks ({expected}), none of "

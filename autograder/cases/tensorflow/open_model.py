@@ -119,3 +119,40 @@ def prepare(case: Case, rng: np.random.Generator, settings=None, path: Path | No
            call("open_model_predictions", [var("build"), value(OPEN_MODEL_FILE), npy("images")], "predicted"),
            output("predicted", var("predicted"))]
     return Prepared({"images": images}, ops, [AccuracyCheck("predicted", labels)], files={OPEN_MODEL_FILE: path})
+
+
+# The demo class's trained open model: the reference network trained briefly on the tiny set, in a child process
+# with the course's interpreter (the grader's own process never imports TensorFlow).
+DEMO_MODEL_FILE = "demo_open_model.weights.h5"
+DEMO_EPOCHS = 4  # 0.85 validation accuracy on the tiny set, seeded (tests/autograder/tf_weights_files.py trains 5)
+_TRAIN = """
+import os, sys
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import tensorflow as tf
+from reference_impl.frameworks.prep import load_cifar10_for_framework
+from reference_impl.frameworks.tf_open_model import build_open_model
+from reference_impl.tiny_cifar import TINY_SPLIT
+folder, path, epochs = sys.argv[1], sys.argv[2], int(sys.argv[3])
+data = load_cifar10_for_framework("NHWC", **TINY_SPLIT, cifar10_dir=folder)
+tf.keras.utils.set_random_seed(0)
+model = build_open_model()
+model.compile(optimizer=tf.keras.optimizers.Adam(1e-3),
+              loss=tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
+history = model.fit(data["X_train"], data["y_train"], batch_size=64, epochs=epochs,
+                    validation_data=(data["X_val"], data["y_val"]), verbose=0)
+model.save_weights(path)
+print(history.history["val_accuracy"][-1])
+"""
+
+
+def demo_file(dest, data_dir) -> bytes:
+    """A good weights file for the demo class, trained once with the reference code and kept in ``dest``."""
+    import subprocess
+    import sys
+    path = Path(dest) / DEMO_MODEL_FILE
+    if not path.is_file():
+        partial = path.with_name(path.name + ".partial.weights.h5")
+        subprocess.run([sys.executable, "-c", _TRAIN, str(data_dir), str(partial), str(DEMO_EPOCHS)],
+                       cwd=Path(__file__).resolve().parents[3], capture_output=True, text=True, check=True)
+        partial.replace(path)
+    return path.read_bytes()
