@@ -22,7 +22,7 @@ $(STAMP): pyproject.toml setup.py reference_impl/im2col_cython.pyx
 
 ## demo: the built-in default, no downloads: train the three-layer net briefly on the tiny data set
 ##       (plots under out/demo/), then grade the built-in demo class, every installed assignment
-##       (reports under out/demo_class/grades/)
+##       (reports under out/demo_class/grades/); ASSIGNMENT=name grades one assignment
 demo: $(STAMP)
 	$(RUN) $(PY) -m reference_impl.demo
 	$(RUN) $(PY) -m autograder demo-class $(ASSIGNMENT_ARG)

@@ -35,7 +35,8 @@ _FRAMEWORK = {}
 
 
 def snapshot_frameworks():
-    """Capture the torch functions the grader uses (no-op when torch is not imported)."""
+    """Capture the torch and TensorFlow functions the grader uses (each a no-op when not imported)."""
+    _snapshot_tensorflow()
     torch = sys.modules.get("torch")
     if torch is None or "torch" in _FRAMEWORK:
         return
@@ -48,6 +49,46 @@ def snapshot_frameworks():
     }
 
 
+def _snapshot_tensorflow():
+    """TensorFlow's eager tensor and resource variable types and the C-level reads behind ``numpy()``: a
+    submission that reassigns ``_EagerTensorBase.numpy`` (a plain Python attribute) or subclasses a variable
+    changes what its own code sees, never what the grader reads."""
+    if "tensorflow" not in sys.modules or "tensorflow" in _FRAMEWORK:
+        return
+    from tensorflow.python.framework import ops
+    from tensorflow.python.ops import gen_resource_variable_ops, resource_variable_ops
+    variable = resource_variable_ops.BaseResourceVariable
+    _FRAMEWORK["tensorflow"] = {
+        "EagerTensor": ops.EagerTensor, "numpy": ops.EagerTensor._numpy_internal,
+        "dtype": ops._EagerTensorBase.dtype.fget, "Variable": resource_variable_ops.ResourceVariable,
+        "handle": variable.handle.fget, "variable_dtype": variable.dtype.fget,
+        "trainable": variable.trainable.fget, "read": gen_resource_variable_ops.read_variable_op,
+        "constant": sys.modules["tensorflow"].constant,
+    }
+
+
+def _tensorflow_array(value, info):
+    """An eager tensor's or resource variable's contents read through the snapshot (None for anything else).
+    Only the exact types count: a subclass could answer every question with what it likes."""
+    tf = _FRAMEWORK.get("tensorflow")
+    if tf is None or type(value) not in (tf["EagerTensor"], tf["Variable"]):
+        if tf is not None and isinstance(value, (tf["EagerTensor"], tf["Variable"])):
+            raise TypeError("a subclass of a TensorFlow tensor or variable (%s) cannot be graded: return the "
+                            "tensor itself" % type(value).__name__)
+        return None
+    trainable = False
+    if type(value) is tf["Variable"]:
+        trainable = bool(tf["trainable"](value))
+        value = tf["read"](tf["handle"](value), tf["variable_dtype"](value))
+    info["framework"] = "tensorflow"
+    info["framework_dtype"] = str(tf["dtype"](value).name)
+    info["requires_grad"] = trainable
+    array = np.array(tf["numpy"](value), copy=True)
+    if array.dtype.kind not in "fiub":  # a dtype NumPy lacks (bfloat16, from ml_dtypes): its values as float64
+        array = array.astype(np.float64)
+    return array
+
+
 def _torch():
     snapshot_frameworks()
     return _FRAMEWORK.get("torch")
@@ -58,7 +99,8 @@ def framework_array(value, info):
 
     PyTorch: read through the captured ``torch._C.TensorBase`` methods with every ``__torch_function__``
     override disabled, so neither a tensor subclass nor a patched torch.Tensor method can report other values,
-    shape or dtype than the tensor holds. TensorFlow: an eager tensor or variable, through its ``numpy()``. The
+    shape or dtype than the tensor holds. TensorFlow: an eager tensor or resource variable of exactly those
+    types, read through the snapshot's C-level functions (``_snapshot_tensorflow``). The
     metadata records the framework, its dtype name and the tensor's autograd / trainable flag.
     """
     t = _torch() if "torch" in sys.modules else None
@@ -73,12 +115,9 @@ def framework_array(value, info):
                 return np.array(t["numpy"](on_cpu), copy=True)
             except TypeError:  # a dtype NumPy lacks (bfloat16): its values as float64
                 return np.array(t["numpy"](t["to"](on_cpu, t["float64"])), copy=True)
-    tf = sys.modules.get("tensorflow")
-    if tf is not None and isinstance(value, (tf.Tensor, tf.Variable)):
-        info["framework"] = "tensorflow"
-        info["framework_dtype"] = str(value.dtype.name)
-        info["requires_grad"] = bool(getattr(value, "trainable", False))
-        return np.array(value.numpy(), copy=True)
+    if "tensorflow" in sys.modules:
+        snapshot_frameworks()
+        return _tensorflow_array(value, info)
     return None
 
 
@@ -97,7 +136,8 @@ def framework_tensor(array, spec):
         t = _torch()
         tensor = t["tensor"](plain)
         return t["requires_grad_"](tensor, True) if spec.get("requires_grad") else tensor
-    return module.constant(plain)
+    snapshot_frameworks()
+    return _FRAMEWORK["tensorflow"]["constant"](plain) if framework == "tensorflow" else module.constant(plain)
 
 
 def export(value, path):
