@@ -55,8 +55,10 @@ def _snapshot_tensorflow():
     changes what its own code sees, never what the grader reads."""
     if "tensorflow" not in sys.modules or "tensorflow" in _FRAMEWORK:
         return
-    from tensorflow.python.framework import ops
-    from tensorflow.python.ops import gen_resource_variable_ops, resource_variable_ops
+    # Already imported by tensorflow itself; looked up, not imported, as nothing here imports beyond NumPy.
+    ops = sys.modules["tensorflow.python.framework.ops"]
+    gen_resource_variable_ops = sys.modules["tensorflow.python.ops.gen_resource_variable_ops"]
+    resource_variable_ops = sys.modules["tensorflow.python.ops.resource_variable_ops"]
     variable = resource_variable_ops.BaseResourceVariable
     _FRAMEWORK["tensorflow"] = {
         "EagerTensor": ops.EagerTensor, "numpy": ops.EagerTensor._numpy_internal,

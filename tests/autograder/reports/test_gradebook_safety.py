@@ -153,7 +153,7 @@ def test_ctrl_c_in_the_demo_class_ends_with_the_same_line(tmp_path, monkeypatch,
     import autograder.demo_class as demo_class
     course = _course(tmp_path)
     monkeypatch.setattr(pipeline, "default_grader", interrupted_at_bob)
-    monkeypatch.setattr(demo_class, "build_demo_class", lambda repo_root, dest: course)
+    monkeypatch.setattr(demo_class, "build_demo_class", lambda repo_root, dest, only=None: course)
     monkeypatch.setattr(demo_class, "demo_settings", lambda settings, dest: StubSettings())
     assert cli.main(["demo-class", "--jobs", "1", "--no-progress"]) == 130
     lines = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
