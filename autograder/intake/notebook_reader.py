@@ -14,13 +14,12 @@ from pathlib import Path
 
 import nbformat
 
+from .magics import neutralise_magics
+
 MAX_NOTEBOOK_BYTES = 200 * 1024 * 1024
 # Metadata keys whose change would alter grading in nbgrader's own tools.
 LOCKED_METADATA_KEYS = ("grade", "solution", "locked", "points", "task", "grade_id")
-# Cell magics whose body is Python and may stay; any other cell magic's body is not Python.
-PYTHON_BODY_CELL_MAGICS = {"time", "timeit", "capture", "prun", "debug"}
 HIDDEN_TESTS = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?^[ \t]*### END HIDDEN TESTS[^\n]*\n?", re.S | re.M)
-SHELL_ASSIGNMENT = re.compile(r"^(\s*[\w., ]+=\s*)[!%].*$")
 
 
 class NotebookError(ValueError):
@@ -174,30 +173,6 @@ def strip_hidden_tests(source: str) -> str:
 def _normalised(source: str) -> list[str]:
     lines = [line.rstrip() for line in source.strip().splitlines()]
     return [line for line in lines if line]
-
-
-def neutralise_magics(source: str) -> str | None:
-    """Make notebook code plain Python: IPython magics and ``!shell`` lines become ``pass``.
-
-    Returns None when the whole cell is not Python (``%%bash``, ``%%writefile`` and similar).
-    """
-    lines = source.splitlines()
-    if lines and lines[0].lstrip().startswith("%%"):
-        magic = lines[0].lstrip()[2:].split()[0] if lines[0].lstrip()[2:].split() else ""
-        if magic not in PYTHON_BODY_CELL_MAGICS:
-            return None
-        lines = lines[1:]
-    cleaned = []
-    for line in lines:
-        stripped = line.lstrip()
-        indent = line[: len(line) - len(stripped)]
-        if stripped.startswith(("%", "!")):
-            cleaned.append(f"{indent}pass  # grader: IPython magic or shell command removed")
-        elif SHELL_ASSIGNMENT.match(line) and not stripped.startswith("#"):
-            cleaned.append(SHELL_ASSIGNMENT.sub(r"\1None  # grader: shell command removed", line))
-        else:
-            cleaned.append(line)
-    return "\n".join(cleaned) + "\n"
 
 
 @dataclass
