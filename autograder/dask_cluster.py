@@ -55,9 +55,21 @@ def _write_folder(folder: Path, files: dict[str, bytes]) -> None:
 def pack_submission(submission: Submission) -> dict:
     """What a worker needs of one submission: student id, notebook name and bytes, graded files' bytes."""
     assert submission.notebook is not None
+    notebook = _verified_bytes(submission.notebook)
+    files = {name: _verified_bytes(path) for name, path in sorted(submission.files.items())}
     return {"student": submission.student, "notebook": submission.notebook.name,
-            "notebook_bytes": submission.notebook.read_bytes(),
-            "files": {name: path.read_bytes() for name, path in sorted(submission.files.items())}}
+            "notebook_bytes": notebook if notebook is not None else b"",
+            "files": {name: data for name, data in files.items() if data is not None}}
+
+
+def _verified_bytes(path: Path) -> bytes | None:
+    """A submitted file's bytes, read as a regular single-link file (never through a link); None if refused
+    or absent (a refused file then reaches the worker as not submitted)."""
+    from .intake.submitted_files import RefusedFile, read_submitted
+    try:
+        return read_submitted(path, 1 << 40)
+    except RefusedFile:
+        return None
 
 
 def grade_packed(grader: Any, package: dict, settings: Any, source: dict[str, bytes] | None) -> dict:

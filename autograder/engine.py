@@ -30,6 +30,7 @@ from .cases.ops import with_npy_paths
 from .checks import FunctionCheck, Output, Verdict
 from .intake.notebook_reader import (InstructorNotebook, NotebookError, Submission, neutralise_magics,
                                      read_instructor_notebook, read_submission)
+from .intake.submitted_files import private_copies
 from .results import GRADING_ERROR, SubmissionResult, TestResult
 from .sandbox import WorkerLimits, WorkerRun, choose_isolation, run_worker
 from .sandbox.files import Budget, Rejected, install_worker, load_outputs, read_status, write_lib
@@ -82,6 +83,21 @@ def grade_submission(notebook_path: Path, student: str, settings: GradingSetting
     notebook_path = Path(notebook_path)
     if files is None:
         files = {g.file: notebook_path.parent / g.file for g in assignment.graded_items if g.file}
+    with tempfile.TemporaryDirectory(prefix="grader-submitted-") as private:
+        # Every later step reads the grader's own copies of files verified as regular and single-link.
+        copies, refused = private_copies(files, Path(private), settings.model_file_mb * 1024 * 1024)
+        _grade_into(result, assignment, notebook_path, settings, seed, copies, refused)
+    result.seconds = time.monotonic() - started
+    return result
+
+
+def _grade_into(result: SubmissionResult, assignment: Assignment, notebook_path: Path, settings: GradingSettings,
+                seed: int, files: Mapping[str, Path], refused: Mapping[str, str]) -> None:
+    """The body of ``grade_submission``: fills ``result`` from the notebook and the verified ``files``; an
+    item graded from a ``refused`` file scores zero with the refusal's message, nothing of it runs."""
+    for name, message in sorted(refused.items()):
+        items = ", ".join(g.name for g in assignment.graded_items if g.file == name)
+        result.problems.append(f"{message}; {items} scored zero for it, everything else was graded as usual")
     if not settings.source_notebook.is_file():
         raise FileNotFoundError(f"the instructor's source notebook {settings.source_notebook} does not exist; "
                                 "run `make source` first (this is a grader configuration error, not the student's)")
@@ -97,9 +113,14 @@ def grade_submission(notebook_path: Path, student: str, settings: GradingSetting
                                f"{error})")
         submission = None
     result.problems.extend(submission.problems if submission else [])
-    in_worker = [g.name for g in assignment.graded_items if cases.runs_in_worker(assignment, g.name)]
     unreadable = "the notebook could not be read (see the problems above)"
     graded_tests: dict[str, list[TestResult]] = {}
+    for graded in assignment.graded_items:
+        if graded.file in refused:
+            graded_tests[graded.name] = [_zero(c, refused[graded.file], _REFUSED_HINT)
+                                         for c in cases.cases_for(assignment, graded.name)]
+    in_worker = [g.name for g in assignment.graded_items if cases.runs_in_worker(assignment, g.name)
+                 and g.name not in graded_tests]
     if submission is None:
         for name in in_worker:
             graded_tests[name] = [_zero(c, unreadable) for c in cases.cases_for(assignment, name)]
@@ -119,7 +140,7 @@ def grade_submission(notebook_path: Path, student: str, settings: GradingSetting
             result.log.append("note: no Linux namespaces (isolation='reduced'): student code ran as nobody, who "
                               "was checked unable to read the course")
     for graded in assignment.graded_items:
-        if graded.name in in_worker:
+        if graded.name in in_worker or graded.name in graded_tests:
             continue
         if submission is None:
             graded_tests[graded.name] = [_zero(c, unreadable) for c in cases.cases_for(assignment, graded.name)]
@@ -129,8 +150,6 @@ def grade_submission(notebook_path: Path, student: str, settings: GradingSetting
                                                          settings)
     for graded in assignment.graded_items:  # results in the record's item order
         result.tests.extend(graded_tests.get(graded.name, []))
-    result.seconds = time.monotonic() - started
-    return result
 
 
 def protected_paths(settings: GradingSettings) -> tuple[Path, ...]:
@@ -149,8 +168,12 @@ def _instructor(path: Path, mtime_ns: int, not_run: tuple[str, ...]) -> Instruct
     return read_instructor_notebook(path, not_run)
 
 
-def _zero(case: Case, message: str) -> TestResult:
-    return TestResult(case.name, case.item, 0.0, case.points, message=message,
+_REFUSED_HINT = ("save the file from your own notebook (the cell that writes it) and submit that file itself, not "
+                 "a symbolic or hard link to it")
+
+
+def _zero(case: Case, message: str, hint: str = "") -> TestResult:
+    return TestResult(case.name, case.item, 0.0, case.points, message=message, hint=hint,
                       visibility="visible" if case.visibility == "visible" else "hidden")
 
 

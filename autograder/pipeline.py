@@ -28,12 +28,15 @@ from assignments import Assignment
 from .atomicio import atomic_write_json
 from .intake.course_layout import (Submission, extra_notebooks, find_submissions, inspect_submission,
                                    ungraded_result)
+from .intake.submitted_files import submitted_digest
 from .results import SubmissionResult
 from .sandbox import IsolationUnavailable
 
 # The engine's entry point: (notebook_path, student, settings, files) -> SubmissionResult.
 Grader = Callable[..., SubmissionResult]
 GRADES_DIR = "grades"
+# What the cache key hashes of one submitted file at most (the engine refuses larger files itself).
+_KEY_FILE_CAP = 1 << 40
 CACHE_DIR = ".cache"
 _PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 # Code whose change must invalidate every cached result: the assignment records, the grading code and the
@@ -69,11 +72,14 @@ def grader_fingerprint(settings: Any) -> str:
 
 
 def submission_key(submission: Submission, fingerprint: str) -> str:
-    """Cache key of one submission: its notebook's and other files' bytes and the grader fingerprint."""
+    """Cache key of one submission: its notebook's and other files' bytes and the grader fingerprint.
+
+    Files are read only through verified descriptors (``intake.submitted_files``): a link is hashed as its
+    refusal, never followed."""
     digest = hashlib.sha256(fingerprint.encode())
-    digest.update(b"\0" if submission.notebook is None else hashlib.sha256(submission.notebook.read_bytes()).digest())
+    digest.update(b"\0" if submission.notebook is None else submitted_digest(submission.notebook, _KEY_FILE_CAP))
     for name, path in sorted(submission.files.items()):
-        digest.update(name.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
+        digest.update(name.encode() + b"\0" + submitted_digest(path, _KEY_FILE_CAP))
     return digest.hexdigest()
 
 

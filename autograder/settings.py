@@ -58,6 +58,21 @@ class GradingSettings:
     item_output_mb, submission_output_mb : int
         The same, in MiB, for all the outputs of one graded item and of one whole submission. An item whose
         outputs pass any of these limits scores zero on that item only, saying so; nothing past a limit is read.
+    model_file_mb : int
+        Largest submitted file an item is graded from (``experiment_model.npz``, a framework's weights file) that
+        the grader copies and reads, in MiB; a larger one is refused with a message, before any of it is read.
+    model_max_members : int
+        Most entries a saved model's zip archive (``.npz``, PyTorch's ``.pt``: one per tensor) may hold; its
+        central directory is bounded by this before it is parsed.
+    model_max_parameters : int
+        Most numbers a saved model may hold in all (every ``.npy`` header's shape, a weights file's datasets,
+        and the parameters the saved constructor arguments would create), checked before anything is loaded
+        or allocated. 20 million float64 numbers are 160 MiB; the notebook's suggested nets need under 10.
+    experiment_max_filters, experiment_max_filter_size, experiment_max_hidden_dim, experiment_max_classes : int
+        Bounds of the constructor arguments a saved experiment asks the grader to rebuild its network with
+        (``num_filters``, ``filter_size``, ``hidden_dim``, ``num_classes``); together with
+        ``experiment_max_channels`` and ``experiment_max_image_side`` (``input_dim``) they bound the time and
+        memory of the grader's forward pass over the held-out split.
     reveal_hidden : bool
         Whether feedback shows the data of hidden cases (expected values, inputs); by default it names only
         what the case checked.
@@ -99,6 +114,15 @@ class GradingSettings:
     case_output_floor_mb: float = 4.0
     item_output_mb: int = 64
     submission_output_mb: int = 256
+    model_file_mb: int = 200
+    model_max_members: int = 1024
+    model_max_parameters: int = 20_000_000
+    experiment_max_filters: int = 256
+    experiment_max_filter_size: int = 11
+    experiment_max_hidden_dim: int = 4096
+    experiment_max_classes: int = 1000
+    experiment_max_channels: int = 16
+    experiment_max_image_side: int = 64
     reveal_hidden: bool = False
     source_notebook: Path | None = None
     heldout_dir: Path | None = None
@@ -124,7 +148,9 @@ class GradingSettings:
             if not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0:
                 raise ValueError(f"GradingSettings.{name} must be a positive number; got {value!r}")
         for name in ("memory_mb", "output_bytes", "file_mb", "item_workers", "gradebook_backups", "item_output_mb",
-                     "submission_output_mb"):
+                     "submission_output_mb", "model_file_mb", "model_max_members", "model_max_parameters",
+                     "experiment_max_filters", "experiment_max_filter_size", "experiment_max_hidden_dim",
+                     "experiment_max_classes", "experiment_max_channels", "experiment_max_image_side"):
             value = getattr(self, name)
             if not isinstance(value, int) or value <= 0:
                 raise ValueError(f"GradingSettings.{name} must be a positive integer; got {value!r}")

@@ -4,15 +4,20 @@ Layout (what `nbgrader collect` and `nbgrader zip_collect` produce):
 ``<course>/submitted/<student>/<assignment>/<notebook>.ipynb``, optionally with the files the assignment's
 items are graded from (``Assignment.submission_files``) and nbgrader's ``timestamp.txt`` beside it. Nothing
 else in a submission folder is ever used: a submitted ``numpy.py`` or compiled extension stays where it is.
+Only regular files of their own are read (``submitted_files``): a linked notebook is a problem stated for the
+student; a linked graded file is refused when it is read, costing only the items graded from it.
 """
 from __future__ import annotations
 
+import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from assignments import Assignment
 
 from ..results import SubmissionResult, TestResult
+from .submitted_files import RefusedFile, read_submitted
 
 SUBMITTED_DIR = "submitted"
 TIMESTAMP_FILE = "timestamp.txt"
@@ -26,7 +31,8 @@ class Submission:
 
     student: the folder name under submitted/ (nbgrader's student id).
     notebook: the notebook to grade, or None when the layout is wrong (then `problem` says why).
-    files: the other files the assignment grades (file name -> path) that were submitted as regular files.
+    files: the other files the assignment grades (file name -> path) that exist in the folder, links and special
+        files included: they are verified when read (``submitted_files``), and a refused one costs its items.
     timestamp: the content of nbgrader's timestamp.txt, if any (used only for the gradebook).
     """
 
@@ -44,17 +50,29 @@ def check_student_id(student: str) -> str:
     return student
 
 
-def _regular_file(path: Path) -> bool:
-    # A symbolic link could point the grader at the instructor's own files; only real files count.
-    return path.is_file() and not path.is_symlink()
-
-
 def _read_timestamp(folder: Path) -> str | None:
-    path = folder / TIMESTAMP_FILE
-    if not _regular_file(path) or path.stat().st_size > _MAX_TIMESTAMP_BYTES:
+    try:
+        data = read_submitted(folder / TIMESTAMP_FILE, _MAX_TIMESTAMP_BYTES)
+    except RefusedFile:  # a link or an oversized file is no timestamp nbgrader wrote
         return None
-    text = path.read_text(encoding="utf-8", errors="replace").strip()
+    text = data.decode("utf-8", errors="replace").strip() if data else ""
     return text or None
+
+
+def _notebook_problem(path: Path, shown: str) -> str | None:
+    """Why the notebook entry ``path`` cannot be graded as a file of its own (None: it is one, or is absent)."""
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return None
+    if stat.S_ISLNK(info.st_mode):
+        return f"{shown} is a symbolic link, not a file; the grader does not follow links. Submit the notebook itself."
+    if not stat.S_ISREG(info.st_mode):
+        return f"{shown} is not a regular file (a folder, pipe or device); submit the notebook itself."
+    if info.st_nlink != 1:
+        return (f"{shown} is a hard link ({info.st_nlink} names for one file), so it may be someone else's file; "
+                "the grader reads only a file of your own. Submit a copy of your notebook.")
+    return None
 
 
 def inspect_submission(course_dir: Path, student: str, assignment: Assignment) -> Submission:
@@ -76,7 +94,7 @@ def inspect_submission(course_dir: Path, student: str, assignment: Assignment) -
     """
     notebook_name = assignment.notebook
     student_dir = Path(course_dir) / SUBMITTED_DIR / check_student_id(student)
-    if not student_dir.is_dir():
+    if not student_dir.is_dir() or student_dir.is_symlink():
         return Submission(student, None, problem=f"no folder {SUBMITTED_DIR}/{student}/ in the course directory")
     folder = student_dir / assignment.name
     if not folder.is_dir() or folder.is_symlink():
@@ -86,9 +104,9 @@ def inspect_submission(course_dir: Path, student: str, assignment: Assignment) -
             f"The notebook must be submitted as {assignment.name}/{notebook_name}."))
     timestamp = _read_timestamp(folder)
     notebook = folder / notebook_name
-    if notebook.is_symlink():
-        return Submission(student, None, timestamp=timestamp, problem=(
-            f"{assignment.name}/{notebook_name} is a symbolic link, not a file; submit the notebook itself."))
+    problem = _notebook_problem(notebook, f"{assignment.name}/{notebook_name}")
+    if problem:
+        return Submission(student, None, timestamp=timestamp, problem=problem)
     if not notebook.is_file():
         others = sorted(p.name for p in folder.glob("*.ipynb"))
         if others:
@@ -97,7 +115,7 @@ def inspect_submission(course_dir: Path, student: str, assignment: Assignment) -
         else:
             problem = f"no notebook in {assignment.name}/: expected '{notebook_name}'."
         return Submission(student, None, timestamp=timestamp, problem=problem)
-    files = {name: folder / name for name in assignment.submission_files[1:] if _regular_file(folder / name)}
+    files = {name: folder / name for name in assignment.submission_files[1:] if os.path.lexists(folder / name)}
     return Submission(student, notebook, files, timestamp)
 
 

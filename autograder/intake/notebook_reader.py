@@ -15,6 +15,8 @@ from pathlib import Path
 import nbformat
 
 from .magics import neutralise_magics
+from .provided_cells import not_run_message, split_provided_cell
+from .submitted_files import RefusedFile, read_submitted
 
 MAX_NOTEBOOK_BYTES = 200 * 1024 * 1024
 # Metadata keys whose change would alter grading in nbgrader's own tools.
@@ -28,7 +30,8 @@ class NotebookError(ValueError):
 
 @dataclass
 class StudentCell:
-    """A code cell whose code runs when grading: a solution cell or a cell the student added."""
+    """A code cell whose code runs when grading: a solution cell, a cell the student added, or the definitions of a
+    provided cell (``provided_cells``)."""
 
     label: str
     source: str
@@ -39,7 +42,8 @@ class StudentCell:
 class Submission:
     """What grading needs from one submitted notebook.
 
-    cells: student code to run, in notebook order (solution cells and the student's own extra cells).
+    cells: code to run, in notebook order: solution cells, the student's own extra cells, and the definitions of
+        provided cells (def, class, import, constants; the rest of a provided cell never runs).
     solution_ids: grade ids of the instructor's solution cells that were found.
     problems: repairs and tampering found while reading (shown to the student; none of them stops grading).
     """
@@ -65,8 +69,12 @@ def _source(cell) -> str:
     return "".join(source) if isinstance(source, list) else str(source)
 
 
-def read_notebook(path: Path, expected_name: str | None = None) -> tuple[nbformat.NotebookNode, list[str]]:
+def read_notebook(path: Path, expected_name: str | None = None,
+                  trusted: bool = False) -> tuple[nbformat.NotebookNode, list[str]]:
     """Load a notebook as nbformat v4 with outputs removed (``expected_name``: note it if the file differs).
+
+    A submitted notebook (``trusted`` False) is read only as a regular file of its own (``submitted_files``: no
+    symbolic or hard link, no FIFO); the instructor's (``trusted``) is read as it is.
 
     Returns
     -------
@@ -78,23 +86,30 @@ def read_notebook(path: Path, expected_name: str | None = None) -> tuple[nbforma
     Raises
     ------
     NotebookError
-        The file is missing, empty, too large, not JSON, or not a notebook nbformat can read.
+        The file is missing, a link or special file, empty, too large, not JSON, or not a notebook nbformat
+        can read.
     """
     path = Path(path)
     notes: list[str] = []
-    if not path.is_file():
+    if trusted:
+        content = path.read_bytes() if path.is_file() else None
+    else:
+        try:
+            content = read_submitted(path, MAX_NOTEBOOK_BYTES, too_large=_too_large)
+        except RefusedFile as refused:
+            raise NotebookError(str(refused)) from None
+    if content is None:
         raise NotebookError(f"no notebook at {path.name}")
-    size = path.stat().st_size
+    size = len(content)
     if size == 0:
         raise NotebookError(f"{path.name} is empty (0 bytes): nothing could be graded")
     if size > MAX_NOTEBOOK_BYTES:
-        raise NotebookError(f"{path.name} is {size / 2**20:.0f} MiB, above the {MAX_NOTEBOOK_BYTES // 2**20} MiB "
-                            "limit; clear the outputs (Kernel > Restart & Clear Output) and resubmit")
+        raise NotebookError(_too_large(path.name, size))
     if expected_name is not None and path.name != expected_name:
         notes.append(f"the notebook is named {path.name!r} instead of {expected_name!r}; it was graded anyway, "
                      "but keep the original name next time")
     try:
-        raw = json.loads(path.read_bytes().decode("utf-8"))
+        raw = json.loads(content.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise NotebookError(f"{path.name} is not valid notebook JSON ({error}); was it saved completely?") from None
     if not isinstance(raw, dict) or not isinstance(raw.get("nbformat"), int):
@@ -119,6 +134,11 @@ def read_notebook(path: Path, expected_name: str | None = None) -> tuple[nbforma
         raise NotebookError(f"{path.name} has no list of cells")
     _repair_cell_ids(notebook)
     return notebook, notes
+
+
+def _too_large(name: str, size: int) -> str:
+    return (f"{name} is {size / 2**20:.0f} MiB, above the {MAX_NOTEBOOK_BYTES // 2**20} MiB limit; clear the "
+            "outputs (Kernel > Restart & Clear Output) and resubmit")
 
 
 def _strip_outputs(raw: dict) -> int:
@@ -186,6 +206,7 @@ class InstructorNotebook:
     provided_sources: set[str]
     skipped_ids: set[str] = field(default_factory=set)  # written answers and items graded from files: never run
     notebook_name: str | None = None  # the file name submissions are expected to carry
+    provided_by_id: dict[str, str] = field(default_factory=dict)  # cell id -> an ungraded code cell's source
 
 
 def read_instructor_notebook(path: Path, not_run: tuple[str, ...] = ()) -> InstructorNotebook:
@@ -197,11 +218,12 @@ def read_instructor_notebook(path: Path, not_run: tuple[str, ...] = ()) -> Instr
     NotebookError
         If it cannot be read or has no setup cell (grade id ``setup``).
     """
-    notebook, _ = read_notebook(path)
+    notebook, _ = read_notebook(path, trusted=True)
     setup = None
     locked: dict[str, tuple[str, str, dict]] = {}
     solutions: list[str] = []
     provided: set[str] = set()
+    provided_by_id: dict[str, str] = {}
     skipped: set[str] = set()
     never_run = set(not_run)
     for cell in notebook.cells:
@@ -218,10 +240,11 @@ def read_instructor_notebook(path: Path, not_run: tuple[str, ...] = ()) -> Instr
                                 {k: meta.get(k) for k in LOCKED_METADATA_KEYS})
         elif cell.cell_type == "code":
             provided.add("\n".join(_normalised(_source(cell))))
+            provided_by_id[cell.get("id")] = _source(cell)
     if setup is None:
         raise NotebookError(f"the instructor notebook {path} has no cell with grade id 'setup'")
     return InstructorNotebook(setup, locked, solutions, {c.get("id") for c in notebook.cells}, provided, skipped,
-                              Path(path).name)
+                              Path(path).name, provided_by_id)
 
 
 def read_submission(path: Path, instructor: InstructorNotebook) -> Submission:
@@ -260,6 +283,7 @@ def read_submission(path: Path, instructor: InstructorNotebook) -> Submission:
         if cell.cell_type != "code":
             continue
         if grade_id not in instructor.solution_ids and _is_provided(cell, instructor):
+            _add_provided_definitions(result, cell, label, instructor)
             continue
         source = neutralise_magics(_source(cell))
         if source is not None and source.strip():
@@ -273,6 +297,21 @@ def read_submission(path: Path, instructor: InstructorNotebook) -> Submission:
             result.problems.append(f"no solution cell with grade id {grade_id!r} was found; any definition of it "
                                    "in other cells was still graded")
     return result
+
+
+def _add_provided_definitions(result: Submission, cell, label: str, instructor: InstructorNotebook) -> None:
+    """Queue the definitions of a provided cell to run, as nbgrader would have them defined; report what the
+    student wrote there that does not run (``provided_cells``)."""
+    source = neutralise_magics(_source(cell))
+    if source is None or not source.strip():
+        return
+    original = instructor.provided_by_id.get(cell.get("id"), _source(cell))
+    split = split_provided_cell(source, neutralise_magics(original) or "")
+    if split.code.strip():
+        result.cells.append(StudentCell(f"{label} (provided cell: its definitions)", split.code))
+    if split.not_run or (split.syntax_error and "\n".join(_normalised(_source(cell)))
+                         not in instructor.provided_sources):
+        result.problems.append(not_run_message(label, split))
 
 
 def _is_provided(cell, instructor: InstructorNotebook) -> bool:

@@ -4,6 +4,7 @@ Every fixture is a directory named for the outcome it must get. Its files say ho
 notebook (the release with the reference solutions filled in, or the untouched release):
 
 - ``<grade id>.py``: new source of that solution or locked cell;
+- ``cell_<cell id>.py``: new source of the provided cell (no grade id) with that cell id, as a student edits it;
 - ``extra_<n>_after_<grade id>.py``: a code cell the student added after that cell (no nbgrader metadata);
 - ``fixture.json`` (optional): ``{"base": "reference" | "release", "items": [...], "metadata": {grade id:
   {key: value}}, "delete": [grade id, ...], "also_affects": [...], "needs_namespaces": bool}``.
@@ -26,6 +27,7 @@ from autograder.intake.notebook_reader import strip_hidden_tests
 FIXTURES = Path(__file__).with_name("fixtures")
 SOLUTION_REGION = re.compile(r"^([ \t]*)### BEGIN SOLUTION[^\n]*\n.*?^[ \t]*### END SOLUTION[^\n]*\n?", re.S | re.M)
 EXTRA = re.compile(r"^extra_(\d+)_after_(.+)\.py$")
+PROVIDED = re.compile(r"^cell_(.+)\.py$")
 
 
 def render_course(folder: Path, record=CONVNETS) -> Path:
@@ -67,8 +69,13 @@ def build_fixture(name: str, source_notebook: Path, out_dir: Path, record=CONVNE
     release, reference = release_and_reference(source_notebook)
     notebook = copy.deepcopy(reference if config.get("base", "reference") == "reference" else release)
     by_id = {cell.metadata.get("nbgrader", {}).get("grade_id"): cell for cell in notebook.cells}
+    by_cell_id = {cell.get("id"): cell for cell in notebook.cells}
     for path in sorted(folder.glob("*.py")):
         if EXTRA.match(path.name):
+            continue
+        provided = PROVIDED.match(path.name)
+        if provided:
+            by_cell_id[provided.group(1)].source = path.read_text()
             continue
         by_id[path.stem].source = path.read_text()
     for grade_id, changes in config.get("metadata", {}).items():

@@ -4,26 +4,29 @@ validation split. The labels never leave this process.
 In the worker: the setup cell and the student's cells run (the training cell is skipped in grading mode), then
 ``load_open_model(build_open_model, OPEN_MODEL_FILE)`` (``torch.load(weights_only=True)``: tensors only, strict
 keys and shapes) and ``predict_scores`` on the validation images, normalised as ``load_cifar10_torch`` does.
-Here: the engine copies the file to the worker only if it is a regular file under ``settings.file_mb`` (which
-also bounds the parameter count, as loading is strict);
+Here: the engine copies the file to the worker only if it is a regular file under ``settings.file_mb`` and its zip
+directory and declared sizes are within the settings' bounds (``file_problem``; loading is strict);
 the scores' shape and finiteness are checked, the argmax is compared with the labels, and the credit grows
 linearly from chance (10%) to full credit at ``FULL_CREDIT_ACCURACY``.
 """
 from __future__ import annotations
 
 import functools
+from pathlib import Path
 
 import numpy as np
 
 from assignments.pytorch import OPEN_MODEL_FILE
 
 from ...checks import Verdict, usable
+from ...intake.saved_arrays import ArchiveRefused, check_zip, read_bounded
 from .. import Case, Prepared, case
 from ..ops import call, get, npy, output, value, var
 
 ITEM = "open_model"
 FULL_CREDIT_ACCURACY = 0.70  # the seed's target; the notebook says the same
 NUM_CLASSES = 10
+ZIP_OVERHEAD_BYTES = 1 << 20  # torch.save's pickle, version and byte-order entries beside the tensors' storages
 
 CASES = (
     case(ITEM, f"validation accuracy of the saved model (full credit from {FULL_CREDIT_ACCURACY:.0%})", 1, False),
@@ -80,7 +83,27 @@ class Refused:
         return Verdict(False, self.label, message=self.message)
 
 
-def prepare(case: Case, rng: np.random.Generator, settings=None) -> Prepared:
+def file_problem(path, settings) -> str:
+    """Why the parent will not hand the submitted weights file to the worker ("" when it will): ``torch.save``
+    writes a zip, whose entries and declared sizes must be within ``settings.model_max_members`` and the bytes of
+    ``settings.model_max_parameters`` float64 numbers; nothing of it is unpickled here."""
+    if path is None or not Path(path).is_file():
+        return ""  # not submitted: the worker's load reports the missing file
+    try:
+        check_zip(read_bounded(path, settings.model_file_mb * 2**20), OPEN_MODEL_FILE, settings.model_max_members,
+                  settings.model_max_parameters * 8 + ZIP_OVERHEAD_BYTES)
+    except ArchiveRefused as refused:
+        return f"{OPEN_MODEL_FILE} was refused: {refused}"
+    return ""
+
+
+def prepare(case: Case, rng: np.random.Generator, settings=None, path: Path | None = None) -> Prepared:
+    """The accuracy case: held-out images for the worker, labels kept here; ``path``, the submitted file, is
+    checked first (``file_problem``)."""
+    if settings is not None:
+        problem = file_problem(path, settings)
+        if problem:
+            return Prepared({}, [], [Refused(problem)])
     if settings is None:
         from ...settings import GradingSettings
         folder, num_training, num_validation = None, GradingSettings.heldout_num_training, \

@@ -24,7 +24,6 @@ from ...checks import Verdict, usable
 ITEM = "open_model"
 FULL_CREDIT_ACCURACY = 0.70  # the notebook says 70% too
 CHANCE = 0.10
-MAX_WEIGHTS_BYTES = 100 * 2**20
 
 CASES = (
     case(ITEM, f"{OPEN_MODEL_FILE} is a Keras weights file (arrays only)", 1, False, check="file"),
@@ -77,14 +76,22 @@ def credit_for_accuracy(accuracy: float) -> float:
     return round(float(np.clip((accuracy - CHANCE) / (FULL_CREDIT_ACCURACY - CHANCE), 0.0, 1.0)), 3)
 
 
-def file_problem(path) -> str:
-    """Why the submitted weights file cannot be used ("" when it can)."""
+def file_problem(path, settings=None) -> str:
+    """Why the submitted weights file cannot be used ("" when it can): its format (arrays only), its size
+    (``settings.model_file_mb``) and its number of weights (``settings.model_max_parameters``), read from the
+    datasets' metadata without loading any of them."""
+    from ...settings import GradingSettings
+    settings = settings if settings is not None else GradingSettings(assignment="tensorflow")
     if path is None or not path.is_file():
         return f"no {OPEN_MODEL_FILE} was submitted next to the notebook"
     try:
-        check_keras_weights_file(path, max_bytes=MAX_WEIGHTS_BYTES)
+        arrays = check_keras_weights_file(path, max_bytes=settings.model_file_mb * 2**20)
     except ValueError as error:
         return str(error)
+    numbers = sum(int(np.prod(shape, dtype=object)) for _, shape, _ in arrays)
+    if numbers > settings.model_max_parameters:
+        return (f"{OPEN_MODEL_FILE} holds {numbers:,} weights; the grader accepts models of at most "
+                f"{settings.model_max_parameters:,}")
     return ""
 
 
@@ -99,7 +106,7 @@ def heldout_split(folder: str, num_training: int, num_validation: int):
 
 def prepare(case: Case, rng: np.random.Generator, settings=None, path: Path | None = None) -> Prepared:
     """The file case, or the accuracy case; ``settings`` give the held-out data, ``path`` the submitted file."""
-    problem = file_problem(path)
+    problem = file_problem(path, settings)
     hint = "run the cell that saves the weights (model.save_weights) and submit the file with the notebook"
     if case.config["check"] == "file":
         return Prepared({}, [], [FixedVerdict(not problem, "weights file", problem or

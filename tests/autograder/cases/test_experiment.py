@@ -58,8 +58,8 @@ def test_trained_model_earns_full_credit_and_untrained_near_none(heldout, tiny_d
 
 
 @pytest.mark.parametrize("make, words", [
-    (lambda p: p.write_bytes(b"not a zip file"), "could not be read"),
-    (lambda p: np.savez(p, config=np.array([{"model_name": "x"}], dtype=object)), "could not be read"),
+    (lambda p: p.write_bytes(b"not a zip file"), "is not a zip archive"),
+    (lambda p: np.savez(p, config=np.array([{"model_name": "x"}], dtype=object)), "is an object array"),
     (lambda p: save_model(p, W2=np.zeros((3, 3))), "do not fit the model"),
     (lambda p: None, "no experiment_model.npz was submitted"),
 ])

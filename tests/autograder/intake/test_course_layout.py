@@ -1,10 +1,13 @@
 """Finding submissions in the nbgrader course layout, with a clear message for each kind of bad folder."""
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from assignments.convnets import CONVNETS, EXPERIMENT_FILE
 from autograder.intake.course_layout import check_student_id, find_submissions, inspect_submission, ungraded_result
+from autograder.intake.submitted_files import private_copies
 from stub_engine import write_submission
 
 
@@ -54,10 +57,30 @@ def test_bad_layouts_are_explained(tmp_path, layout, message):
     assert message in found.problem
 
 
-def test_a_symlinked_experiment_file_is_not_used(tmp_path):
+def test_a_symlinked_experiment_file_is_passed_on_to_be_refused_when_read(tmp_path):
     notebook = write_submission(tmp_path, "bob")
     (notebook.parent / EXPERIMENT_FILE).symlink_to(notebook)
-    assert inspect_submission(tmp_path, "bob", CONVNETS).files == {}
+    files = inspect_submission(tmp_path, "bob", CONVNETS).files
+    copies, refused = private_copies(files, tmp_path, 1 << 20)
+    assert copies == {} and "symbolic link" in refused[EXPERIMENT_FILE] and EXPERIMENT_FILE in refused[EXPERIMENT_FILE]
+
+
+def test_a_hard_linked_notebook_is_refused_naming_it(tmp_path):
+    other = write_submission(tmp_path, "alice")
+    folder = tmp_path / "submitted" / "bob" / CONVNETS.name
+    folder.mkdir(parents=True)
+    os.link(other, folder / CONVNETS.notebook)
+    found = inspect_submission(tmp_path, "bob", CONVNETS)
+    assert found.notebook is None
+    assert f"{CONVNETS.name}/{CONVNETS.notebook} is a hard link (2 names for one file)" in found.problem
+
+
+def test_a_fifo_notebook_is_refused_without_waiting(tmp_path):
+    folder = tmp_path / "submitted" / "bob" / CONVNETS.name
+    folder.mkdir(parents=True)
+    os.mkfifo(folder / CONVNETS.notebook)
+    found = inspect_submission(tmp_path, "bob", CONVNETS)
+    assert found.notebook is None and "not a regular file" in found.problem
 
 
 @pytest.mark.parametrize("bad", ["", ".", "..", "../alice", "a/b", ".hidden"])

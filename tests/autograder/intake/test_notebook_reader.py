@@ -42,8 +42,12 @@ def test_untouched_release_reads_cleanly(release, instructor, tmp_path):
     assert submission.problems == []
     assert submission.solution_ids == set(instructor.solution_ids)
     assert "experiment" not in instructor.solution_ids  # trains for minutes: never run when grading
-    labels = [c.grade_id for c in submission.cells]
-    assert labels == [g for g in instructor.solution_ids]  # provided demo cells are not the student's code
+    labels = [c.grade_id for c in submission.cells if c.grade_id]
+    assert labels == [g for g in instructor.solution_ids]
+    # Provided cells contribute their definitions only (as nbgrader would have them defined), never their demos.
+    provided = [c for c in submission.cells if not c.grade_id]
+    assert provided and all(c.label.endswith("(provided cell: its definitions)") for c in provided)
+    assert not any("plt.show()" in c.source or "Solver(" in c.source for c in provided)
 
 
 @pytest.mark.parametrize("content, words", [(b"", "empty"), (b"{\"cells\": [", "not valid notebook JSON"),
@@ -116,7 +120,8 @@ def test_extra_student_cells_are_kept_in_order(release, instructor, tmp_path):
     edited = copy.deepcopy(release)
     position = edited.cells.index(cell(edited, "conv_forward_naive"))
     edited.cells.insert(position, nbformat.v4.new_code_cell("def helper():\n    return 1", id="mine"))
-    cells = read_submission(write(edited, tmp_path), instructor).cells
+    cells = [c for c in read_submission(write(edited, tmp_path), instructor).cells
+             if not c.label.endswith("(provided cell: its definitions)")]
     assert [c.grade_id for c in cells][:2] == [None, "conv_forward_naive"]
     assert "def helper" in cells[0].source
 
