@@ -33,6 +33,7 @@ from assignments import Assignment
 
 from ..atomicio import atomic_write_bytes, atomic_write_text
 from ..intake.course_layout import TIMESTAMP_FILE, Submission
+from ..intake.submitted_files import RefusedFile, read_submitted
 from ..results import SubmissionResult
 
 CONFIG_FILE = "nbgrader_config.py"
@@ -107,7 +108,7 @@ def _read_submitted(path: Path | None, result: SubmissionResult) -> nbformat.Not
     """The submitted notebook as nbformat 4.5, or a one-cell notebook explaining why it could not be read."""
     if path is not None:
         try:
-            notebook = nbformat.read(str(path), as_version=4)
+            notebook = nbformat.reads(read_submitted(path, 1 << 40).decode("utf-8"), as_version=4)
             notebook.nbformat_minor = max(notebook.get("nbformat_minor", 0), 5)
             return notebook
         except Exception:  # any unreadable file: the reason is already in the result's problems
@@ -317,6 +318,12 @@ def _write_gradebook(course_dir: Path, db_url: str, course_id: str, record: Assi
             if timestamp is not None:
                 atomic_write_text(destination / TIMESTAMP_FILE, submission.timestamp + "\n")
             # As nbgrader's autograde does: the files graded beside the notebook go along with it.
+            # Only regular single-link files: a refused link is never read through, and not copied.
             for name, path in (submission.files.items() if submission is not None else ()):
-                atomic_write_bytes(destination / name, path.read_bytes())
+                try:
+                    data = read_submitted(path, 1 << 40)
+                except RefusedFile:
+                    data = None
+                if data is not None:
+                    atomic_write_bytes(destination / name, data)
     return notes
