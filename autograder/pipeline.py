@@ -28,6 +28,7 @@ from assignments import Assignment
 from .atomicio import atomic_write_json
 from .intake.course_layout import (Submission, extra_notebooks, find_submissions, inspect_submission,
                                    ungraded_result)
+from .intake.release_points import points_notes
 from .results import SubmissionResult
 from .sandbox import IsolationUnavailable
 
@@ -116,6 +117,8 @@ class GradingRun:
     gradebook_error: why the gradebook write failed (it was then restored from its backup), else None.
     regrade: students whose result still holds a "grading error: regrade" test (``TestResult.grading_error``):
         recorded, but regraded first by the next run, whose cache never counts such a result as done.
+    notes: what the instructor was told besides the summary (stale points, a gradebook written by another tool,
+        the gradebook writer's warnings), each also printed.
     """
 
     results: list[SubmissionResult] = field(default_factory=list)
@@ -124,6 +127,7 @@ class GradingRun:
     errors: dict[str, str] = field(default_factory=dict)
     gradebook_error: str | None = None
     regrade: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
 
 def _run_pool(tasks: list[tuple[Submission, str]], grader: Grader, settings: Any, cache_dir: Path, jobs: int,
@@ -322,6 +326,9 @@ def grade_course(course_dir: Path, settings: Any, assignment: str | None = None,
     if db_path is not None:
         check_gradebook(db_path)  # a damaged gradebook stops the run here, before anything is written
     everyone = find_submissions(course_dir, assignment)
+    notes = points_notes(course_dir, assignment, [(s.student, s.notebook) for s in everyone])
+    for note in notes:
+        print(f"points: {note}", file=out)
     if student is not None:
         if not (course_dir / "submitted" / student).is_dir():
             known = ", ".join(s.student for s in everyone) or "none"
@@ -339,6 +346,7 @@ def grade_course(course_dir: Path, settings: Any, assignment: str | None = None,
         run.results = sorted(run.results + rest.results, key=lambda r: r.student)
     else:
         run = grade_submissions(everyone, settings, cache_dir, jobs, force, grader, progress, assignment, executor)
+    run.notes += notes
 
     written = {r.student for r in run.results} if student is None else {student}
     inputs = {s.student: s for s in everyone}
@@ -366,6 +374,7 @@ def grade_course(course_dir: Path, settings: Any, assignment: str | None = None,
                         course_dir, assignment, [r for r in run.results if r.student in written], inputs,
                         keep_hidden_tests=bool(getattr(settings, "reveal_hidden", False))):
                     print(f"gradebook: {warning}", file=out)
+                    run.notes.append(warning)
         except gradebook_writer.GradebookUnavailable as problem:
             print(f"gradebook not updated: {problem}", file=out)
         except Exception as error:  # the database or the disk failed mid-write: put the copy back, go on

@@ -33,6 +33,7 @@ from assignments import Assignment
 
 from ..atomicio import atomic_write_bytes, atomic_write_text
 from ..intake.course_layout import TIMESTAMP_FILE, Submission
+from ..intake.release_points import STALE_RELEASE, record_points
 from ..results import SubmissionResult
 
 CONFIG_FILE = "nbgrader_config.py"
@@ -226,6 +227,23 @@ def _grade_scores(result: SubmissionResult) -> dict[str, float]:
             for name, (got, top) in result.item_scores().items()}
 
 
+def _take_record_points(gb: Gradebook, record: Assignment, cells: dict) -> list[str]:
+    """Give every grade cell of the assignment the record's points (as `make release` would write them), so that
+    the gradebook, `nbgrader export` and the formgrader total what grades.csv and results.json total; returns
+    one note per cell that was stale."""
+    notes = []
+    for grade_id, points in record_points(record).items():
+        cell = cells.get(grade_id)
+        if cell is not None and cell.max_score != points:
+            notes.append(f"grade cell {grade_id} was worth {cell.max_score:g} points in the gradebook, "
+                         f"{points:g} in assignments/{record.name}.py: the gradebook now has the record's "
+                         f"{points:g} ({STALE_RELEASE})")
+            cell.max_score = points
+    if notes:
+        gb.db.commit()
+    return notes
+
+
 def write_gradebook(course_dir: Path, assignment: Assignment, results: Iterable[SubmissionResult],
                     submissions: dict[str, Submission], keep_hidden_tests: bool = False) -> list[str]:
     """Record `results` in the gradebook and write the autograded notebooks.
@@ -286,12 +304,7 @@ def _write_gradebook(course_dir: Path, db_url: str, course_id: str, record: Assi
         if missing:
             notes.append(f"the gradebook has no grade cell for {', '.join(missing)}; those scores are only in "
                          f"grades/")
-        for graded in record.graded_items:
-            cell = cells.get(graded.test_cell_id)
-            if cell is not None and cell.max_score != graded.points:
-                notes.append(f"grade cell {graded.test_cell_id} is worth {cell.max_score:g} points in the gradebook "
-                             f"but {graded.points:g} in assignments/{record.name}.py; the gradebook gets the same fraction "
-                             f"of its own points. Regenerate the notebook (`make source release`) to agree.")
+        notes += _take_record_points(gb, record, cells)
         for result in results:
             submission = submissions.get(result.student)
             timestamp = None
