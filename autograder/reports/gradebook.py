@@ -5,7 +5,8 @@ converters/autograde.py and preprocessors/saveautogrades.py, overwritecells.py):
 - a student row and a submission (with the timestamp from timestamp.txt), which creates one Grade row per
   grade cell of the assignment;
 - `auto_score` of every autograded test cell (grade id ``test_<item>``), with `needs_manual_grade` set only if a
-  grader had already entered a manual score; manually graded answers are left for the formgrader;
+  grader had already entered a manual score that overrides an auto score which changed; manually graded answers
+  are left for the formgrader;
 - ``autograded/<student>/<assignment>/<notebook>.ipynb``: the submitted notebook with the instructor's
   nbgrader metadata and locked cells restored (extra or duplicated graded cells lose their metadata, missing
   ones are put back), so `nbgrader generate_feedback` and the formgrader can render it. Each test cell's output
@@ -75,7 +76,8 @@ def _safe_cell_id(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_-]", "-", text)[:64] or "cell"
 
 
-def _item_report(result: SubmissionResult, item: str) -> str:
+def item_report(result: SubmissionResult, item: str) -> str:
+    """The text shown as the output of ``item``'s test cell: one line per test, then the pending points."""
     lines = [f"Autograder (outside this notebook): {item}"]
     for test in result.tests:
         if test.item == item:
@@ -192,7 +194,7 @@ def autograded_notebook(submitted: Path | None, result: SubmissionResult, db_not
         cell.outputs = _inert_outputs(cell.get("outputs", []))
         if grade_id.startswith("test_") and grade_id[len("test_"):] in result.item_scores():
             cell.outputs = [nbformat.v4.new_output("stream", name="stdout",
-                                                   text=_item_report(result, grade_id[len("test_"):]))]
+                                                   text=item_report(result, grade_id[len("test_"):]))]
         elif len(nbformat.writes(nbformat.v4.new_notebook(cells=[cell]))) > MAX_CELL_OUTPUT_CHARS:
             cell.outputs = [nbformat.v4.new_output("stream", name="stdout",
                                                    text="[output removed by the autograder: too large]\n")]
@@ -219,7 +221,7 @@ def _inert_outputs(outputs: list) -> list:
     return kept
 
 
-def _grade_scores(result: SubmissionResult) -> dict[str, float]:
+def grade_scores(result: SubmissionResult) -> dict[str, float]:
     """Grade id test_<item> -> fraction of the item's points earned (pending points count as not earned yet, so
     a pending case gives nothing; the instructor adds them by hand)."""
     pending = result.item_pending_points()
@@ -316,12 +318,18 @@ def _write_gradebook(course_dir: Path, db_url: str, course_id: str, record: Assi
             gb.update_or_create_student(result.student)
             gb.update_or_create_submission(assignment, result.student,
                                            **({"timestamp": timestamp} if timestamp else {}))
-            fractions = _grade_scores(result)
+            fractions = grade_scores(result)
             for grade in gb.find_submission_notebook(notebook_id, assignment, result.student).grades:
                 if grade.name in fractions:
-                    grade.auto_score = round(fractions[grade.name] * grade.max_score, 6)
-                    # As nbgrader does: a manual score already given must be reviewed again.
-                    grade.needs_manual_grade = grade.manual_score is not None
+                    score = round(fractions[grade.name] * grade.max_score, 6)
+                    changed = grade.auto_score is None or abs(grade.auto_score - score) > 1e-9
+                    grade.auto_score = score
+                    # As nbgrader does, a manual score already given must be reviewed again, but only when the
+                    # auto score it overrides changed (a re-run that reuses cached results asks nothing again).
+                    if grade.manual_score is None:
+                        grade.needs_manual_grade = False
+                    elif changed:
+                        grade.needs_manual_grade = True
             gb.db.commit()
             notebook = autograded_notebook(submission.notebook if submission else None, result, db_notebook,
                                            keep_hidden_tests)

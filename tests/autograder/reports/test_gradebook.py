@@ -210,8 +210,8 @@ def test_points_that_disagree_with_the_spec_are_reported(course):
 
 
 def test_a_pending_case_gives_no_points_in_the_gradebook():
-    from autograder.reports.gradebook import _grade_scores
+    from autograder.reports.gradebook import grade_scores
     result = SubmissionResult("amy", CONVNETS.name, [
         Check("experiment: saved model loads", "experiment", 2, 2),
         Check("experiment: validation accuracy", "experiment", 0, 8, pending=True)])
-    assert _grade_scores(result) == {"test_experiment": pytest.approx(0.2)}  # 2 of 10, not 2 of 2
+    assert grade_scores(result) == {"test_experiment": pytest.approx(0.2)}  # 2 of 10, not 2 of 2
