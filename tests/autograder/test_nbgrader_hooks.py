@@ -44,6 +44,13 @@ def test_a_test_cells_outputs_are_read_by_nbgrader_as_partial_credit():
     assert determine_grade(cell) == (2.5, 10.0)
 
 
+def test_an_assignment_the_kit_does_not_know_is_refused_by_name():
+    import nbformat
+    from autograder.nbgrader_hooks import KitGrades, KitGradingFailed
+    with pytest.raises(KitGradingFailed, match="'essay' is not an assignment of this course's kit"):
+        KitGrades().preprocess(nbformat.v4.new_notebook(), {"nbgrader": {"student": "amy", "assignment": "essay"}})
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(not SOURCE.is_file(), reason="run `make source` first: no instructor notebook")
 def test_nbgrader_autograde_gives_make_grades_partial_credit_on_the_demo_class(tmp_path):
