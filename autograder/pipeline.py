@@ -375,7 +375,7 @@ def grade_course(course_dir: Path, settings: Any, assignment: str | None = None,
                         keep_hidden_tests=bool(getattr(settings, "reveal_hidden", False))):
                     print(f"gradebook: {warning}", file=out)
                     run.notes.append(warning)
-            _mark_gradebook(course_dir, assignment, written)
+                _mark_gradebook(course_dir, assignment, written)
         except gradebook_writer.GradebookUnavailable as problem:
             print(f"gradebook not updated: {problem}", file=out)
         except Exception as error:  # the database or the disk failed mid-write: put the copy back, go on
@@ -384,7 +384,7 @@ def grade_course(course_dir: Path, settings: Any, assignment: str | None = None,
             print(f"gradebook NOT updated: writing it failed ({run.gradebook_error}); {kept}. The grades/ reports "
                   f"are complete.", file=out)
     records = list(assignments.ASSIGNMENTS.values())
-    hand = _hand_grades(course_dir, records) if gradebook and (db_path is None or db_path.is_file()) else {}
+    hand = _hand_grades(course_dir, records) if readable else {}
     course_results = write_grades_csv(course_dir / GRADES_DIR, records, hand)
     try:
         write_canvas_csv(course_dir, course_dir / GRADES_DIR, course_results,
