@@ -35,6 +35,11 @@ release_only_ignore = sorted({pattern for record in assignments.ASSIGNMENTS.valu
 c.GenerateAssignmentApp.CourseDirectory.ignore = course_ignore + release_only_ignore
 c.ReleaseAssignmentApp.CourseDirectory.ignore = course_ignore + release_only_ignore
 c.Autograde.exclude_overwriting = submitted_files
+# One grader: `nbgrader autograde` (and the formgrader's autograde button) grades with the kit, as `make grade`
+# does, instead of running the notebook's test cells all or nothing (autograder/nbgrader_hooks.py).
+from autograder.nbgrader_hooks import autograde_preprocessors  # noqa: E402
+
+c.Autograde.autograde_preprocessors = autograde_preprocessors()
 c.GenerateAssignment.create_assignment = True
 # The source notebook's first cell tells instructors it is generated; the student's copy leaves it out.
 from notebook_builder.release import release_preprocessors  # noqa: E402

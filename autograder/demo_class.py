@@ -58,7 +58,10 @@ def _write_config(repo_root: Path, dest: Path) -> None:
     if (repo_root / "nbgrader_config.py").is_file():
         lines.append(f"load_subconfig({str(repo_root / 'nbgrader_config.py')!r})  # noqa: F821")
     lines += [f"c.CourseDirectory.root = {str(dest)!r}",
-              f"c.CourseDirectory.db_url = {'sqlite:///' + str(dest / 'gradebook.db')!r}", ""]
+              f"c.CourseDirectory.db_url = {'sqlite:///' + str(dest / 'gradebook.db')!r}"]
+    # The demo's held-out data (demo_settings), so that `nbgrader autograde` here grades as `make demo` does.
+    held_out = demo_settings(None, dest, replace=False)
+    lines += [f"c.GradingSettings.{key} = {value!r}" for key, value in held_out.items()] + [""]
     atomic_write_text(dest / "nbgrader_config.py", "\n".join(lines))
 
 
@@ -93,12 +96,15 @@ def _tiny_data(dest: Path) -> Path:
     return dest / DATA_DIR
 
 
-def demo_settings(settings: Any, dest: Path) -> Any:
-    """`settings` with the demo's held-out data: the validation split of the tiny stand-in data set."""
+def demo_settings(settings: Any, dest: Path, replace: bool = True) -> Any:
+    """`settings` with the demo's held-out data: the validation split of the tiny stand-in data set (with
+    ``replace=False``, just those fields as a dict, for the demo's nbgrader_config.py)."""
     from reference_impl.tiny_cifar import TINY_SPLIT
-    return dataclasses.replace(settings, heldout_dir=_tiny_data(Path(dest)),
-                               heldout_num_training=TINY_SPLIT["num_training"],
-                               heldout_num_validation=TINY_SPLIT["num_validation"])
+    fields = dict(heldout_dir=str(_tiny_data(Path(dest))), heldout_num_training=TINY_SPLIT["num_training"],
+                  heldout_num_validation=TINY_SPLIT["num_validation"])
+    if not replace:
+        return fields
+    return dataclasses.replace(settings, **{**fields, "heldout_dir": Path(fields["heldout_dir"])})
 
 
 def _installed(repo_root: Path) -> list[assignments.Assignment]:

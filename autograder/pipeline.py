@@ -29,6 +29,7 @@ from .atomicio import atomic_write_json
 from .intake.course_layout import (Submission, extra_notebooks, find_submissions, inspect_submission,
                                    ungraded_result)
 from .intake.submitted_files import submitted_digest
+from .intake.release_points import points_notes
 from .results import SubmissionResult
 from .sandbox import IsolationUnavailable
 
@@ -44,7 +45,7 @@ _PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 # the top of autograder/ (this one, the command line, the demo class) never change a result.
 _GRADER_SOURCES = ("assignments/**/*.py", "autograder/cases/**/*.py", "autograder/sandbox/**/*.py",
                    "autograder/intake/**/*.py", "autograder/*.py", "reference_impl/*.py", "reference_impl/*.pyx")
-_ORCHESTRATION = {"__main__.py", "atomicio.py", "cli.py", "demo_class.py", "pipeline.py"}
+_ORCHESTRATION = {"__main__.py", "atomicio.py", "cli.py", "demo_class.py", "nbgrader_hooks.py", "pipeline.py"}
 
 
 def default_grader(notebook_path: Path, student: str, settings: Any,
@@ -122,6 +123,8 @@ class GradingRun:
     gradebook_error: why the gradebook write failed (it was then restored from its backup), else None.
     regrade: students whose result still holds a "grading error: regrade" test (``TestResult.grading_error``):
         recorded, but regraded first by the next run, whose cache never counts such a result as done.
+    notes: what the instructor was told besides the summary (stale points, a gradebook written by another tool,
+        the gradebook writer's warnings), each also printed.
     """
 
     results: list[SubmissionResult] = field(default_factory=list)
@@ -130,6 +133,7 @@ class GradingRun:
     errors: dict[str, str] = field(default_factory=dict)
     gradebook_error: str | None = None
     regrade: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
 
 def _run_pool(tasks: list[tuple[Submission, str]], grader: Grader, settings: Any, cache_dir: Path, jobs: int,
@@ -328,6 +332,9 @@ def grade_course(course_dir: Path, settings: Any, assignment: str | None = None,
     if db_path is not None:
         check_gradebook(db_path)  # a damaged gradebook stops the run here, before anything is written
     everyone = find_submissions(course_dir, assignment)
+    notes = points_notes(course_dir, assignment, [(s.student, s.notebook) for s in everyone])
+    for note in notes:
+        print(f"points: {note}", file=out)
     if student is not None:
         if not (course_dir / "submitted" / student).is_dir():
             known = ", ".join(s.student for s in everyone) or "none"
@@ -345,6 +352,7 @@ def grade_course(course_dir: Path, settings: Any, assignment: str | None = None,
         run.results = sorted(run.results + rest.results, key=lambda r: r.student)
     else:
         run = grade_submissions(everyone, settings, cache_dir, jobs, force, grader, progress, assignment, executor)
+    run.notes += notes
 
     written = {r.student for r in run.results} if student is None else {student}
     inputs = {s.student: s for s in everyone}
@@ -358,12 +366,12 @@ def grade_course(course_dir: Path, settings: Any, assignment: str | None = None,
             write_gradescope_results(result, grades_dir / result.student / "results.json")
             write_feedback_page(result, grades_dir / result.student / "feedback.html")
     write_class_results(run.results, grades_dir / CLASS_RESULTS_FILE)
-    course_results = write_grades_csv(course_dir / GRADES_DIR, list(assignments.ASSIGNMENTS.values()))
-    try:
-        write_canvas_csv(course_dir, course_dir / GRADES_DIR, course_results,
-                         [assignments.get(name) for name in course_results])
-    except (OSError, ValueError, UnicodeDecodeError) as problem:  # a bad roster must not stop the other reports
-        print(f"Canvas export not written: {problem}", file=out)
+    readable = gradebook and (db_path is None or db_path.is_file())
+    if readable:
+        foreign = _gradebook_written_elsewhere(course_dir, assignment)
+        if foreign:
+            print(f"gradebook: {foreign}", file=out)
+            run.notes.append(foreign)
     if gradebook:
         backup = None
         try:
@@ -372,6 +380,8 @@ def grade_course(course_dir: Path, settings: Any, assignment: str | None = None,
                         course_dir, assignment, [r for r in run.results if r.student in written], inputs,
                         keep_hidden_tests=bool(getattr(settings, "reveal_hidden", False))):
                     print(f"gradebook: {warning}", file=out)
+                    run.notes.append(warning)
+                _mark_gradebook(course_dir, assignment, written)
         except gradebook_writer.GradebookUnavailable as problem:
             print(f"gradebook not updated: {problem}", file=out)
         except Exception as error:  # the database or the disk failed mid-write: put the copy back, go on
@@ -379,9 +389,51 @@ def grade_course(course_dir: Path, settings: Any, assignment: str | None = None,
             kept = f"it was restored from {backup}, the copy made just before" if backup else "it was not changed"
             print(f"gradebook NOT updated: writing it failed ({run.gradebook_error}); {kept}. The grades/ reports "
                   f"are complete.", file=out)
+    records = list(assignments.ASSIGNMENTS.values())
+    hand = _hand_grades(course_dir, records) if readable else {}
+    course_results = write_grades_csv(course_dir / GRADES_DIR, records, hand)
+    try:
+        write_canvas_csv(course_dir, course_dir / GRADES_DIR, course_results,
+                         [assignments.get(name) for name in course_results])
+    except (OSError, ValueError, UnicodeDecodeError) as problem:  # a bad roster must not stop the other reports
+        print(f"Canvas export not written: {problem}", file=out)
     write_class_summary(run, grades_dir, out)
     share_reports(course_dir / GRADES_DIR, getattr(settings, "report_mode", 0o640))
     return run
+
+
+def _gradebook_written_elsewhere(course_dir: Path, record: Assignment) -> str:
+    """The note saying whose gradebook auto scores of ``record`` differ from what the kit last wrote ("" if none,
+    or if the gradebook cannot be read: the write that follows reports that)."""
+    from .reports.gradebook import gradebook_location
+    from .reports.gradebook_marks import foreign_writes, foreign_writes_message, read_marks
+    from .reports.gradebook_read import auto_scores
+    try:
+        current = auto_scores(*gradebook_location(course_dir), record)
+    except Exception:  # a gradebook nbgrader cannot open: the write below says so, with what to do
+        return ""
+    marks = read_marks(course_dir / GRADES_DIR).get(record.name, {})
+    return foreign_writes_message(record.name, foreign_writes(marks, current))
+
+
+def _mark_gradebook(course_dir: Path, record: Assignment, written: set[str]) -> None:
+    """Record in grades/gradebook_marks.json the auto scores now in the gradebook for the students just written."""
+    from .reports.gradebook import gradebook_location
+    from .reports.gradebook_marks import update_marks
+    from .reports.gradebook_read import auto_scores
+    current = auto_scores(*gradebook_location(course_dir), record)
+    update_marks(course_dir / GRADES_DIR, record.name, {s: current[s] for s in sorted(written) if s in current})
+
+
+def _hand_grades(course_dir: Path, records: list[Assignment]) -> dict:
+    """Assignment -> student -> HandGrades read from the gradebook (an assignment it lacks maps to {})."""
+    from .reports.gradebook import gradebook_location
+    from .reports.gradebook_read import hand_grades
+    location = gradebook_location(course_dir)
+    try:
+        return {record.name: hand_grades(*location, record) for record in records}
+    except Exception:  # unreadable: grades.csv then marks the hand-graded columns as unknown
+        return {}
 
 
 def _refuse_to_grade(notebook_path: Path, student: str, settings: Any,

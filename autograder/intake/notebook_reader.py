@@ -21,6 +21,11 @@ from .submitted_files import RefusedFile, read_submitted
 MAX_NOTEBOOK_BYTES = 200 * 1024 * 1024
 # Metadata keys whose change would alter grading in nbgrader's own tools.
 LOCKED_METADATA_KEYS = ("grade", "solution", "locked", "points", "task", "grade_id")
+# The keys whose change is the student's doing. A cell's points are not among them: no grader reads them from a
+# submission (`make grade` takes the record's, nbgrader restores the gradebook's), and after the instructor
+# changes an item's points every notebook fetched from the older release differs. The instructor is told
+# instead (autograder/intake/release_points.py).
+STUDENT_METADATA_KEYS = tuple(key for key in LOCKED_METADATA_KEYS if key != "points")
 HIDDEN_TESTS = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?^[ \t]*### END HIDDEN TESTS[^\n]*\n?", re.S | re.M)
 
 
@@ -329,7 +334,7 @@ def _compare_locked(cell, grade_id: str, expected: tuple[str, str, dict]) -> lis
     if _normalised(_source(cell)) != _normalised(source):
         problems.append(f"the locked cell {grade_id!r} was edited; grading used the instructor's version")
     submitted = _grade_meta(cell)
-    for key in LOCKED_METADATA_KEYS:
+    for key in STUDENT_METADATA_KEYS:
         if submitted.get(key) != meta.get(key):
             problems.append(f"the nbgrader metadata {key!r} of cell {grade_id!r} was changed from "
                             f"{meta.get(key)!r} to {submitted.get(key)!r}; the instructor's value was used")

@@ -5,7 +5,8 @@ converters/autograde.py and preprocessors/saveautogrades.py, overwritecells.py):
 - a student row and a submission (with the timestamp from timestamp.txt), which creates one Grade row per
   grade cell of the assignment;
 - `auto_score` of every autograded test cell (grade id ``test_<item>``), with `needs_manual_grade` set only if a
-  grader had already entered a manual score; manually graded answers are left for the formgrader;
+  grader had already entered a manual score that overrides an auto score which changed; manually graded answers
+  are left for the formgrader;
 - ``autograded/<student>/<assignment>/<notebook>.ipynb``: the submitted notebook with the instructor's
   nbgrader metadata and locked cells restored (extra or duplicated graded cells lose their metadata, missing
   ones are put back), so `nbgrader generate_feedback` and the formgrader can render it. Each test cell's output
@@ -34,6 +35,7 @@ from assignments import Assignment
 from ..atomicio import atomic_write_bytes, atomic_write_text
 from ..intake.course_layout import TIMESTAMP_FILE, Submission
 from ..intake.submitted_files import RefusedFile, read_submitted
+from ..intake.release_points import STALE_RELEASE, record_points
 from ..results import SubmissionResult
 
 CONFIG_FILE = "nbgrader_config.py"
@@ -75,7 +77,8 @@ def _safe_cell_id(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_-]", "-", text)[:64] or "cell"
 
 
-def _item_report(result: SubmissionResult, item: str) -> str:
+def item_report(result: SubmissionResult, item: str) -> str:
+    """The text shown as the output of ``item``'s test cell: one line per test, then the pending points."""
     lines = [f"Autograder (outside this notebook): {item}"]
     for test in result.tests:
         if test.item == item:
@@ -192,7 +195,7 @@ def autograded_notebook(submitted: Path | None, result: SubmissionResult, db_not
         cell.outputs = _inert_outputs(cell.get("outputs", []))
         if grade_id.startswith("test_") and grade_id[len("test_"):] in result.item_scores():
             cell.outputs = [nbformat.v4.new_output("stream", name="stdout",
-                                                   text=_item_report(result, grade_id[len("test_"):]))]
+                                                   text=item_report(result, grade_id[len("test_"):]))]
         elif len(nbformat.writes(nbformat.v4.new_notebook(cells=[cell]))) > MAX_CELL_OUTPUT_CHARS:
             cell.outputs = [nbformat.v4.new_output("stream", name="stdout",
                                                    text="[output removed by the autograder: too large]\n")]
@@ -219,12 +222,29 @@ def _inert_outputs(outputs: list) -> list:
     return kept
 
 
-def _grade_scores(result: SubmissionResult) -> dict[str, float]:
+def grade_scores(result: SubmissionResult) -> dict[str, float]:
     """Grade id test_<item> -> fraction of the item's points earned (pending points count as not earned yet, so
     a pending case gives nothing; the instructor adds them by hand)."""
     pending = result.item_pending_points()
     return {f"test_{name}": (got / (top + pending.get(name, 0.0)) if top + pending.get(name, 0.0) else 0.0)
             for name, (got, top) in result.item_scores().items()}
+
+
+def _take_record_points(gb: Gradebook, record: Assignment, cells: dict) -> list[str]:
+    """Give every grade cell of the assignment the record's points (as `make release` would write them), so that
+    the gradebook, `nbgrader export` and the formgrader total what grades.csv and results.json total; returns
+    one note per cell that was stale."""
+    notes = []
+    for grade_id, points in record_points(record).items():
+        cell = cells.get(grade_id)
+        if cell is not None and cell.max_score != points:
+            notes.append(f"grade cell {grade_id} was worth {cell.max_score:g} points in the gradebook, "
+                         f"{points:g} in assignments/{record.name}.py: the gradebook now has the record's "
+                         f"{points:g} ({STALE_RELEASE})")
+            cell.max_score = points
+    if notes:
+        gb.db.commit()
+    return notes
 
 
 def write_gradebook(course_dir: Path, assignment: Assignment, results: Iterable[SubmissionResult],
@@ -287,12 +307,7 @@ def _write_gradebook(course_dir: Path, db_url: str, course_id: str, record: Assi
         if missing:
             notes.append(f"the gradebook has no grade cell for {', '.join(missing)}; those scores are only in "
                          f"grades/")
-        for graded in record.graded_items:
-            cell = cells.get(graded.test_cell_id)
-            if cell is not None and cell.max_score != graded.points:
-                notes.append(f"grade cell {graded.test_cell_id} is worth {cell.max_score:g} points in the gradebook "
-                             f"but {graded.points:g} in assignments/{record.name}.py; the gradebook gets the same fraction "
-                             f"of its own points. Regenerate the notebook (`make source release`) to agree.")
+        notes += _take_record_points(gb, record, cells)
         for result in results:
             submission = submissions.get(result.student)
             timestamp = None
@@ -304,12 +319,18 @@ def _write_gradebook(course_dir: Path, db_url: str, course_id: str, record: Assi
             gb.update_or_create_student(result.student)
             gb.update_or_create_submission(assignment, result.student,
                                            **({"timestamp": timestamp} if timestamp else {}))
-            fractions = _grade_scores(result)
+            fractions = grade_scores(result)
             for grade in gb.find_submission_notebook(notebook_id, assignment, result.student).grades:
                 if grade.name in fractions:
-                    grade.auto_score = round(fractions[grade.name] * grade.max_score, 6)
-                    # As nbgrader does: a manual score already given must be reviewed again.
-                    grade.needs_manual_grade = grade.manual_score is not None
+                    score = round(fractions[grade.name] * grade.max_score, 6)
+                    changed = grade.auto_score is None or abs(grade.auto_score - score) > 1e-9
+                    grade.auto_score = score
+                    # As nbgrader does, a manual score already given must be reviewed again, but only when the
+                    # auto score it overrides changed (a re-run that reuses cached results asks nothing again).
+                    if grade.manual_score is None:
+                        grade.needs_manual_grade = False
+                    elif changed:
+                        grade.needs_manual_grade = True
             gb.db.commit()
             notebook = autograded_notebook(submission.notebook if submission else None, result, db_notebook,
                                            keep_hidden_tests)

@@ -20,9 +20,10 @@ def _nbgrader_cell(maker, source, **meta):
     return maker(source, metadata={"nbgrader": meta})
 
 
-def instructor_notebook() -> nbformat.NotebookNode:
+def instructor_notebook(record=CONVNETS) -> nbformat.NotebookNode:
+    """The stand-in notebook with the points of ``record`` (the convnets record, or a changed copy of it)."""
     cells = [_nbgrader_cell(nbformat.v4.new_code_cell, "import math", grade_id="setup", locked=True)]
-    for graded in CONVNETS.graded_items:
+    for graded in record.graded_items:
         cells.append(_nbgrader_cell(nbformat.v4.new_code_cell,
                                     f"def {graded.name}():\n    total = 0\n    ### BEGIN SOLUTION\n"
                                     "    total += 1\n    ### END SOLUTION\n    return total",
@@ -32,15 +33,15 @@ def instructor_notebook() -> nbformat.NotebookNode:
                                     "### END HIDDEN TESTS", grade_id=graded.test_cell_id, grade=True, locked=True,
                                     points=graded.points))
     cells.append(_nbgrader_cell(nbformat.v4.new_markdown_cell, "YOUR ANSWER HERE", grade_id=MANUAL, grade=True,
-                                solution=True, points={m.name: m.points for m in CONVNETS.manual_items}[MANUAL]))
+                                solution=True, points={m.name: m.points for m in record.manual_items}[MANUAL]))
     return nbformat.v4.new_notebook(cells=cells)
 
 
-def write_source(course: Path) -> Path:
-    """Write the stand-in as <course>/source/<assignment>/<notebook>; returns its path."""
+def write_source(course: Path, record=CONVNETS) -> Path:
+    """Write the stand-in (with ``record``'s points) as <course>/source/<assignment>/<notebook>; returns its path."""
     folder = course / "source" / CONVNETS.name
     folder.mkdir(parents=True, exist_ok=True)
-    nbformat.write(instructor_notebook(), str(folder / CONVNETS.notebook))
+    nbformat.write(instructor_notebook(record), str(folder / CONVNETS.notebook))
     return folder / CONVNETS.notebook
 
 

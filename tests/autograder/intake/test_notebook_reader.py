@@ -104,6 +104,7 @@ def test_tampering_is_reported_item_by_item(release, instructor, tmp_path):
     tampered = copy.deepcopy(release)
     cell(tampered, "test_conv_forward_naive").source = "print('all good')"
     cell(tampered, "test_max_pool_forward_naive").metadata["nbgrader"]["points"] = 80
+    cell(tampered, "test_max_pool_forward_naive").metadata["nbgrader"]["locked"] = False
     tampered.cells.remove(cell(tampered, "test_spatial_groupnorm_backward"))
     forged = nbformat.v4.new_code_cell("pass", id="forged")
     forged.metadata["nbgrader"] = {"grade": True, "grade_id": "bonus", "points": 50, "solution": False,
@@ -111,7 +112,10 @@ def test_tampering_is_reported_item_by_item(release, instructor, tmp_path):
     tampered.cells.append(forged)
     problems = read_submission(write(tampered, tmp_path), instructor).problems
     assert any("'test_conv_forward_naive' was edited" in p for p in problems)
-    assert any("'points' of cell 'test_max_pool_forward_naive' was changed from 8 to 80" in p for p in problems)
+    # Points are never read from a submission, and an older release differs legitimately: the instructor is told
+    # (autograder/intake/release_points.py), the student is not.
+    assert not any("'points'" in p for p in problems)
+    assert any("'locked' of cell 'test_max_pool_forward_naive' was changed from True to False" in p for p in problems)
     assert any("'test_spatial_groupnorm_backward' is missing" in p for p in problems)
     assert any("extra graded cell" in p for p in problems)
 

@@ -202,12 +202,16 @@ def test_points_that_disagree_with_the_spec_are_reported(course):
         gb.db.commit()
     _submit(course, "alice", _released(course))
     [note] = _write(course, [_result("alice", 1.0)])
-    assert note.startswith("grade cell test_experiment is worth 0 points in the gradebook but 10 in")
+    assert note.startswith("grade cell test_experiment was worth 0 points in the gradebook, 10 in")
+    assert "rerun make release" in note
+    with Gradebook(db_url) as gb:  # the record's points, and alice's full marks of them
+        assert gb.find_grade_cell("test_experiment", Path(CONVNETS.notebook).stem, CONVNETS.name).max_score == 10
+        assert gb.find_grade("test_experiment", Path(CONVNETS.notebook).stem, CONVNETS.name, "alice").score == 10
 
 
 def test_a_pending_case_gives_no_points_in_the_gradebook():
-    from autograder.reports.gradebook import _grade_scores
+    from autograder.reports.gradebook import grade_scores
     result = SubmissionResult("amy", CONVNETS.name, [
         Check("experiment: saved model loads", "experiment", 2, 2),
         Check("experiment: validation accuracy", "experiment", 0, 8, pending=True)])
-    assert _grade_scores(result) == {"test_experiment": pytest.approx(0.2)}  # 2 of 10, not 2 of 2
+    assert grade_scores(result) == {"test_experiment": pytest.approx(0.2)}  # 2 of 10, not 2 of 2

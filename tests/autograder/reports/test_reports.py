@@ -89,7 +89,8 @@ def test_grades_csv_has_one_row_per_student_with_item_scores(tmp_path):
     write_grades_csv(tmp_path, [CONVNETS])
     rows = list(csv.DictReader(io.StringIO((tmp_path / "grades.csv").read_text())))
     items = [f"convnets:{g.name}" for g in CONVNETS.graded_items]
-    assert list(rows[0]) == ["student", "score", "max_score", "convnets", *items, "pending", "problems"]
+    assert list(rows[0]) == ["student", "score", "max_score", "convnets", "convnets:auto", "convnets:manual",
+                             "convnets:total", *items, "pending", "manual_ungraded", "problems"]
     assert csv_header([CONVNETS]) == list(rows[0])
     assert [row["student"] for row in rows] == ["amy", "zed"]
     row = rows[0]
@@ -104,10 +105,27 @@ def test_grades_csv_holds_every_assignment_and_leaves_a_missing_one_blank():
     late = SubmissionResult("amy", "second", [Check("flatten: shapes", "flatten", 3.0, 4.0)])
     text = grades_csv({"convnets": [_result("amy"), _result("zed")], "second": [late]}, [CONVNETS, second])
     rows = {row["student"]: row for row in csv.DictReader(io.StringIO(text))}
-    assert list(rows["amy"])[-4:] == ["second", "second:flatten", "pending", "problems"]
+    assert list(rows["amy"])[-8:] == ["second", "second:auto", "second:manual", "second:total", "second:flatten",
+                                      "pending", "manual_ungraded", "problems"]
     assert (rows["amy"]["score"], rows["amy"]["max_score"], rows["amy"]["second"]) == ("9.5", "24", "3")
     # zed has not submitted the second assignment: blank cells, and its points count 0 of its total.
     assert (rows["zed"]["second"], rows["zed"]["second:flatten"], rows["zed"]["max_score"]) == ("", "", "24")
+
+
+def test_grades_csv_adds_the_gradebooks_hand_grades_and_marks_unfinished_ones():
+    from autograder.reports.gradebook_read import HandGrades
+    hand = {"convnets": {"amy": HandGrades(7.5, ()), "bob": HandGrades(3.0, ("answer_filters",))}}
+    text = grades_csv({"convnets": [_result("amy"), _result("bob"), _result("zed")]}, [CONVNETS], hand)
+    rows = {row["student"]: row for row in csv.DictReader(io.StringIO(text))}
+    auto = sum(t.score for t in _result("amy").tests)
+    assert (rows["amy"]["convnets:auto"], rows["amy"]["convnets:manual"]) == (f"{auto:g}", "7.5")
+    assert float(rows["amy"]["convnets:total"]) == auto + 7.5 and rows["amy"]["manual_ungraded"] == ""
+    assert rows["bob"]["manual_ungraded"] == "convnets:answer_filters"
+    assert float(rows["bob"]["convnets:total"]) == auto + 3.0
+    # zed is not in the gradebook: no manual points known, and the written answers are not graded.
+    assert (rows["zed"]["convnets:manual"], rows["zed"]["convnets:total"]) == ("", f"{auto:g}")
+    assert rows["zed"]["manual_ungraded"] == "convnets: not in the gradebook"
+    assert rows["amy"]["score"] == f"{auto:g}"  # score stays the autograded total
 
 
 class _Collector(HTMLParser):
