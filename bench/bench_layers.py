@@ -179,6 +179,67 @@ def gemm_limit(dtype, repeat, rng):
                         repeat)
 
 
+def winograd_limit(dtype, repeat, rng):
+    """(conv forward seconds, seconds of the Winograd products) on GEMM_CASE: the forward pass against its 16
+    BLAS products (F, C) @ (C, N*T) over the whole batch (T = 2x2 output tiles per image), the multiplications
+    left once the transforms are free."""
+    (N, C, H, W), (F, _, HH, WW), stride, pad = CASES[GEMM_CASE][1]
+    x, w, b = (rng.standard_normal(s).astype(dtype) for s in ((N, C, H, W), (F, C, HH, WW), (F,)))
+    H_out, W_out = im2col.output_size(H, HH, pad, stride), im2col.output_size(W, WW, pad, stride)
+    tiles = ((H_out + 1) // 2) * ((W_out + 1) // 2)
+    U, V = rng.standard_normal((16, F, C)).astype(dtype), rng.standard_normal((16, C, N * tiles)).astype(dtype)
+    product = np.empty((16, F, N * tiles), dtype=dtype)
+    param = {"stride": stride, "pad": pad}
+    return side_by_side(lambda: conv_forward_fast(x, w, b, param), lambda: np.matmul(U, V, out=product), repeat)
+
+
+def breakdown(dtype, repeat, rng):
+    """{step: seconds for the whole batch} of the conv forward on GEMM_CASE, step by step as the layer runs them
+    (one chunk of images timed, times the number of chunks): the im2col path's unfolding, product and
+    transpose, and the Winograd path's input transform, 16 products and output transform (with the bias)."""
+    from reference_impl import fast_layers as layers  # the private steps, timed one by one
+    (N, C, H, W), (F, _, HH, WW), stride, pad = CASES[GEMM_CASE][1]
+    x = rng.standard_normal((N, C, H, W)).astype(dtype)
+    H_out, W_out = im2col.output_size(H, HH, pad, stride), im2col.output_size(W, WW, pad, stride)
+    K, Q, T = C * HH * WW, H_out * W_out, ((H_out + 1) // 2) * ((W_out + 1) // 2)
+
+    def whole_batch(step, chunks):
+        return min(timeit.repeat(step, number=5, repeat=repeat, timer=timer)) / 5 * len(chunks)
+
+    chunks = layers._image_chunks(N, K * Q * np.dtype(dtype).itemsize)
+    n = chunks[0].stop
+    weights = rng.standard_normal((F, K + 1)).astype(dtype)
+    cols = layers._columns_with_ones(x[:n], HH, WW, pad, stride, K, Q)
+    by_filter, out = np.empty((F, n, Q), dtype=dtype), np.empty((n, F, Q), dtype=dtype)
+    steps = {"im2col: unfold": whole_batch(lambda: layers._columns_with_ones(x[:n], HH, WW, pad, stride, K, Q),
+                                           chunks),
+             "im2col: product": whole_batch(lambda: np.matmul(weights, cols, out=by_filter.reshape(F, n * Q)), chunks),
+             "im2col: transpose": whole_batch(lambda: np.copyto(out, by_filter.transpose(1, 0, 2)), chunks)}
+    if im2col.extension is not None:
+        extension = im2col.extension
+        chunks = layers._winograd_chunks(N, C, F, T, np.dtype(dtype).itemsize)
+        n = chunks[0].stop
+        V, U = extension.winograd_input(x[:n], pad), rng.standard_normal((16, F, C)).astype(dtype)
+        M, bias, result = np.matmul(U, V), np.zeros(F, dtype=dtype), np.empty((n, F, H_out, W_out), dtype=dtype)
+        steps.update({"winograd: input transform": whole_batch(lambda: extension.winograd_input(x[:n], pad, out=V),
+                                                               chunks),
+                      "winograd: 16 products": whole_batch(lambda: np.matmul(U, V, out=M), chunks),
+                      "winograd: output transform": whole_batch(
+                          lambda: extension.winograd_output(M, bias, n, H_out, W_out, out=result), chunks)})
+    return steps
+
+
+def issue_table(ratios, names):
+    """Issue 10's table as Markdown: kit time / PyTorch time per case, phase and dtype ('-' where not measured)."""
+    columns = [(d, p) for d in DTYPES for p in PHASES]
+    lines = ["| case | " + " | ".join(f"{d} {p}" for d, p in columns) + " |",
+             "|---|" + "---|" * len(columns)]
+    for name in names:
+        cells = [f"{ratios[name, d, p]:.2f}" if (name, d, p) in ratios else "-" for d, p in columns]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def _cold_step(library, name, dtype, rng, batch=None):
     """One forward+backward closure of a case (its batch size replaced by ``batch`` if given), with nothing run
     yet (for the memory measurement)."""
@@ -304,7 +365,7 @@ def main():
         rng = np.random.default_rng(231)
         header = " ".join(f"{d[5:]} {p:>4s}" for d in DTYPES for p in PHASES)
         print(f"\nkit time / PyTorch time (below 1.0: the kit is faster)\n{'case':36s} {header}")
-        kit_ms = {}
+        kit_ms, ratios = {}, {}
         for name in args.cases:
             kind, geometry = CASES[name]
             cells = []
@@ -316,6 +377,7 @@ def main():
                         continue
                     kit, other = side_by_side(*steps[phase], args.repeat)
                     kit_ms[name, dtype, phase] = kit * 1e3
+                    ratios[name, dtype, phase] = kit / other
                     cells.append(f"{kit / other:8.2f}")
             print(f"{name:36s} {' '.join(cells)}", flush=True)
         print(f"\nkit times (ms)\n{'case':36s} {header}")
@@ -327,6 +389,17 @@ def main():
         for dtype in DTYPES:
             forward, product = gemm_limit(dtype, args.repeat, rng)
             print(f"  {dtype}: {forward * 1e3:.2f} ms / {product * 1e3:.2f} ms = {forward / product:.2f}")
+        print(f"Winograd limit on {GEMM_CASE}: conv forward / its 16 BLAS products (16, F, C) @ (16, C, N*tiles)")
+        for dtype in DTYPES:
+            forward, product = winograd_limit(dtype, args.repeat, rng)
+            print(f"  {dtype}: {forward * 1e3:.2f} ms / {product * 1e3:.2f} ms = {forward / product:.2f}")
+        print(f"\nWhere the forward pass's time goes on {GEMM_CASE} (whole batch, ms; the layer takes the Winograd "
+              "path when the extension is built)")
+        for dtype in DTYPES:
+            print(f"  {dtype}: " + ", ".join(f"{step} {seconds * 1e3:.2f}"
+                                             for step, seconds in breakdown(dtype, args.repeat, rng).items()))
+        print(f"\nIssue 10's table, {args.threads} thread(s), kit time / PyTorch time (Markdown)\n"
+              f"{issue_table(ratios, args.cases)}")
         print(f"load average {os.getloadavg()[0]:.2f} at the end")
         if args.memory:
             memory_table(args.cases, args.threads)

@@ -23,10 +23,12 @@ def _backend_params():
 
 @pytest.fixture(params=_backend_params())
 def backend(request, monkeypatch):
-    """Route the fast layers through one im2col backend for the duration of a test."""
+    """Route the fast layers through one im2col backend for the duration of a test (with the NumPy one, 3x3
+    stride-1 convolutions take im2col too rather than the compiled Winograd transforms)."""
     name, to_cols, to_image = request.param
     monkeypatch.setattr(im2col, "im2col", to_cols)
     monkeypatch.setattr(im2col, "col2im", to_image)
+    monkeypatch.setattr(im2col, "BACKEND", name)
     return name
 
 
@@ -453,3 +455,125 @@ def test_max_pool_compiled_backward_rejects_corrupt_indices(rng):
     dout = rng.standard_normal((1, 1, 2, 2))
     with pytest.raises(ValueError, match="outside"):
         im2col.extension.max_pool_backward(dout, np.full((1, 1, 2, 2), 16, dtype=np.int32), 4, 4)
+
+
+# Winograd F(2x2, 3x3): 3x3 stride-1 filters with the compiled extension. Odd and even output sizes (the last
+# tile half outside the output), pads 0-2, batch 1, a 1x1 input padded by 2, non-square images, one channel.
+WINOGRAD_CASES = [
+    ((1, 3, 5, 7), (4, 3, 3, 3), 0),
+    ((2, 2, 4, 4), (3, 2, 3, 3), 1),
+    ((3, 4, 6, 5), (2, 4, 3, 3), 2),
+    ((1, 1, 3, 3), (1, 1, 3, 3), 0),
+    ((2, 2, 1, 1), (3, 2, 3, 3), 2),
+    ((1, 3, 9, 4), (5, 3, 3, 3), 1),
+    ((2, 2, 2, 9), (3, 2, 3, 3), 2),
+]
+needs_extension = pytest.mark.skipif(im2col.extension is None, reason="extension not built")
+
+
+def _winograd_taken(cache):
+    return isinstance(cache[0], str) and cache[0] == "winograd"
+
+
+@needs_extension
+@pytest.mark.parametrize("channels", [(4, 3), (40, 36)], ids=["few-channels", "many-channels"])
+@pytest.mark.parametrize("x_shape, w_shape, pad", WINOGRAD_CASES)
+def test_winograd_matches_naive(rng, x_shape, w_shape, pad, channels):
+    # Float64 to 1e-9 of the naive layer, forward and backward (float64 always takes the Winograd backward pass;
+    # float32 only with many channels, see the float32 test below).
+    C, F = channels
+    x_shape, w_shape = (x_shape[0], C) + x_shape[2:], (F, C) + w_shape[2:]
+    x, w, b = conv_inputs(rng, x_shape, w_shape)
+    conv_param = {"stride": 1, "pad": pad}
+    out_naive, cache_naive = conv_forward_naive(x, w, b, conv_param)
+    out_fast, cache_fast = conv_forward_fast(x, w, b, conv_param)
+    assert _winograd_taken(cache_fast)
+    assert out_fast.shape == out_naive.shape
+    assert rel_error(out_fast, out_naive) < 1e-9
+    dout = rng.standard_normal(out_naive.shape)
+    for fast, naive in zip(conv_backward_fast(dout, cache_fast), conv_backward_naive(dout, cache_naive)):
+        assert fast.shape == naive.shape
+        assert rel_error(fast, naive) < 1e-9
+
+
+# Float32 results against the float64 naive layer on the same (float32-representable) inputs: the largest
+# error at most FLOAT32_TOLERANCE times the largest magnitude of the reference, about 100 float32 ulps (measured:
+# below 4e-7 on these shapes, as with im2col).
+FLOAT32_TOLERANCE = 1e-5
+
+
+@needs_extension
+@pytest.mark.parametrize("channels", [(3, 4), (40, 36)], ids=["few-channels", "many-channels"])
+@pytest.mark.parametrize("x_shape, w_shape, pad", WINOGRAD_CASES)
+def test_winograd_float32_is_close_to_the_float64_reference(rng, x_shape, w_shape, pad, channels):
+    C, F = channels
+    x_shape, w_shape = (x_shape[0], C) + x_shape[2:], (F, C) + w_shape[2:]
+    x, w, b = conv_inputs(rng, x_shape, w_shape, dtype=np.float32)
+    conv_param = {"stride": 1, "pad": pad}
+    out_ref, cache_ref = conv_forward_naive(x.astype(np.float64), w.astype(np.float64), b.astype(np.float64),
+                                            conv_param)
+    out, cache = conv_forward_fast(x, w, b, conv_param)
+    assert _winograd_taken(cache) and out.dtype == np.float32
+    dout = rng.standard_normal(out.shape).astype(np.float32)
+    results = [out] + list(conv_backward_fast(dout, cache))
+    references = [out_ref] + list(conv_backward_naive(dout.astype(np.float64), cache_ref))
+    for result, reference in zip(results, references):
+        assert result.dtype == np.float32 and result.shape == reference.shape
+        assert np.abs(result - reference).max() <= FLOAT32_TOLERANCE * np.abs(reference).max()
+
+
+@needs_extension
+@pytest.mark.parametrize("x_shape, w_shape, pad", [WINOGRAD_CASES[0], WINOGRAD_CASES[2], WINOGRAD_CASES[4]])
+def test_winograd_backward_matches_numeric_gradient(rng, backward_errors, x_shape, w_shape, pad):
+    assert _winograd_taken(conv_forward_fast(*conv_inputs(rng, x_shape, w_shape), {"stride": 1, "pad": pad})[1])
+    errors = backward_errors(conv_forward_fast, conv_backward_fast, conv_inputs(rng, x_shape, w_shape),
+                             params=({"stride": 1, "pad": pad},), rng=rng)
+    assert max(errors) < 1e-7, errors
+
+
+@needs_extension
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_winograd_chunked_batch_matches_naive(rng, monkeypatch, dtype):
+    # Chunks of 2 images (16 * 36 channels * 12 tiles * itemsize bytes each) over a batch of 5: 2 + 2 + 1.
+    monkeypatch.setattr(fast_layers, "_CHUNK_BYTES", 2 * 16 * 36 * 12 * np.dtype(dtype).itemsize)
+    x, w, b = conv_inputs(rng, (5, 33, 6, 8), (36, 33, 3, 3), dtype=dtype)
+    conv_param = {"stride": 1, "pad": 1}
+    wide = [a.astype(np.float64) for a in (x, w, b)]
+    out_ref, cache_ref = conv_forward_naive(*wide, conv_param)
+    out, cache = conv_forward_fast(x, w, b, conv_param)
+    assert _winograd_taken(cache)
+    dout = rng.standard_normal(out.shape).astype(dtype)
+    tolerance = 1e-9 if dtype == np.float64 else FLOAT32_TOLERANCE
+    for result, reference in zip([out] + list(conv_backward_fast(dout, cache)),
+                                 [out_ref] + list(conv_backward_naive(dout.astype(np.float64), cache_ref))):
+        assert np.abs(result - reference).max() <= tolerance * np.abs(reference).max()
+
+
+@needs_extension
+def test_winograd_kernels_are_the_transforms_and_their_adjoints(rng):
+    # Against the matrices of Lavin and Gray's F(2x2, 3x3), applied tile by tile in NumPy.
+    B_t = np.array([[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]], dtype=np.float64)
+    A_t = np.array([[1, 1, 1, 0], [0, 1, -1, -1]], dtype=np.float64)
+    ext = im2col.extension
+    N, C, H, W, pad = 2, 3, 5, 4, 1
+    x = rng.standard_normal((N, C, H, W))
+    th, tw = 3, 2  # output 5x4: tiles of 2x2, the last row of tiles half outside
+    padded = np.zeros((N, C, 2 * th + 2, 2 * tw + 2))
+    padded[:, :, pad:pad + H, pad:pad + W] = x
+    tiles = np.stack([padded[:, :, 2 * i:2 * i + 4, 2 * j:2 * j + 4] for i in range(th) for j in range(tw)],
+                     axis=2)  # (N, C, T, 4, 4)
+    expected_V = np.einsum("ai,nctij,bj->abcnt", B_t, tiles, B_t).reshape(16, C, N * th * tw)
+    np.testing.assert_allclose(ext.winograd_input(x, pad), expected_V, rtol=0, atol=1e-12)
+    M = rng.standard_normal((16, 2, N * th * tw))
+    bias = rng.standard_normal(2)
+    blocks = np.einsum("ai,ijfnt,bj->fntab", A_t, M.reshape(4, 4, 2, N, th * tw), A_t)  # (F, N, T, 2, 2)
+    full = blocks.reshape(2, N, th, tw, 2, 2).transpose(1, 0, 2, 4, 3, 5).reshape(N, 2, 2 * th, 2 * tw)
+    expected_out = full[:, :, :5, :4] + bias[:, None, None]
+    np.testing.assert_allclose(ext.winograd_output(M, bias, N, 5, 4), expected_out, rtol=0, atol=1e-12)
+    # Adjoints: <T a, b> == <a, T* b> for random a, b.
+    dV = rng.standard_normal(expected_V.shape)
+    dx = ext.winograd_input_adjoint(dV, N, H, W, pad)
+    assert np.isclose(np.vdot(expected_V, dV), np.vdot(x, dx), rtol=1e-12)
+    dout = rng.standard_normal((N, 2, 5, 4))
+    dM = ext.winograd_output_adjoint(dout)
+    assert np.isclose(np.vdot(expected_out - bias[:, None, None], dout), np.vdot(M, dM), rtol=1e-12)
