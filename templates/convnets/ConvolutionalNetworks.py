@@ -123,7 +123,7 @@ print(f"conv_forward_naive: relative error {error:.2e} (about 2e-8 is the roundi
 assert error < 1e-7, f"conv_forward_naive: relative error {error:.2e} against the fixed values is too large"
 assert np.array_equal(x, x_before), "conv_forward_naive modified its input x; pad a copy instead"
 # The grader's visible cases of conv_forward_naive, run on your code: what your feedback will say about them.
-assert check("conv_forward_naive").passed, "conv_forward_naive fails some of the grader's visible cases (see above)"
+assert check("conv_forward_naive").passed, "conv_forward_naive: see the failed cases above"
 ### BEGIN HIDDEN TESTS
 {{ grader.cases }}
 ### END HIDDEN TESTS
@@ -206,7 +206,7 @@ for name, analytic, numeric in [("dx", dx, dx_num), ("dw", dw, dw_num), ("db", d
     print(f"conv_backward_naive: {name} relative error {error:.2e}")
     assert error < 1e-6, f"conv_backward_naive: {name} does not match the numeric gradient (error {error:.2e})"
 # The grader's visible cases of conv_backward_naive, run on your code: what your feedback will say about them.
-assert check("conv_backward_naive").passed, "conv_backward_naive fails some of the grader's visible cases (see above)"
+assert check("conv_backward_naive").passed, "conv_backward_naive: see the failed cases above"
 ### BEGIN HIDDEN TESTS
 {{ grader.cases }}
 ### END HIDDEN TESTS
@@ -234,7 +234,7 @@ print(f"max_pool_forward_naive: relative error {error:.2e} (about 4e-8 is the ro
 assert error < 1e-7, f"max_pool_forward_naive: relative error {error:.2e} against the fixed values is too large"
 assert np.array_equal(x, x_before), "max_pool_forward_naive modified its input x"
 # The grader's visible cases of max_pool_forward_naive, run on your code: what your feedback will say about them.
-assert check("max_pool_forward_naive").passed, "max_pool_forward_naive fails some of the grader's visible cases (see above)"
+assert check("max_pool_forward_naive").passed, "max_pool_forward_naive: see the failed cases above"
 ### BEGIN HIDDEN TESTS
 {{ grader.cases }}
 ### END HIDDEN TESTS
@@ -261,7 +261,7 @@ error = rel_error(dx, dx_num)
 print(f"max_pool_backward_naive: dx relative error {error:.2e} (expect about 1e-12)")
 assert error < 1e-8, f"max_pool_backward_naive: dx does not match the numeric gradient (error {error:.2e})"
 # The grader's visible cases of max_pool_backward_naive, run on your code: what your feedback will say about them.
-assert check("max_pool_backward_naive").passed, "max_pool_backward_naive fails some of the grader's visible cases (see above)"
+assert check("max_pool_backward_naive").passed, "max_pool_backward_naive: see the failed cases above"
 ### BEGIN HIDDEN TESTS
 {{ grader.cases }}
 ### END HIDDEN TESTS
@@ -436,7 +436,7 @@ for name in sorted(model.params):
     print(f"{name}: relative error {error:.2e}")
     assert error < 1e-4, f"ThreeLayerConvNet: gradient of {name} does not match the numeric gradient ({error:.2e})"
 # The grader's visible cases of ThreeLayerConvNet, run on your code: what your feedback will say about them.
-assert check("ThreeLayerConvNet").passed, "ThreeLayerConvNet fails some of the grader's visible cases (see above)"
+assert check("ThreeLayerConvNet").passed, "ThreeLayerConvNet: see the failed cases above"
 ### BEGIN HIDDEN TESTS
 {{ grader.cases }}
 ### END HIDDEN TESTS
@@ -544,7 +544,7 @@ assert np.allclose(means, beta, atol=1e-6), f"spatial_batchnorm_forward: channel
 assert np.allclose(stds, gamma, atol=1e-3), f"spatial_batchnorm_forward: channel stds {stds} should equal gamma"
 assert np.array_equal(x, x_before), "spatial_batchnorm_forward modified its input x"
 # The grader's visible cases of spatial_batchnorm_forward, run on your code: what your feedback will say about them.
-assert check("spatial_batchnorm_forward").passed, "spatial_batchnorm_forward fails some of the grader's visible cases (see above)"
+assert check("spatial_batchnorm_forward").passed, "spatial_batchnorm_forward: see the failed cases above"
 ### BEGIN HIDDEN TESTS
 {{ grader.cases }}
 ### END HIDDEN TESTS
@@ -597,7 +597,7 @@ for name, analytic, numeric in [("dx", dx, dx_num), ("dgamma", dgamma, dgamma_nu
     print(f"spatial_batchnorm_backward: {name} relative error {error:.2e}")
     assert error < 1e-5, f"spatial_batchnorm_backward: {name} does not match the numeric gradient ({error:.2e})"
 # The grader's visible cases of spatial_batchnorm_backward, run on your code: what your feedback will say about them.
-assert check("spatial_batchnorm_backward").passed, "spatial_batchnorm_backward fails some of the grader's visible cases (see above)"
+assert check("spatial_batchnorm_backward").passed, "spatial_batchnorm_backward: see the failed cases above"
 ### BEGIN HIDDEN TESTS
 {{ grader.cases }}
 ### END HIDDEN TESTS
@@ -629,7 +629,7 @@ assert np.allclose(means, 0, atol=1e-7), f"spatial_groupnorm_forward: group mean
 assert np.allclose(stds, 1, atol=1e-4), f"spatial_groupnorm_forward: group stds {stds.ravel()} should be about 1"
 assert np.array_equal(x, x_before), "spatial_groupnorm_forward modified its input x"
 # The grader's visible cases of spatial_groupnorm_forward, run on your code: what your feedback will say about them.
-assert check("spatial_groupnorm_forward").passed, "spatial_groupnorm_forward fails some of the grader's visible cases (see above)"
+assert check("spatial_groupnorm_forward").passed, "spatial_groupnorm_forward: see the failed cases above"
 ### BEGIN HIDDEN TESTS
 {{ grader.cases }}
 ### END HIDDEN TESTS
@@ -665,7 +665,7 @@ for name, analytic, numeric in [("dx", dx, dx_num), ("dgamma", dgamma, dgamma_nu
     print(f"spatial_groupnorm_backward: {name} relative error {error:.2e}")
     assert error < 1e-5, f"spatial_groupnorm_backward: {name} does not match the numeric gradient ({error:.2e})"
 # The grader's visible cases of spatial_groupnorm_backward, run on your code: what your feedback will say about them.
-assert check("spatial_groupnorm_backward").passed, "spatial_groupnorm_backward fails some of the grader's visible cases (see above)"
+assert check("spatial_groupnorm_backward").passed, "spatial_groupnorm_backward: see the failed cases above"
 ### BEGIN HIDDEN TESTS
 {{ grader.cases }}
 ### END HIDDEN TESTS

@@ -183,9 +183,9 @@ def norm_inputs(case, rng, channels_shape):
     return x, gamma, beta
 
 
-__all__ = ["FLOAT32_TOL", "ITEM_HINTS", "NUMERIC_H", "NUMERIC_TOL", "PUBLISHED_TOL", "SAMPLES_PER_ARRAY", "array_check", "cast",
-           "conv_config", "conv_properties", "dtype_of", "norm_properties", "pool_properties", "published", "norm_backward", "norm_inputs", "numeric", "pool_config", "tie_free", "unchanged",
-           "with_unchanged"]
+__all__ = ["FLOAT32_TOL", "ITEM_HINTS", "NUMERIC_H", "NUMERIC_TOL", "PUBLISHED_TOL", "SAMPLES_PER_ARRAY", "array_check",
+           "cast", "conv_config", "conv_properties", "dtype_of", "norm_backward", "norm_inputs", "norm_properties",
+           "numeric", "pool_config", "pool_properties", "published", "tie_free", "unchanged", "with_unchanged"]
 
 
 def norm_backward(case, rng, fn_forward, fn_backward, reference_forward, reference_backward, channels_shape,

@@ -9,7 +9,8 @@ from reference_impl.conv_naive import conv_backward_naive, conv_forward_naive
 
 from .. import Case, Prepared, case
 from ..ops import as_tuple, call, load_all, output, value, var
-from ._shared import (conv_properties, CONV_HINT, FLOAT32_TOL, array_check, cast, conv_config as conv, dtype_of, numeric,
+from ._shared import (CONV_HINT, FLOAT32_TOL, array_check, cast, conv_config as conv, conv_properties, dtype_of,
+                      numeric,
                       with_unchanged)
 
 ITEM = "conv_backward_naive"

@@ -8,7 +8,8 @@ from reference_impl.conv_naive import conv_forward_naive
 
 from .. import Case, Prepared, case
 from ..ops import call, load_all, output, value, var
-from ._shared import (conv_properties, CONV_HINT, FLOAT32_TOL, PUBLISHED_TOL, array_check, cast, conv_config as conv, published,
+from ._shared import (CONV_HINT, FLOAT32_TOL, PUBLISHED_TOL, array_check, cast, conv_config as conv,
+                      conv_properties, published,
                       with_unchanged)
 
 ITEM = "conv_forward_naive"

@@ -7,8 +7,8 @@ from reference_impl.pool_naive import max_pool_backward_naive, max_pool_forward_
 
 from .. import Case, Prepared, case
 from ..ops import as_tuple, call, load_all, output, value, var
-from ._shared import pool_properties, FLOAT32_TOL, array_check, cast, dtype_of, numeric, pool_config as pool, tie_free, \
-    with_unchanged
+from ._shared import (FLOAT32_TOL, array_check, cast, dtype_of, numeric, pool_config as pool, pool_properties,
+                      tie_free, with_unchanged)
 
 ITEM = "max_pool_backward_naive"
 

@@ -8,7 +8,8 @@ from reference_impl.pool_naive import max_pool_forward_naive
 
 from .. import Case, Prepared, case
 from ..ops import call, load_all, output, value, var
-from ._shared import (pool_properties, FLOAT32_TOL, POOL_HINT, PUBLISHED_TOL, array_check, cast, pool_config as pool, published,
+from ._shared import (FLOAT32_TOL, POOL_HINT, PUBLISHED_TOL, array_check, cast, pool_config as pool,
+                      pool_properties, published,
                       tie_free, with_unchanged)
 
 ITEM = "max_pool_forward_naive"

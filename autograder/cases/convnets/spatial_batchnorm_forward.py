@@ -8,7 +8,7 @@ from reference_impl.spatial_norm import spatial_batchnorm_forward
 from .. import Case, Prepared, case
 from ..ops import as_dict, assign, call, each, load, load_all, output, repeat, setitem, value, var
 from ...checks import FunctionCheck, named_test
-from ._shared import norm_properties, FLOAT32_TOL, array_check, cast, norm_inputs, published, with_unchanged
+from ._shared import FLOAT32_TOL, array_check, cast, norm_inputs, norm_properties, published, with_unchanged
 
 ITEM = "spatial_batchnorm_forward"
 BN_HINT = ("move channels last before flattening: x.transpose(0, 2, 3, 1).reshape(-1, C), and undo both "

@@ -6,7 +6,7 @@ import numpy as np
 from reference_impl.spatial_norm import spatial_groupnorm_backward, spatial_groupnorm_forward
 
 from .. import Case, Prepared, case
-from ._shared import norm_properties, FLOAT32_TOL, norm_backward
+from ._shared import FLOAT32_TOL, norm_backward, norm_properties
 
 ITEM = "spatial_groupnorm_backward"
 

@@ -7,7 +7,7 @@ from reference_impl.spatial_norm import spatial_groupnorm_forward
 
 from .. import Case, Prepared, case
 from ..ops import call, load_all, output, value, var
-from ._shared import norm_properties, FLOAT32_TOL, array_check, cast, norm_inputs, with_unchanged
+from ._shared import FLOAT32_TOL, array_check, cast, norm_inputs, norm_properties, with_unchanged
 
 ITEM = "spatial_groupnorm_forward"
 
