@@ -131,7 +131,8 @@ def load(folder: Path, item: str | None = None) -> list[PublicCase]:
     """
     folder = Path(folder)
     if not (folder / JSON_NAME).is_file():
-        raise FileNotFoundError(f"no {JSON_NAME} in {folder}: it is written by `make source`")
+        raise FileNotFoundError(f"the self-check has no {JSON_NAME} in {folder}: the assignment folder is incomplete; "
+                                "unpack the assignment again (instructors: `make source` writes it)")
     document = json.loads((folder / JSON_NAME).read_text(encoding="utf-8"))
     with np.load(folder / ARRAYS_NAME, allow_pickle=False) as stored:
         arrays = {key: stored[key] for key in stored.files}

@@ -133,3 +133,8 @@ def test_the_float64_allocation_is_named_before_submitting(shipped, capsys):
     assert list(failed) == ["float32 in, float32 out"]
     assert failed["float32 in, float32 out"].message == "out: dtype float64 instead of float32"
     assert "dtype=x.dtype" in capsys.readouterr().out
+
+
+def test_a_missing_public_cases_file_says_what_to_do(shipped, tmp_path):
+    with pytest.raises(FileNotFoundError, match="unpack the assignment again"):
+        shipped.check("conv_forward_naive", {}, folder=tmp_path)
