@@ -60,6 +60,7 @@ CONVNETS = Assignment(
         not_reexported=("download",),
         never_shipped=("conv_naive", "pool_naive", "spatial_norm", "cnn", "sandwich_bn", "tiny_cifar", "demo"),
         tripwired=("fast_layers", "im2col"),
+        self_check=True,
     ),
     naive_items=("conv_forward_naive", "conv_backward_naive", "max_pool_forward_naive", "max_pool_backward_naive"),
     # What the instructor's own run of the experiment leaves next to the source notebook, and the data set.

@@ -96,6 +96,9 @@ class SupportPackage:
     not_reexported: shipped modules importable by name but not re-exported by the package (entry points).
     never_shipped: graded or instructor-only reference modules that must never reach students.
     tripwired: shipped modules replaced by tripwires while the ``naive_items`` are graded.
+    self_check: ship the notebook's self-check as ``<name>/selfcheck/`` (``check("<item>")`` runs the item's
+        visible cases in the student's kernel and prints what the grader will say; see
+        ``autograder.self_check``).
     """
 
     name: str
@@ -104,6 +107,7 @@ class SupportPackage:
     not_reexported: tuple[str, ...] = ()
     never_shipped: tuple[str, ...] = ()
     tripwired: tuple[str, ...] = ()
+    self_check: bool = False
 
     def __post_init__(self) -> None:
         for module in (*self.modules, *self.never_shipped):

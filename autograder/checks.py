@@ -7,6 +7,7 @@ hint follows what it found (``SPECIFIC_HINTS``, overridable per output); the che
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -385,3 +386,43 @@ class FunctionCheck:
         return Verdict(bool(ok), self.label, expected, got, f"{self.label}: " + ("as expected" if ok else
                                                                                   f"expected {expected}, got {got}"),
                        "" if ok else self.hint)
+
+
+# Tests of ``FunctionCheck`` that a case can name (``functools.partial(<one of these>, ...)``) instead of writing a
+# closure: a check built from them can be written to the public-cases file of the notebook's self-check
+# (``autograder.public_cases``) and rebuilt there. Each takes the outputs' arrays, then its parameters, and returns
+# (ok, expected, got).
+
+def per_channel_stats(out, target_mean, target_std) -> tuple[bool, str, str]:
+    """Means and standard deviations of ``out`` (N, C, H, W) over (N, H, W) are the targets (1e-3)."""
+    target_mean, target_std = np.asarray(target_mean), np.asarray(target_std)
+    means, stds = out.mean(axis=(0, 2, 3)), out.std(axis=(0, 2, 3))
+    ok = bool(np.allclose(means, target_mean, atol=1e-3) and np.allclose(stds, target_std, rtol=1e-3))
+    return ok, f"means {np.round(target_mean, 3).tolist()}, stds {np.round(target_std, 3).tolist()}", \
+        f"means {np.round(means, 3).tolist()}, stds {np.round(stds, 3).tolist()}"
+
+
+def std_and_mean(a, scale) -> tuple[bool, str, str]:
+    """Random weights: standard deviation within 15% of ``scale`` and mean within ``scale / 4`` of zero."""
+    ok = bool(abs(a.std() / scale - 1) < 0.15 and abs(a.mean()) < scale / 4)
+    return ok, f"std about {scale}, mean about 0", f"std {a.std():.3g}, mean {a.mean():.2g}"
+
+
+def all_zero(a) -> tuple[bool, str, str]:
+    """Every entry is zero."""
+    return not np.any(a), "all zeros", f"largest |entry| {np.max(np.abs(a)) if a.size else 0:.3g}"
+
+
+def difference_is(a, b, target) -> tuple[bool, str, str]:
+    """``a - b`` equals ``target`` to 1e-6 (relative to max(1, target))."""
+    difference = float(np.asarray(a - b).reshape(-1)[0]) if np.size(a - b) == 1 else float("nan")
+    return abs(difference - target) <= 1e-6 * max(1.0, abs(target)), f"{target:.6g}", f"{difference:.6g}"
+
+
+NAMED_TESTS: dict[str, Callable[..., tuple[bool, str, str]]] = {
+    f.__name__: f for f in (per_channel_stats, std_and_mean, all_zero, difference_is)}
+
+
+def named_test(name: str, **parameters) -> functools.partial:
+    """A ``FunctionCheck`` test by name, with its parameters (``NAMED_TESTS``)."""
+    return functools.partial(NAMED_TESTS[name], **parameters)

@@ -27,7 +27,8 @@ from assignments import Assignment
 from . import cases
 from .cases import Case, Prepared
 from .cases.ops import with_npy_paths
-from .checks import FunctionCheck, Output, Verdict
+from .checks import Output
+from .judging import call_failed, judge
 from .intake.notebook_reader import (InstructorNotebook, NotebookError, Submission, neutralise_magics,
                                      read_instructor_notebook, read_submission)
 from .intake.submitted_files import private_copies
@@ -501,55 +502,5 @@ def _verdict_of(case, prepared, outcome, cell_errors, settings) -> TestResult:
         result.message, result.hint, result.got = outcome.error, outcome.hint, "refused by the grader"
         return result
     if not outcome.ok:
-        own = "; ".join(f"{label} failed: {_last_line(error)}" for label, error in cell_errors.items())
-        result.message = f"the call failed: {_last_line(outcome.error) or 'no result'}" + (
-            f" (note: your {own})" if own else "")
-        result.got = _last_line(outcome.error)
-        result.hint = _hint_for_error(outcome.error, case.item)
-        return result
-    verdicts: list[Verdict] = []
-    for check in prepared.checks:
-        try:
-            verdict = check.evaluate(outcome.outputs)
-        except Exception as error:  # a malformed output must not stop grading
-            verdict = Verdict(False, getattr(check, "label", "check"), message=f"could not check: {error}")
-        if hidden and not settings.reveal_hidden and isinstance(check, FunctionCheck) and not verdict.ok:
-            verdict = Verdict(False, verdict.label, message=f"{verdict.label}: not as expected", hint=verdict.hint)
-        verdicts.append(verdict)
-    failed = [v for v in verdicts if not v.ok]
-    if not failed:
-        fraction = min([min(max(float(v.fraction), 0.0), 1.0) for v in verdicts] or [1.0])
-        # Full points stay exact (a rounded share would not add up to the item's points).
-        result.score = case.points if fraction == 1.0 else round(case.points * fraction, 3)
-        result.message = ("passed: " if fraction == 1.0 else f"partial credit ({fraction:.0%}): ") + "; ".join(v.message for v in verdicts)
-        result.hint = "; ".join(v.hint for v in verdicts if v.fraction < 1.0 and v.hint)
-        result.expected = "; ".join(v.expected for v in verdicts if v.expected)
-        result.got = "; ".join(v.got for v in verdicts if v.got)
-        return result
-    result.message = "; ".join(v.message for v in failed[:3]) + (f"; and {len(failed) - 3} more" if len(failed) > 3
-                                                                 else "")
-    result.expected, result.got, result.hint = failed[0].expected, failed[0].got, failed[0].hint
-    return result
-
-
-def _last_line(text: str) -> str:
-    lines = [line for line in str(text).strip().splitlines() if line.strip()]
-    return lines[-1].strip()[:500] if lines else ""
-
-
-def _hint_for_error(error: str, item: str) -> str:
-    if "ended the grading process" in error or "kept failing" in error:
-        return "the process running your code ended: look for os._exit, sys.exit, a crash or runaway memory use"
-    if "NotImplementedError" in error:
-        return f"{item} is not implemented yet"
-    if "is disabled while the naive layers are graded" in error:
-        return "write the loops yourself; the fast layers are only for the later parts of the notebook"
-    if "timed out" in error or "time limit" in error:
-        return "look for a loop that never ends, or one far larger than the input"
-    if "MemoryError" in error:
-        return "an array far larger than the input was allocated"
-    if "is not defined" in error:
-        return "make sure the cell that defines it runs without errors, from a fresh kernel"
-    if "SystemExit" in error:
-        return "do not call sys.exit() or exit() in your code"
-    return "read the error above; run the notebook's own test cell to reproduce it"
+        return call_failed(result, outcome.error, cell_errors)
+    return judge(result, prepared.checks, outcome.outputs, hidden, settings.reveal_hidden)

@@ -49,6 +49,12 @@ class TestResult:
         return not self.pending and self.score >= self.max_score
 
     @property
+    def checked(self) -> str:
+        """What was checked: the name after "<item>: " (the whole name if it has no such prefix)."""
+        prefix = f"{self.item}: "
+        return self.name[len(prefix):] if self.name.startswith(prefix) else self.name
+
+    @property
     def status(self) -> Literal["passed", "failed", "pending"]:
         return "pending" if self.pending else "passed" if self.passed else "failed"
 

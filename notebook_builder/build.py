@@ -14,7 +14,7 @@ import assignments
 from assignments import Assignment
 
 from .assemble import assemble
-from .support import shipped_files
+from .support import self_check_files, shipped_files
 from .template import read_template
 
 SOURCE_ROOT = Path("source")
@@ -65,6 +65,8 @@ def render_source(repo_root: str | Path, assignment: Assignment | None = None, g
     files = {assignment.notebook: notebook_bytes(notebook)}
     if assignment.support is not None:
         files.update(shipped_files(repo_root, assignment.support, assignment.requirements))
+        if assignment.support.self_check:
+            files.update(self_check_files(repo_root, assignment.name, assignment.support.name))
     return dict(sorted(files.items()))
 
 

@@ -8,7 +8,11 @@ modules are shipped, and under what package name, is the assignment record's ``s
 from __future__ import annotations
 
 import ast
+import os
 import re
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 
 from assignments import SupportPackage
@@ -113,6 +117,32 @@ def shipped_files(repo_root: str | Path, support: SupportPackage,
         files["setup.py"] = build_script(package).encode()
     files["requirements.txt"] = _requirements(repo_root, requirements).encode()
     return files
+
+
+SELF_CHECK = "selfcheck"
+
+
+def self_check_files(repo_root: str | Path, assignment: str, package: str) -> dict[str, bytes]:
+    """The notebook's self-check, ``<package>/selfcheck/*``: the grader's visible cases of ``assignment`` and the
+    code that runs and judges them, as the grader exports them (``python -m autograder.self_check_export``, run
+    as its own process: the builder never imports the grader).
+
+    Raises
+    ------
+    BuildError
+        The export failed (its error output is quoted).
+    """
+    repo_root = Path(repo_root)
+    with tempfile.TemporaryDirectory(prefix="self-check-") as scratch:
+        environment = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(repo_root),
+                                                                                os.environ.get("PYTHONPATH")])))
+        done = subprocess.run([sys.executable, "-m", "autograder.self_check_export", assignment, scratch],
+                              cwd=repo_root, env=environment, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise BuildError(f"exporting the self-check of {assignment!r} failed:\n{done.stderr.strip()[-2000:]}",
+                             repo_root / "autograder" / "self_check_export.py")
+        return {f"{package}/{SELF_CHECK}/{p.relative_to(scratch).as_posix()}": p.read_bytes()
+                for p in sorted(Path(scratch).rglob("*")) if p.is_file()}
 
 
 def _copy(text: str, relative_source: str, package: str) -> bytes:

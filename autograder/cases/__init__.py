@@ -11,6 +11,11 @@ case is graded, in one of two ways:
 
 Points live only in the assignment record: a case carries a ``weight`` and ``cases_for`` gives it its share of
 the item's points (``points * weight / sum of weights``).
+
+Hidden cases vary the data, never the rules: every property a case exercises (``properties``: its own ``tags``
+plus what the item module's optional ``properties(case)`` derives from its configuration, such as "dtype
+float32" or "non-square filter") must also be exercised by a visible case of the item, which students can run
+before submitting (``uncovered_properties`` lists the ones that are not; a test keeps it empty).
 """
 from __future__ import annotations
 
@@ -41,6 +46,7 @@ class Case:
     config: plain data the item module reads (shapes, hyperparameters, the kind of check).
     fixed_seed: seed of the inputs for visible cases; hidden cases draw from the run's hidden seed.
     points: filled in by ``cases_for`` from the assignment record.
+    tags: properties of the case that its configuration does not show (see ``properties``).
     """
 
     name: str
@@ -51,6 +57,7 @@ class Case:
     tolerance: float = FORWARD_TOL
     fixed_seed: int | None = None
     points: float = 0.0
+    tags: frozenset[str] = frozenset()
 
     @property
     def case_id(self) -> str:
@@ -88,11 +95,13 @@ class Prepared:
         return 8 * int(total)
 
 
-def case(item: str, what: str, weight: float, hidden: bool = True, **config) -> Case:
-    """A case of ``item`` checking ``what``; visible cases get a fixed seed derived from ``what``."""
+def case(item: str, what: str, weight: float, hidden: bool = True, tags=(), **config) -> Case:
+    """A case of ``item`` checking ``what``; visible cases get a fixed seed derived from ``what``. ``tags``: the
+    properties it exercises beyond those its item module derives from ``config`` (see ``properties``)."""
     seed = None if hidden else zlib.crc32(what.encode()) % 2**31
     tolerance = config.pop("tolerance", FORWARD_TOL)
-    return Case(f"{item}: {what}", item, weight, "hidden" if hidden else "visible", config, tolerance, seed)
+    return Case(f"{item}: {what}", item, weight, "hidden" if hidden else "visible", config, tolerance, seed,
+                tags=frozenset(tags))
 
 
 @functools.lru_cache(maxsize=None)
@@ -118,6 +127,22 @@ def cases_for(assignment: Assignment, item: str) -> tuple[Case, ...]:
     table = item_module(assignment.name, item).CASES
     total = sum(c.weight for c in table)
     return tuple(dataclasses.replace(c, points=graded.points * c.weight / total) for c in table)
+
+
+def properties(assignment: Assignment, case: Case) -> frozenset[str]:
+    """The rules one case exercises: its ``tags`` and what its item module's ``properties(case)`` (if it has
+    one) derives from the configuration."""
+    derive = getattr(item_module(assignment.name, case.item), "properties", None)
+    return frozenset(case.tags) | frozenset(derive(case) if derive else ())
+
+
+def uncovered_properties(assignment: Assignment, item: str) -> dict[str, frozenset[str]]:
+    """Hidden case name -> the properties it exercises that no visible case of the item does (empty when every
+    hidden case only varies the data of rules a student can check before submitting)."""
+    table = cases_for(assignment, item)
+    shown = frozenset().union(*(properties(assignment, c) for c in table if c.visibility == "visible"))
+    missing = {c.name: properties(assignment, c) - shown for c in table if c.visibility == "hidden"}
+    return {name: left for name, left in missing.items() if left}
 
 
 def _rng(case: Case, hidden_seed: int) -> np.random.Generator:

@@ -11,6 +11,7 @@ from pathlib import Path
 import jinja2
 
 from ..atomicio import atomic_write_text
+from ..feedback_text import format_points
 from ..results import SubmissionResult, TestResult
 
 _TEMPLATE = """<!DOCTYPE html>
@@ -63,7 +64,7 @@ points are neither given nor taken here, and your instructor will score them.</p
 {% for test in tests %}
 <tr class="{{ test.status }}">
 <td class="status">{{ test.status }}</td>
-<td>{{ checked(test) }}{% if test.visibility != 'visible' %}
+<td>{{ test.checked }}{% if test.visibility != 'visible' %}
 <div class="hidden-note">hidden test: its inputs are not shown</div>{% endif %}</td>
 <td><pre>{{ test.expected }}</pre></td>
 <td><pre>{{ test.got }}</pre></td>
@@ -84,12 +85,6 @@ points are neither given nor taken here, and your instructor will score them.</p
 
 _ENVIRONMENT = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True,
                                   lstrip_blocks=True)
-
-
-def _what_was_checked(test: TestResult) -> str:
-    """The part of a test name after "<item>: " (the whole name if it has no such prefix)."""
-    prefix = f"{test.item}: "
-    return test.name[len(prefix):] if test.name.startswith(prefix) else test.name
 
 
 def _anchors(items: list[str]) -> dict[str, str]:
@@ -125,7 +120,7 @@ def feedback_html(result: SubmissionResult) -> str:
     template = _ENVIRONMENT.from_string(_TEMPLATE)
     return template.render(result=result, items=list(grouped.items()), scores=result.item_scores(),
                            pending=result.item_pending_points(), anchors=_anchors(list(grouped)),
-                           checked=_what_was_checked, fmt=lambda value: f"{round(value, 6):g}")
+                           fmt=format_points)
 
 
 def write_feedback_page(result: SubmissionResult, path: Path) -> None:

@@ -32,11 +32,16 @@
 #
 # The provided code lives in the package `convkit/` next to this notebook.
 #
-# **How you are graded.** Each function you write has a test cell right after it. The visible checks in those
-# cells are the ones you can run yourself; the grader runs further, hidden checks of the same functions
-# (other shapes, strides and modes), so a function that only passes for the shapes shown here may still lose
-# points. Do not rename the functions, change their arguments, or edit the test cells. The written questions
-# are graded by hand.
+# **How you are graded.** Each function you write has a test cell right after it. Its last line,
+# `check("<function>")`, runs the grader's visible cases of that function on your code, here in your kernel,
+# and prints for each one what your feedback will say: what was checked, expected and got, where the error
+# sits and a hint. You can call `check` yourself in any cell. The grader also runs hidden cases: the same rules
+# (dtypes, strides, paddings, non-square filters and windows, batch sizes, running statistics, inputs left
+# unmodified) on other data, so a function that passes every visible case and computes what its docstring says
+# passes them too. One rule to keep in mind from the start: **float32 in, float32 out** — every function keeps
+# the floating dtype of its inputs (allocate with `dtype=x.dtype` or `np.zeros_like(x)`, not a bare
+# `np.zeros(shape)`, which is float64). Do not rename the functions, change their arguments, or edit the test
+# cells. The written questions are graded by hand.
 
 # %% readonly="setup"
 import os
@@ -47,6 +52,7 @@ import numpy as np
 
 from convkit import *  # the provided layers, Solver, update rules, data loading and plotting helpers
 from convkit.gradient_check import eval_numerical_gradient, eval_numerical_gradient_array, rel_error
+from convkit.selfcheck import check  # check("conv_forward_naive"): the grader's visible cases, run on your code
 
 # %matplotlib inline
 plt.rcParams["figure.figsize"] = (10.0, 8.0)
@@ -116,6 +122,8 @@ error = rel_error(out, correct_out)
 print(f"conv_forward_naive: relative error {error:.2e} (about 2e-8 is the rounding of the stored values)")
 assert error < 1e-7, f"conv_forward_naive: relative error {error:.2e} against the fixed values is too large"
 assert np.array_equal(x, x_before), "conv_forward_naive modified its input x; pad a copy instead"
+# The grader's visible cases of conv_forward_naive, run on your code: what your feedback will say about them.
+assert check("conv_forward_naive").passed, "conv_forward_naive: see the failed cases above"
 ### BEGIN HIDDEN TESTS
 {{ grader.cases }}
 ### END HIDDEN TESTS
@@ -197,6 +205,8 @@ for name, analytic, numeric in [("dx", dx, dx_num), ("dw", dw, dw_num), ("db", d
     error = rel_error(analytic, numeric)
     print(f"conv_backward_naive: {name} relative error {error:.2e}")
     assert error < 1e-6, f"conv_backward_naive: {name} does not match the numeric gradient (error {error:.2e})"
+# The grader's visible cases of conv_backward_naive, run on your code: what your feedback will say about them.
+assert check("conv_backward_naive").passed, "conv_backward_naive: see the failed cases above"
 ### BEGIN HIDDEN TESTS
 {{ grader.cases }}
 ### END HIDDEN TESTS
@@ -223,6 +233,8 @@ error = rel_error(out, correct_out)
 print(f"max_pool_forward_naive: relative error {error:.2e} (about 4e-8 is the rounding of the stored values)")
 assert error < 1e-7, f"max_pool_forward_naive: relative error {error:.2e} against the fixed values is too large"
 assert np.array_equal(x, x_before), "max_pool_forward_naive modified its input x"
+# The grader's visible cases of max_pool_forward_naive, run on your code: what your feedback will say about them.
+assert check("max_pool_forward_naive").passed, "max_pool_forward_naive: see the failed cases above"
 ### BEGIN HIDDEN TESTS
 {{ grader.cases }}
 ### END HIDDEN TESTS
@@ -248,6 +260,8 @@ assert np.shape(dx) == x.shape, f"max_pool_backward_naive: dx has shape {np.shap
 error = rel_error(dx, dx_num)
 print(f"max_pool_backward_naive: dx relative error {error:.2e} (expect about 1e-12)")
 assert error < 1e-8, f"max_pool_backward_naive: dx does not match the numeric gradient (error {error:.2e})"
+# The grader's visible cases of max_pool_backward_naive, run on your code: what your feedback will say about them.
+assert check("max_pool_backward_naive").passed, "max_pool_backward_naive: see the failed cases above"
 ### BEGIN HIDDEN TESTS
 {{ grader.cases }}
 ### END HIDDEN TESTS
@@ -421,6 +435,8 @@ for name in sorted(model.params):
     error = rel_error(grads[name], numeric)
     print(f"{name}: relative error {error:.2e}")
     assert error < 1e-4, f"ThreeLayerConvNet: gradient of {name} does not match the numeric gradient ({error:.2e})"
+# The grader's visible cases of ThreeLayerConvNet, run on your code: what your feedback will say about them.
+assert check("ThreeLayerConvNet").passed, "ThreeLayerConvNet: see the failed cases above"
 ### BEGIN HIDDEN TESTS
 {{ grader.cases }}
 ### END HIDDEN TESTS
@@ -527,6 +543,8 @@ print(f"gamma=[3, 4, 5], beta=[6, 7, 8]: per-channel means {means}, stds {stds}"
 assert np.allclose(means, beta, atol=1e-6), f"spatial_batchnorm_forward: channel means {means} should equal beta"
 assert np.allclose(stds, gamma, atol=1e-3), f"spatial_batchnorm_forward: channel stds {stds} should equal gamma"
 assert np.array_equal(x, x_before), "spatial_batchnorm_forward modified its input x"
+# The grader's visible cases of spatial_batchnorm_forward, run on your code: what your feedback will say about them.
+assert check("spatial_batchnorm_forward").passed, "spatial_batchnorm_forward: see the failed cases above"
 ### BEGIN HIDDEN TESTS
 {{ grader.cases }}
 ### END HIDDEN TESTS
@@ -578,6 +596,8 @@ for name, analytic, numeric in [("dx", dx, dx_num), ("dgamma", dgamma, dgamma_nu
     error = rel_error(analytic, numeric)
     print(f"spatial_batchnorm_backward: {name} relative error {error:.2e}")
     assert error < 1e-5, f"spatial_batchnorm_backward: {name} does not match the numeric gradient ({error:.2e})"
+# The grader's visible cases of spatial_batchnorm_backward, run on your code: what your feedback will say about them.
+assert check("spatial_batchnorm_backward").passed, "spatial_batchnorm_backward: see the failed cases above"
 ### BEGIN HIDDEN TESTS
 {{ grader.cases }}
 ### END HIDDEN TESTS
@@ -608,6 +628,8 @@ print(f"per-group means\n{means}\nper-group stds\n{stds}")
 assert np.allclose(means, 0, atol=1e-7), f"spatial_groupnorm_forward: group means {means.ravel()} should be 0"
 assert np.allclose(stds, 1, atol=1e-4), f"spatial_groupnorm_forward: group stds {stds.ravel()} should be about 1"
 assert np.array_equal(x, x_before), "spatial_groupnorm_forward modified its input x"
+# The grader's visible cases of spatial_groupnorm_forward, run on your code: what your feedback will say about them.
+assert check("spatial_groupnorm_forward").passed, "spatial_groupnorm_forward: see the failed cases above"
 ### BEGIN HIDDEN TESTS
 {{ grader.cases }}
 ### END HIDDEN TESTS
@@ -642,6 +664,8 @@ for name, analytic, numeric in [("dx", dx, dx_num), ("dgamma", dgamma, dgamma_nu
     error = rel_error(analytic, numeric)
     print(f"spatial_groupnorm_backward: {name} relative error {error:.2e}")
     assert error < 1e-5, f"spatial_groupnorm_backward: {name} does not match the numeric gradient ({error:.2e})"
+# The grader's visible cases of spatial_groupnorm_backward, run on your code: what your feedback will say about them.
+assert check("spatial_groupnorm_backward").passed, "spatial_groupnorm_backward: see the failed cases above"
 ### BEGIN HIDDEN TESTS
 {{ grader.cases }}
 ### END HIDDEN TESTS

@@ -200,5 +200,5 @@ def test_instructors_can_reveal_hidden_configurations(built, settings):
     from dataclasses import replace
     result = grade_submission(built("loses_conv_forward_naive_square_filter_assumed"), "bug",
                               replace(settings, reveal_hidden=True))
-    failed = [t for t in result.tests if t.item == "conv_forward_naive" and not t.passed]
-    assert failed and all('"WW": 5' in t.hint or '"WW": 3' in t.hint for t in failed)
+    failed = [t for t in result.tests if t.item == "conv_forward_naive" and not t.passed and t.visibility == "hidden"]
+    assert failed and all('configuration: {' in t.hint and '"WW": ' in t.hint for t in failed)

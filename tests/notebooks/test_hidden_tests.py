@@ -1,8 +1,9 @@
 """The notebook's test cells catch the student bugs they are meant to catch.
 
 Each case plants one known bug in a reference solution (a textual edit of the solution cell), then runs the
-test cell of that item from the source notebook: the full cell must fail, and for bugs the published visible
-checks are known to miss, the visible part alone must pass (so the hidden region is what catches them).
+test cell of that item from the source notebook: the full cell must fail, and so must its visible part alone
+(what students run: the published values and ``check(item)``, the grader's visible cases), because hidden cases
+only vary the data of rules some visible case already checks.
 """
 import re
 import sys
@@ -22,22 +23,25 @@ HIDDEN = re.compile(r"^### BEGIN HIDDEN TESTS$.*?^### END HIDDEN TESTS$", re.M |
 
 # item, text in the reference solution, buggy replacement, does the visible part already catch it?
 BUGS = [
-    pytest.param("conv_forward_naive", "F, _, HH, WW = w.shape", "F, _, HH, _ = w.shape\n    WW = HH", False,
+    # The CS231n-style allocation: float64 whatever the inputs (the float32 visible case must say so).
+    pytest.param("conv_forward_naive", "out = np.empty((N, F, H_out, W_out), dtype=dtype)",
+                 "out = np.zeros((N, F, H_out, W_out))", True, id="conv-allocates-float64"),
+    pytest.param("conv_forward_naive", "F, _, HH, WW = w.shape", "F, _, HH, _ = w.shape\n    WW = HH", True,
                  id="conv-assumes-square-filters"),
     pytest.param("max_pool_forward_naive", 'pool_param["stride"]\n    H_out',
-                 'pool_param["stride"]\n    stride = pool_height\n    H_out', False, id="pool-assumes-stride-is-size"),
-    pytest.param("max_pool_backward_naive", "dx[:, :, rows, cols] += routed", "dx[:, :, rows, cols] = routed", False,
+                 'pool_param["stride"]\n    stride = pool_height\n    H_out', True, id="pool-assumes-stride-is-size"),
+    pytest.param("max_pool_backward_naive", "dx[:, :, rows, cols] += routed", "dx[:, :, rows, cols] = routed", True,
                  id="pool-backward-assigns-instead-of-adding"),
     pytest.param("spatial_batchnorm_forward", "batchnorm_forward(x_rows, gamma, beta, bn_param)",
-                 'batchnorm_forward(x_rows, gamma, beta, {**bn_param, "mode": "train"})', False,
+                 'batchnorm_forward(x_rows, gamma, beta, {**bn_param, "mode": "train"})', True,
                  id="bn-ignores-running-statistics"),
     pytest.param("spatial_batchnorm_forward", "x.transpose(0, 2, 3, 1).reshape(N * H * W, C)",
-                 "x.reshape(N * H * W, C)", False, id="bn-reshapes-without-transpose"),
+                 "x.reshape(N * H * W, C)", True, id="bn-reshapes-without-transpose"),
     pytest.param("ThreeLayerConvNet", "grads[w] = grads[w] + self.reg * self.params[w]", "grads[w] = grads[w]",
-                 False, marks=pytest.mark.slow, id="net-forgets-regularisation-gradient"),  # about 10 s
+                 True, marks=pytest.mark.slow, id="net-forgets-regularisation-gradient"),  # about 10 s
     # Per-channel statistics still look normalised when checked per group.
     pytest.param("spatial_groupnorm_forward", "grouped = x.reshape(N, G, (C // G) * H * W)",
-                 "grouped = x.reshape(N, C, H * W)", False, id="gn-normalises-per-channel"),
+                 "grouped = x.reshape(N, C, H * W)", True, id="gn-normalises-per-channel"),
     pytest.param("spatial_groupnorm_backward", "dgamma = (dout * x_hat).sum(", "dgamma = (dout * 1.0).sum(", True,
                  id="gn-backward-wrong-dgamma"),
 ]

@@ -70,6 +70,62 @@ def pool_config(ph, pw, stride, N=2, C=3, H=6, W=6, **more) -> dict:
     return dict(pool_height=ph, pool_width=pw, stride=stride, N=N, C=C, H=H, W=W, **more)
 
 
+def _common_properties(case: Case, N: int, H: int, W: int) -> set[str]:
+    """Properties every convnets case has: its dtype, batch size class, image shape, unmodified-input check."""
+    found = {f"dtype {dtype_of(case)}"}
+    if N != 2:
+        found.add("single sample" if N == 1 else "batch of 3 or more")
+    if H != W:
+        found.add("non-square input")
+    if case.config.get("unmodified"):
+        found.add("inputs left unmodified")
+    return found
+
+
+def conv_properties(case: Case) -> set[str]:
+    """The rules a convolution case exercises (see ``autograder.cases.properties``)."""
+    c = case.config
+    found = _common_properties(case, c["N"], c["H"], c["W"])
+    found.add("stride 1" if c["stride"] == 1 else "stride > 1")
+    found.add("no padding" if c["pad"] == 0 else "padding")
+    if c["HH"] != c["WW"]:
+        found.add("non-square filter")
+    if c["HH"] == c["WW"] == 1:
+        found.add("1x1 filter")
+    if min(c["HH"], c["WW"]) > c["stride"]:
+        found.add("overlapping windows")
+    if max(c["HH"], c["WW"]) < c["stride"]:
+        found.add("windows skip pixels")
+    return found
+
+
+def pool_properties(case: Case) -> set[str]:
+    """The rules a max-pool case exercises (see ``autograder.cases.properties``)."""
+    c = case.config
+    ph, pw, stride = c["pool_height"], c["pool_width"], c["stride"]
+    found = _common_properties(case, c["N"], c["H"], c["W"])
+    if ph != pw:
+        found.add("non-square pool")
+    if stride < max(ph, pw):
+        found.add("overlapping windows")
+    if stride != ph or stride != pw:
+        found.add("stride differs from pool size")
+    if (c["H"] - ph) % stride or (c["W"] - pw) % stride:
+        found.add("windows do not tile the input")
+    return found
+
+
+def norm_properties(case: Case) -> set[str]:
+    """The rules a spatial-norm case exercises (see ``autograder.cases.properties``)."""
+    c = case.config
+    N, C, H, W = c["shape"]
+    found = _common_properties(case, N, H, W)
+    found.add(f"mode {c['mode']}" if "mode" in c else "train mode")
+    if "G" in c:
+        found.add("one group" if c["G"] == 1 else "one channel per group" if c["G"] == C else "several groups")
+    return found
+
+
 def dtype_of(case: Case) -> str:
     return case.config.get("dtype", "float64")
 
@@ -127,9 +183,9 @@ def norm_inputs(case, rng, channels_shape):
     return x, gamma, beta
 
 
-__all__ = ["FLOAT32_TOL", "ITEM_HINTS", "NUMERIC_H", "NUMERIC_TOL", "PUBLISHED_TOL", "SAMPLES_PER_ARRAY", "array_check", "cast",
-           "conv_config", "dtype_of", "published", "norm_backward", "norm_inputs", "numeric", "pool_config", "tie_free", "unchanged",
-           "with_unchanged"]
+__all__ = ["FLOAT32_TOL", "ITEM_HINTS", "NUMERIC_H", "NUMERIC_TOL", "PUBLISHED_TOL", "SAMPLES_PER_ARRAY", "array_check",
+           "cast", "conv_config", "conv_properties", "dtype_of", "norm_backward", "norm_inputs", "norm_properties",
+           "numeric", "pool_config", "pool_properties", "published", "tie_free", "unchanged", "with_unchanged"]
 
 
 def norm_backward(case, rng, fn_forward, fn_backward, reference_forward, reference_backward, channels_shape,

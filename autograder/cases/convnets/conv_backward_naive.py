@@ -9,20 +9,31 @@ from reference_impl.conv_naive import conv_backward_naive, conv_forward_naive
 
 from .. import Case, Prepared, case
 from ..ops import as_tuple, call, load_all, output, value, var
-from ._shared import (CONV_HINT, FLOAT32_TOL, array_check, cast, conv_config as conv, dtype_of, numeric,
+from ._shared import (CONV_HINT, FLOAT32_TOL, array_check, cast, conv_config as conv, conv_properties, dtype_of,
+                      numeric,
                       with_unchanged)
 
 ITEM = "conv_backward_naive"
 
 CASES = (
     case(ITEM, "4x3x5x5 input, two 3x3 filters, stride 1, pad 1", 3, False, **conv(1, 1, 2, 3, 3, N=4)),
-    case(ITEM, "stride 2, pad 1, 3x5 filter", 2.5, **conv(2, 1, 3, 3, 5, H=7, W=7)),
-    case(ITEM, "stride 1, pad 2, 5x3 filter", 2.5, **conv(1, 2, 2, 5, 3, H=4, W=6)),
-    case(ITEM, "stride 3, pad 1, 2x2 filter, 6x9 input", 2, **conv(3, 1, 2, 2, 2, H=6, W=9)),
-    case(ITEM, "batch 3, 1x1 filter, stride 2, pad 0", 2, **conv(2, 0, 4, 1, 1, N=3)),
-    case(ITEM, "inputs left unmodified", 1.5, unmodified=True, **conv(1, 1, 2, 3, 3)),
-    case(ITEM, "float32 in, float32 out", 1.5, dtype="float32", tolerance=FLOAT32_TOL, **conv(1, 1, 2, 3, 3)),
+    case(ITEM, "stride 1, pad 2, 5x3 filter, 4x6 input", 1.5, False, **conv(1, 2, 2, 5, 3, H=4, W=6)),
+    case(ITEM, "stride 3, pad 1, 2x2 filter, 6x9 input", 1, False, **conv(3, 1, 2, 2, 2, H=6, W=9)),
+    case(ITEM, "batch 3, 1x1 filter, stride 2, pad 0", 1.5, False, **conv(2, 0, 4, 1, 1, N=3)),
+    case(ITEM, "inputs left unmodified", 0.5, False, unmodified=True, **conv(1, 1, 2, 3, 3)),
+    case(ITEM, "float32 in, float32 out", 1, False, dtype="float32", tolerance=FLOAT32_TOL, **conv(1, 1, 2, 3, 3)),
+    # Hidden: the same rules on other data and shapes.
+    case(ITEM, "stride 2, pad 1, 3x5 filter", 2, **conv(2, 1, 3, 3, 5, H=7, W=7)),
+    case(ITEM, "stride 2, pad 2, 5x3 filter, 7x9 input, batch 3", 2, **conv(2, 2, 2, 5, 3, N=3, H=7, W=9)),
+    case(ITEM, "stride 3, pad 0, 1x2 filter, 7x8 input", 1, **conv(3, 0, 3, 1, 2, H=7, W=8)),
+    case(ITEM, "inputs left unmodified (stride 2, pad 1, 3x5 filter)", 0.5, unmodified=True,
+         **conv(2, 1, 2, 3, 5, H=7, W=7)),
+    case(ITEM, "float32 in, float32 out (stride 2, pad 1, 3x5 filter, batch 3)", 1, dtype="float32",
+         tolerance=FLOAT32_TOL, **conv(2, 1, 3, 3, 5, N=3, H=7, W=7)),
 )
+
+
+properties = conv_properties  # the rules each case exercises (autograder.cases.properties)
 
 
 def prepare(case: Case, rng: np.random.Generator) -> Prepared:

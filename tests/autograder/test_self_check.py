@@ -1,0 +1,140 @@
+"""The notebook's self-check, as shipped in ``convkit/selfcheck/``: the grader's visible cases (and only those),
+with expected values from the reference, run in the calling process and printed as feedback.html's lines; on a
+buggy submission it says, case by case, exactly what ``make grade`` says."""
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+
+from assignments.convnets import CONVNETS
+from autograder import cases
+from autograder.engine import grade_submission
+from autograder.feedback_text import case_lines
+from autograder.self_check_export import self_check_files
+from autograder.settings import GradingSettings
+from fixture_builder import FIXTURES, build_fixture, render_course
+from reference_impl.conv_naive import conv_forward_naive
+
+CODE_ITEMS = [g.name for g in CONVNETS.graded_items if g.runs_code]
+BUGGY = {"loses_conv_forward_naive_float64_output": "conv_forward_naive",
+         "loses_max_pool_forward_naive_stride_equals_pool": "max_pool_forward_naive"}
+
+
+@pytest.fixture(scope="module")
+def shipped(tmp_path_factory):
+    """The shipped ``selfcheck`` package, imported from a folder of its own (its copies, not autograder's)."""
+    root = tmp_path_factory.mktemp("kit")
+    for relative, payload in self_check_files(CONVNETS).items():
+        (root / "selfcheck" / relative).parent.mkdir(parents=True, exist_ok=True)
+        (root / "selfcheck" / relative).write_bytes(payload)
+    sys.path.insert(0, str(root))
+    try:
+        module = importlib.import_module("selfcheck")
+        assert module.__file__.startswith(str(root))
+        yield module
+    finally:
+        sys.path.remove(str(root))
+        for name in [n for n in sys.modules if n == "selfcheck" or n.startswith("selfcheck.")]:
+            del sys.modules[name]
+
+
+def _reference_namespace() -> dict:
+    import reference_impl.cnn as cnn
+    import reference_impl.conv_naive as conv
+    import reference_impl.pool_naive as pool
+    import reference_impl.spatial_norm as norm
+    return {"np": np, **{name: getattr(m, name) for m in (cnn, conv, pool, norm) for name in CODE_ITEMS
+                         if hasattr(m, name)}}
+
+
+def test_public_cases_are_exactly_the_visible_cases(shipped):
+    document = json.loads((shipped.self_check.HERE / "public_cases.json").read_text())
+    names = [record["name"] for record in document["cases"]]
+    visible = [c.name for item in CODE_ITEMS for c in cases.cases_for(CONVNETS, item) if c.visibility == "visible"]
+    hidden = {c.name for item in CODE_ITEMS for c in cases.cases_for(CONVNETS, item) if c.visibility == "hidden"}
+    assert names == visible and not hidden & set(names)
+
+
+def test_public_expected_values_are_the_reference_on_the_public_inputs(shipped):
+    for case in shipped.public_cases.load(shipped.self_check.HERE, "conv_forward_naive"):
+        if "published" in case.name:
+            continue  # expected values rounded in the record
+        param = next(op for op in case.ops if op.get("op") == "call")["args"][3]["value"]
+        expected = conv_forward_naive(*(case.inputs[n].astype(np.float64) for n in ("x", "w", "b")), param)[0]
+        assert np.array_equal(case.checks[0].expected, expected), case.name
+
+
+@pytest.mark.parametrize("item", CODE_ITEMS)
+def test_the_reference_passes_every_public_case(shipped, item, capsys):
+    outcome = shipped.check(item, _reference_namespace())
+    printed = capsys.readouterr().out
+    assert outcome.passed and outcome.failed == []
+    assert printed.count("[passed]") == len(outcome.results) > 0 and "[failed]" not in printed
+
+
+def test_a_stub_fails_every_public_case_saying_it_is_not_implemented(shipped, capsys):
+    def conv_forward_naive(x, w, b, conv_param):
+        raise NotImplementedError()
+    outcome = shipped.check("conv_forward_naive", {"conv_forward_naive": conv_forward_naive})
+    assert not outcome.passed and len(outcome.failed) == len(outcome.results)
+    assert "conv_forward_naive is not implemented yet" in capsys.readouterr().out
+
+
+def test_check_reads_the_callers_globals_by_default(shipped):
+    namespace = _reference_namespace()
+    exec("result = check('max_pool_forward_naive', quiet=True)", dict(namespace, check=shipped.check), namespace)
+    assert namespace["result"].passed
+
+
+def test_unknown_item_names_the_known_ones(shipped):
+    with pytest.raises(KeyError, match="conv_forward_naive"):
+        shipped.check("experiment", {})
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    """The grader's results (``make grade``'s engine, in its sandbox) for the buggy fixtures."""
+    course = tmp_path_factory.mktemp("course")
+    source = render_course(course)
+    settings = GradingSettings(source_notebook=source, test_seconds=2.0, cell_seconds=4.0, memory_mb=1024)
+    folder = tmp_path_factory.mktemp("fixtures")
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = pool.map(lambda name: grade_submission(build_fixture(name, source, folder), name, settings), BUGGY)
+        return dict(zip(BUGGY, results))
+
+
+@pytest.mark.parametrize("fixture", sorted(BUGGY))
+def test_a_buggy_function_gets_the_graders_own_verdict_on_every_visible_case(shipped, graded, fixture, capsys):
+    item = BUGGY[fixture]
+    namespace = {"np": np}
+    exec((FIXTURES / fixture / f"{item}.py").read_text(), namespace)
+    outcome = shipped.check(item, namespace)
+    printed = capsys.readouterr().out
+    grader = {t.name: t for t in graded[fixture].tests if t.item == item and t.visibility == "visible"}
+    assert [r.name for r in outcome.results] == list(grader)
+    for mine in outcome.results:
+        theirs = grader[mine.name]
+        assert (mine.score, mine.max_score, mine.message, mine.expected, mine.got, mine.hint) == \
+               (theirs.score, theirs.max_score, theirs.message, theirs.expected, theirs.got, theirs.hint), mine.name
+        assert "\n".join(case_lines(theirs)) in printed
+    assert not outcome.passed
+
+
+def test_the_float64_allocation_is_named_before_submitting(shipped, capsys):
+    namespace = {"np": np}
+    exec((FIXTURES / "loses_conv_forward_naive_float64_output" / "conv_forward_naive.py").read_text(), namespace)
+    outcome = shipped.check("conv_forward_naive", namespace)
+    failed = {r.checked: r for r in outcome.failed}
+    assert list(failed) == ["float32 in, float32 out"]
+    assert failed["float32 in, float32 out"].message == "out: dtype float64 instead of float32"
+    assert "dtype=x.dtype" in capsys.readouterr().out
+
+
+def test_a_missing_public_cases_file_says_what_to_do(shipped, tmp_path):
+    with pytest.raises(FileNotFoundError, match="unpack the assignment again"):
+        shipped.check("conv_forward_naive", {}, folder=tmp_path)
