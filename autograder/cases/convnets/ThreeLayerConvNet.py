@@ -8,7 +8,7 @@ from reference_impl.cnn import ThreeLayerConvNet
 
 from .. import Case, Prepared, case
 from ..ops import as_tuple, keys, method, new, np_type, npy, output, setitem, value, var
-from ...checks import ArrayCheck, DtypeCheck, FunctionCheck, KeysCheck
+from ...checks import ArrayCheck, DtypeCheck, FunctionCheck, KeysCheck, NormalSampleCheck
 
 ITEM = "ThreeLayerConvNet"
 NET_PARAMS = ("W1", "b1", "W2", "b2", "W3", "b3")
@@ -80,17 +80,17 @@ def _structure(check: str, config: dict) -> Prepared:
                       weight_scale=weight_scale, dtype="float64")
         ops = [new(ITEM, _net_kwargs(kwargs), "m")]
         ops += [output(name, var("m", ".params", name)) for name in NET_PARAMS]
+        shapes = _expected_shapes(**kwargs)
         for name in NET_PARAMS:
             if name.startswith("W"):
-                test = (lambda a: (abs(a.std() / weight_scale - 1) < 0.15 and abs(a.mean()) < weight_scale / 4,
-                                   f"std about {weight_scale}, mean about 0",
-                                   f"std {a.std():.3g}, mean {a.mean():.2g}"))
-                hint = "weights are weight_scale * np.random.randn(...)"
+                checks.append(NormalSampleCheck(name, weight_scale, f"initial {name}", shapes[name],
+                                                hint_std="weights are weight_scale * np.random.randn(...)",
+                                                hint_mean="weights are weight_scale * np.random.randn(...): "
+                                                          "normal draws centred at zero"))
             else:
                 test = (lambda a: (not np.any(a), "all zeros",
                                    f"largest |entry| {np.max(np.abs(a)) if a.size else 0:.3g}"))
-                hint = "biases start at zero"
-            checks.append(FunctionCheck(f"initial {name}", [name], test, hint))
+                checks.append(FunctionCheck(f"initial {name}", [name], test, "biases start at zero"))
     return Prepared({}, ops, checks)
 
 
