@@ -84,8 +84,7 @@ def grade_submission(notebook_path: Path, student: str, settings: GradingSetting
     result = SubmissionResult(student=student, assignment=assignment.name)
     key = load_or_create_secret(settings.secret_file)
     seed = hidden_seed(key, assignment.name, student)
-    result.log.append(f"hidden inputs drawn for this student from the grader secret {fingerprint(key)} "
-                      f"({settings.secret_file})")
+    result.log.append(f"hidden inputs drawn for this student from the grader secret {fingerprint(key)}")
     notebook_path = Path(notebook_path)
     if files is None:
         files = {g.file: notebook_path.parent / g.file for g in assignment.graded_items if g.file}
