@@ -492,7 +492,7 @@ def _verdict_of(case, prepared, outcome, cell_errors, settings) -> TestResult:
         own = "; ".join(f"{label} failed: {bounded_line(error, limit)}" for label, error in cell_errors.items())
         line = _last_line(outcome.error) if outcome.by_grader else bounded_line(outcome.error, limit)
         result.message = f"the call failed: {line or 'no result'}" + (f" (note: your {own})" if own else "")
-        result.got = line if outcome.by_grader else bounded_line(outcome.error, limit)
+        result.got = line
         result.hint = _hint_for_error(outcome.error, case.item)
         return result
     outputs = bounded_outputs(outcome.outputs, limit) if hidden else outcome.outputs
