@@ -22,6 +22,7 @@ course_ignore = [
     ".ipynb_checkpoints", "__pycache__", "*.pyc", "feedback",
     "*.so", "*.pyd", "*.c", "build", "*.egg-info",
     "*.checkpoint*", "datasets",
+    assignments.GRADER_SECRET_FILE,  # the grader secret (below) is never released, fetched or collected
 ]
 c.CourseDirectory.ignore = course_ignore
 # Files a student SUBMITS beside the notebook (each assignment record's `submission_files`) and the record's
@@ -63,7 +64,10 @@ c.HTMLExporter.sanitize_html = True
 #   c.GradingSettings.reveal_hidden = True          # show hidden cases' data in feedback (default: names only)
 #   c.GradingSettings.test_seconds = 10.0           # wall-clock limit per test case
 #   c.GradingSettings.memory_mb = 4096              # address-space limit per worker process
-#   c.GradingSettings.hidden_seed = 20261121        # seed of the hidden cases' random inputs
+# Hidden test inputs differ per student: drawn from HMAC-SHA256(grader secret, student id), the same at every
+# regrade. The secret is created on first use (mode 0600) at the course root, never released or committed
+# (.gitignore); keep a private copy: a new one changes every student's hidden inputs.
+c.GradingSettings.secret_file = assignments.GRADER_SECRET_FILE
 # The experiment is scored on the validation split of real CIFAR-10 when it is here (python -m
 # reference_impl.download); without it, the experiment scores 0 with a message saying so.
 if (Path(__file__).resolve().parent / "datasets" / "cifar-10-batches-py").is_dir():

@@ -14,6 +14,9 @@ from .record import Assignment, GradedItem, GradingLimits, Linspace, ManualItem,
 from .tensorflow import TENSORFLOW
 
 ASSIGNMENTS: Mapping[str, Assignment] = MappingProxyType({a.name: a for a in (CONVNETS, PYTORCH, TENSORFLOW)})
+# The instructor's grader secret at the course root (``autograder.secret``): every student's hidden inputs derive
+# from it, so the builder, nbgrader's ignore lists and the Gradescope build all keep a file of this name out.
+GRADER_SECRET_FILE = ".grader_secret"
 
 
 def get(name: str) -> Assignment:
@@ -35,5 +38,5 @@ def select(name: str | None) -> list[Assignment]:
     return list(ASSIGNMENTS.values()) if not name else [get(name)]
 
 
-__all__ = ["ASSIGNMENTS", "Assignment", "GradedItem", "GradingLimits", "Linspace", "ManualItem", "SupportPackage",
+__all__ = ["ASSIGNMENTS", "GRADER_SECRET_FILE", "Assignment", "GradedItem", "GradingLimits", "Linspace", "ManualItem", "SupportPackage",
            "get", "select"]

@@ -4,7 +4,8 @@
 ``make grade DASK=tcp://host:port`` connects to a running scheduler whose workers have the kit installed.
 
 Each task carries what grading one submission reads, as bytes: the notebook, the files its items are graded
-from, and the instructor's source folder (sent to the cluster once). The worker writes them into a private
+from, the instructor's source folder (sent to the cluster once) and the grader secret (``autograder.secret``, so
+that each student's hidden inputs are the ones a local run draws). The worker writes them into a private
 temporary folder and calls the same grader as a local run there, so the sandbox runs on the Dask worker
 exactly as it does on this machine. Only the result comes back; the cache, the reports and the gradebook are
 written here, by the client, when a result arrives, so a result is stored once whichever worker produced it.
@@ -27,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from .intake.course_layout import Submission
+from .secret import SECRET_FILE, read_secret, write_secret
 
 # Seconds to wait for a scheduler before saying it cannot be reached.
 CONNECT_SECONDS = 10
@@ -72,7 +74,8 @@ def _verified_bytes(path: Path) -> bytes | None:
         return None
 
 
-def grade_packed(grader: Any, package: dict, settings: Any, source: dict[str, bytes] | None) -> dict:
+def grade_packed(grader: Any, package: dict, settings: Any, source: dict[str, bytes] | None,
+                 secret: bytes | None = None) -> dict:
     """Dask task (runs on a worker): unpack one submission and the instructor's folder, grade, return the result.
 
     Parameters
@@ -85,6 +88,9 @@ def grade_packed(grader: Any, package: dict, settings: Any, source: dict[str, by
         If it has a ``source_notebook`` field and `source` is given, that field is pointed at the unpacked copy.
     source : dict of relative path -> bytes, or None
         The instructor's source folder (notebook and support package).
+    secret : bytes, optional
+        The grader secret (``autograder.secret``): written, mode 0600, into the private folder, and the settings'
+        ``secret_file`` pointed at it, so that the worker draws each student's hidden inputs as this machine does.
 
     Returns
     -------
@@ -108,6 +114,9 @@ def grade_packed(grader: Any, package: dict, settings: Any, source: dict[str, by
             _write_folder(scratch / "source", source)
             settings = dataclasses.replace(settings,
                                            source_notebook=scratch / "source" / Path(settings.source_notebook).name)
+        if secret is not None and dataclasses.is_dataclass(settings) and hasattr(settings, "secret_file"):
+            write_secret(scratch / SECRET_FILE, secret)
+            settings = dataclasses.replace(settings, secret_file=scratch / SECRET_FILE)
         files = {name: folder / name for name in package["files"]}
         return grader(folder / package["notebook"], package["student"], settings, files).to_dict()
     finally:
@@ -178,9 +187,11 @@ class DaskExecutor:
             # In a list, so that the folder is one piece of data named by its content (a dict's keys would
             # name its files, and two assignments' folders would collide).
             source = self.client.scatter([_folder_bytes(Path(source_notebook).parent)], broadcast=True)[0]
+        secret_file = getattr(settings, "secret_file", None)
+        secret = read_secret(Path(secret_file)) if secret_file is not None else None
         futures = {}
         for sub, key in tasks:
-            future = self.client.submit(grade_packed, grader, pack_submission(sub), settings, source,
+            future = self.client.submit(grade_packed, grader, pack_submission(sub), settings, source, secret,
                                         key=f"grade-{sub.student}-{key[:16]}", pure=False, retries=0)
             futures[future] = (sub, key)
         for future in as_completed(futures):

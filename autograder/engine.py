@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 import shutil
 import tempfile
 import time
@@ -33,6 +32,8 @@ from .intake.notebook_reader import (InstructorNotebook, NotebookError, Submissi
                                      read_instructor_notebook, read_submission)
 from .intake.submitted_files import private_copies
 from .results import GRADING_ERROR, SubmissionResult, TestResult
+from .secret import fingerprint, hidden_seed, load_or_create_secret
+from .student_text import bounded_line, bounded_outputs
 from .sandbox import WorkerLimits, WorkerRun, choose_isolation, run_worker
 from .sandbox.files import Budget, Rejected, install_worker, load_outputs, read_status, write_lib
 from .sandbox.status_check import check_status, expected_outputs
@@ -44,6 +45,7 @@ GRADER_ERROR_PAUSE_SECONDS = 1.0
 UNREADABLE = "\0unreadable"  # marks a status the parent failed to read (a worker forging it fails only itself)
 REJECTED = "\0rejected"     # marks what a worker left that breaks the parent's rules (readback.Rejected)
 AUX = protocol.AUX_SUFFIX
+VISIBLE_LINE_CHARS = 500  # of an error's last line, what a visible case's feedback shows
 
 
 def grade_submission(notebook_path: Path, student: str, settings: GradingSettings,
@@ -55,7 +57,8 @@ def grade_submission(notebook_path: Path, student: str, settings: GradingSetting
     notebook_path : Path
         The submitted notebook. Only this file (and ``files``) is read from the submission.
     student : str
-        Student id, copied into the result.
+        Student id, copied into the result; with the grader secret (``settings.secret_file``) it decides the
+        hidden cases' inputs (``secret.hidden_seed``), the same at every regrade and different for every student.
     settings : GradingSettings
         The assignment (``settings.assignment``), limits, instructor notebook, held-out data, feedback options.
     files : mapping of file name to Path, optional
@@ -66,12 +69,14 @@ def grade_submission(notebook_path: Path, student: str, settings: GradingSetting
     -------
     SubmissionResult
         One TestResult per case of every graded item, problems found in the file, timing and a log recording
-        the isolation level and the hidden seed.
+        the isolation level and which grader secret drew the hidden inputs.
 
     Raises
     ------
     FileNotFoundError
         Only for the grader's own configuration: the instructor's source notebook is missing.
+    SecretError
+        The grader secret is garbled, not a regular file or readable by others (a missing one is created).
     IsolationUnavailable
         The machine cannot isolate student code as ``settings.isolation`` requires (the message says what to
         enable); no student code was run.
@@ -79,8 +84,9 @@ def grade_submission(notebook_path: Path, student: str, settings: GradingSetting
     started = time.monotonic()
     assignment = assignments.get(settings.assignment)
     result = SubmissionResult(student=student, assignment=assignment.name)
-    seed = settings.hidden_seed if settings.hidden_seed is not None else int.from_bytes(os.urandom(4), "little")
-    result.log.append(f"hidden cases drawn with seed {seed}")
+    key = load_or_create_secret(settings.secret_file)
+    seed = hidden_seed(key, assignment.name, student)
+    result.log.append(f"hidden inputs drawn for this student from the grader secret {fingerprint(key)}")
     notebook_path = Path(notebook_path)
     if files is None:
         files = {g.file: notebook_path.parent / g.file for g in assignment.graded_items if g.file}
@@ -186,6 +192,7 @@ class _CaseOutcome:
     error: str
     outputs: dict[str, Output]
     hint: str = ""   # set only when the parent refused the item (``_reject``): ``error`` is then the whole message
+    by_grader: bool = False  # ``error`` is the grader's own words (else the worker's report: student-controlled)
 
 
 @dataclass
@@ -278,7 +285,7 @@ def _grade_items(assignment: Assignment, items: list[str], submission: Submissio
                 tests.append(_grading_error(case, state.grader_error))
                 continue
             outcome = state.outcomes.get(case.case_id) or _CaseOutcome(
-                False, "not run: earlier tests of this function kept ending the grading process", {})
+                False, "not run: earlier tests of this function kept ending the grading process", {}, by_grader=True)
             outcome.outputs = {**state.aux_outputs.get(case.case_id, {}), **outcome.outputs}
             tests.append(_judge(case, state.prepared[case.case_id], outcome, state.cell_errors, settings))
     return tests, isolation
@@ -354,11 +361,11 @@ def _absorb(state: _ItemState, status: dict, outputs: dict, death: str, last: bo
             state.aux_outputs.setdefault(case_id, {})
     elif running.startswith(case_job):
         state.outcomes[running[len(case_job):]] = _CaseOutcome(False, f"this test ended the grading process: {death}",
-                                                               {})
+                                                               {}, by_grader=True)
     else:
         for case in state.cases:
             state.outcomes.setdefault(case.case_id, _CaseOutcome(
-                False, f"the grading process failed before this test ran: {death}", {}))
+                False, f"the grading process failed before this test ran: {death}", {}, by_grader=True))
         state.done = True
     return None
 
@@ -367,7 +374,8 @@ def _describe_death(ending, run: WorkerRun, settings: GradingSettings) -> str:
     if not isinstance(ending, dict):
         if run.timed_out:
             return "the whole grading process ran past its time limit"
-        return f"the grading process itself ended ({(run.stderr.strip().splitlines() or ['no message'])[-1]})"
+        last = bounded_line(run.stderr, settings.student_text_chars) or "no message"  # student code may write there
+        return f"the grading process itself ended ({last})"
     if ending.get("timed_out"):
         limit = ending.get("limit")
         limit = f"{limit:g} s" if isinstance(limit, (int, float)) else "its limit"
@@ -501,6 +509,15 @@ def _verdict_of(case, prepared, outcome, cell_errors, settings) -> TestResult:
     if not outcome.ok and outcome.hint:
         result.message, result.hint, result.got = outcome.error, outcome.hint, "refused by the grader"
         return result
+    # What student code wrote (its exceptions, its cells' errors, what it returned) reaches a hidden case's
+    # feedback only as one short line (``student_text``).
+    limit = settings.student_text_chars if hidden else VISIBLE_LINE_CHARS
     if not outcome.ok:
-        return call_failed(result, outcome.error, cell_errors)
-    return judge(result, prepared.checks, outcome.outputs, hidden, settings.reveal_hidden)
+        shown = None if outcome.by_grader else bounded_line(outcome.error, limit)
+        own_cells = {label: bounded_line(text, limit) for label, text in cell_errors.items()}
+        return call_failed(result, outcome.error, own_cells, shown)
+    outputs = bounded_outputs(outcome.outputs, limit) if hidden else outcome.outputs
+    result = judge(result, prepared.checks, outputs, hidden, settings.reveal_hidden)
+    if hidden:
+        result.got = bounded_line(result.got, limit)
+    return result

@@ -32,6 +32,7 @@ from .intake.submitted_files import submitted_digest
 from .intake.release_points import points_notes
 from .results import SubmissionResult
 from .sandbox import IsolationUnavailable
+from .secret import load_or_create_secret
 
 # The engine's entry point: (notebook_path, student, settings, files) -> SubmissionResult.
 Grader = Callable[..., SubmissionResult]
@@ -207,6 +208,11 @@ def grade_submissions(submissions: list[Submission], settings: Any, cache_dir: P
     Returns
     -------
     GradingRun
+
+    Raises
+    ------
+    SecretError
+        The grader secret (``settings.secret_file``, created here on first use) is garbled or readable by others.
     """
     jobs = (os.cpu_count() or 1) if jobs is None else jobs
     if jobs < 1:
@@ -214,6 +220,9 @@ def grade_submissions(submissions: list[Submission], settings: Any, cache_dir: P
     assignment = assignment or assignments.get(settings.assignment)
     run = GradingRun()
     done: dict[str, SubmissionResult] = {}
+    if getattr(settings, "secret_file", None) is not None:
+        # First use creates the grader secret, before the cache key reads it; a damaged one stops the run here.
+        load_or_create_secret(settings.secret_file)
     fingerprint = grader_fingerprint(settings)
     todo = []
     for sub in submissions:
@@ -305,6 +314,8 @@ def grade_course(course_dir: Path, settings: Any, assignment: str | None = None,
     IsolationUnavailable
         This machine cannot isolate student code as the settings require; nothing was recorded for the
         students not yet graded, and the message says what to enable.
+    SecretError
+        The grader secret (created here on first use, saying so) is garbled or readable by others.
 
     Writes, under ``<course_dir>/grades/<assignment>/``: ``<student>/results.json`` (Gradescope),
     ``<student>/feedback.html``, ``summary.txt``, ``score_histogram.png`` and ``class_results.json``; then the
@@ -326,6 +337,11 @@ def grade_course(course_dir: Path, settings: Any, assignment: str | None = None,
     if assignment is not None and assignment != settings.assignment:
         raise ValueError(f"the settings are for assignment {settings.assignment!r}, not {assignment!r}")
     assignment = assignments.get(settings.assignment)
+    secret_file = getattr(settings, "secret_file", None)
+    if secret_file is not None and not os.path.lexists(secret_file):
+        load_or_create_secret(secret_file)
+        print(f"Created the grader secret {secret_file} (mode 0600): every student's hidden test inputs derive "
+              "from it. Keep a private copy; never commit, release or share it.", file=out)
     grades_dir = course_dir / GRADES_DIR / assignment.name
     cache_dir = course_dir / GRADES_DIR / CACHE_DIR / assignment.name
     db_path = sqlite_file(gradebook_writer.gradebook_location(course_dir)[0]) if gradebook else None

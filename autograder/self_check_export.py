@@ -23,6 +23,7 @@ HERE = Path(__file__).resolve().parent
 # Shipped file -> the grader's module it copies (paths relative to autograder/).
 SHIPPED = {
     "checks.py": "checks.py",
+    "stats.py": "stats.py",
     "results.py": "results.py",
     "judging.py": "judging.py",
     "feedback_text.py": "feedback_text.py",

@@ -14,6 +14,8 @@ from typing import Literal
 
 import assignments
 
+from .secret import SECRET_FILE
+
 COURSE_ROOT = Path(__file__).resolve().parent.parent
 
 Isolation = Literal["auto", "namespaces", "reduced"]
@@ -76,6 +78,10 @@ class GradingSettings:
     reveal_hidden : bool
         Whether feedback shows the data of hidden cases (expected values, inputs); by default it names only
         what the case checked.
+    student_text_chars : int
+        In a hidden case's feedback, text that student code controls (an exception message, a cell's error,
+        a returned object's type or keys) appears only as one line of at most this many characters
+        (``student_text``), so that no submission copies its hidden inputs into its feedback.
     source_notebook : Path or None
         The instructor's source notebook: setup code, test cells and metadata come from it, never from the
         submission. ``None``: ``source/<assignment>/<notebook>`` of this repository.
@@ -89,8 +95,11 @@ class GradingSettings:
         "auto" and "namespaces": Linux namespaces, or grading refuses to run student code
         (``sandbox.IsolationUnavailable``, saying what to enable). "reduced": no namespaces, allowed only for a
         root grader whose course ``nobody`` cannot read; student code then runs as ``nobody``.
-    hidden_seed : int or None
-        Seed of the hidden cases' random inputs; ``None`` draws a fresh one per run (recorded in the log).
+    secret_file : Path or None
+        The instructor's grader secret (``autograder.secret``): each student's hidden inputs are drawn from
+        HMAC-SHA256 of it and the student id, so they differ between students and repeat at every regrade.
+        Created (mode 0600) on first use when missing. ``None``: ``.grader_secret`` at the course root, outside
+        ``source/`` and ``release/``; never released, committed or packed into a Gradescope zip.
     item_workers : int
         How many graded items of ONE submission are graded at the same time (each in its own worker). Keep 1
         when the pipeline already grades several submissions in parallel; raise it to regrade one student
@@ -124,12 +133,13 @@ class GradingSettings:
     experiment_max_channels: int = 16
     experiment_max_image_side: int = 64
     reveal_hidden: bool = False
+    student_text_chars: int = 120
     source_notebook: Path | None = None
     heldout_dir: Path | None = None
     heldout_num_training: int = 49000
     heldout_num_validation: int = 1000
     isolation: Isolation = "auto"
-    hidden_seed: int | None = 0
+    secret_file: Path | None = None
     item_workers: int = 1
     # Reporting and safety only, never a score: left out of repr, so the result cache (keyed on it) stays valid.
     report_mode: int = field(default=0o640, repr=False)
@@ -139,6 +149,8 @@ class GradingSettings:
         record = assignments.get(self.assignment)  # KeyError naming the known assignments
         if self.source_notebook is None:
             object.__setattr__(self, "source_notebook", COURSE_ROOT / "source" / record.name / record.notebook)
+        if self.secret_file is None:
+            object.__setattr__(self, "secret_file", COURSE_ROOT / SECRET_FILE)
         for name in ("test_seconds", "cell_seconds", "startup_seconds", "cpu_seconds"):
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or value <= 0:
@@ -150,7 +162,8 @@ class GradingSettings:
         for name in ("memory_mb", "output_bytes", "file_mb", "item_workers", "gradebook_backups", "item_output_mb",
                      "submission_output_mb", "model_file_mb", "model_max_members", "model_max_parameters",
                      "experiment_max_filters", "experiment_max_filter_size", "experiment_max_hidden_dim",
-                     "experiment_max_classes", "experiment_max_channels", "experiment_max_image_side"):
+                     "experiment_max_classes", "experiment_max_channels", "experiment_max_image_side",
+                     "student_text_chars"):
             value = getattr(self, name)
             if not isinstance(value, int) or value <= 0:
                 raise ValueError(f"GradingSettings.{name} must be a positive integer; got {value!r}")
@@ -182,7 +195,7 @@ class GradingSettings:
         Every field above can be set in the file, e.g. ``c.GradingSettings.reveal_hidden = True`` or
         ``c.GradingSettings.heldout_dir = "datasets/cifar-10-batches-py"``; relative paths are taken from the
         course directory. A limit set there applies to every assignment. The instructor notebook defaults to
-        ``<course_dir>/source/<assignment>/<notebook>``.
+        ``<course_dir>/source/<assignment>/<notebook>``, the grader secret to ``<course_dir>/.grader_secret``.
 
         Raises
         ------
@@ -212,5 +225,6 @@ class GradingSettings:
         instructor = course_dir / "source" / record.name / record.notebook
         if "source_notebook" not in values and instructor.is_file():
             values["source_notebook"] = instructor
+        values.setdefault("secret_file", course_dir / SECRET_FILE)
         values.update(overrides)
         return cls(**values)

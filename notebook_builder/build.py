@@ -11,15 +11,16 @@ from pathlib import Path
 import nbformat
 
 import assignments
-from assignments import Assignment
+from assignments import GRADER_SECRET_FILE, Assignment
 
 from .assemble import assemble
 from .support import self_check_files, shipped_files
 from .template import read_template
 
 SOURCE_ROOT = Path("source")
-# Files a build, a compile or a run may leave in the folder; the builder neither writes nor deletes them.
-LOCAL_ARTEFACTS = ("__pycache__", "*.pyc", "*.so", "*.pyd", "*.c", "build", ".ipynb_checkpoints")
+# Files a build, a compile or a run may leave in the folder; the builder neither writes nor deletes them, and the
+# release zip never carries them (the grader secret among them, should one ever be put there).
+LOCAL_ARTEFACTS = ("__pycache__", "*.pyc", "*.so", "*.pyd", "*.c", "build", ".ipynb_checkpoints", GRADER_SECRET_FILE)
 
 
 def notebook_bytes(notebook: nbformat.NotebookNode) -> bytes:

@@ -44,7 +44,8 @@ class Case:
     name: "<item>: <what is checked>" (shown to students even for hidden cases).
     weight: the case's share of the item's points, relative to the other cases of the item.
     config: plain data the item module reads (shapes, hyperparameters, the kind of check).
-    fixed_seed: seed of the inputs for visible cases; hidden cases draw from the run's hidden seed.
+    fixed_seed: seed of the inputs for visible cases; hidden cases draw from the student's hidden seed
+        (``autograder.secret.hidden_seed``: the grader secret and the student id).
     points: filled in by ``cases_for`` from the assignment record.
     tags: properties of the case that its configuration does not show (see ``properties``).
     """
@@ -153,7 +154,9 @@ def _rng(case: Case, hidden_seed: int) -> np.random.Generator:
 
 def prepare(assignment: Assignment, case: Case, hidden_seed: int = 0, settings=None,
             submitted_file: Path | None = None) -> Prepared:
-    """Inputs, worker program and checks of one case (hidden inputs drawn from ``hidden_seed``).
+    """Inputs, worker program and checks of one case (hidden inputs drawn from ``hidden_seed``, an integer of any
+    size: the grader passes the student's ``secret.hidden_seed``). Expected values are computed here, in the
+    parent, by the reference from those very inputs.
 
     An item module whose ``prepare`` takes a third argument gets the grading ``settings`` (None outside the
     grader), e.g. for its held-out data; one that takes a fourth also gets the path of the item's submitted

@@ -2,9 +2,11 @@
 
 `make source` renders each code item's ``### BEGIN HIDDEN TESTS`` region as a call to ``check_item``, so the
 hidden tests of the instructor's notebook (run by `nbgrader validate` and `nbgrader autograde`) are the very
-cases `make grade` runs, from the same tables, with the same inputs (hidden seed 0, the grader's default) and
-the same checks. What differs is where the code runs: here, in the notebook's own kernel with no sandbox and
-no tripwires on the provided fast layers; `make grade` remains the grader of record.
+cases `make grade` runs, from the same tables and with the same checks. What differs is where the code runs:
+here, in the notebook's own kernel with no sandbox and no tripwires on the provided fast layers, and which
+inputs the hidden cases get: here those of hidden seed 0, since the student's own code shares this kernel and
+must never see the grader secret; `make grade` draws each student's own (``autograder.secret``) and remains the
+grader of record.
 """
 from __future__ import annotations
 

@@ -12,8 +12,10 @@ The zip's root holds:
   the reference or the instructor notebook), then runs ``python -m autograder.gradescope_autograder.run``;
 - ``kit/``: the grading code (``assignments/``, ``autograder/``, ``reference_impl/``, the packaging files),
   ``source/<assignment>/`` (the instructor notebook and support package), the held-out data if the settings
-  name some (``heldout/``), and ``grading_settings.json``: the course's GradingSettings for the assignment
-  with paths relative to ``kit/``, and how Gradescope shows the hidden cases.
+  name some (``heldout/``), ``grading_settings.json``: the course's GradingSettings for the assignment
+  with paths relative to ``kit/``, and how Gradescope shows the hidden cases, and ``.grader_secret`` (mode 0600):
+  a secret derived from the course's grader secret for this assignment's autograder alone (the course's own
+  secret is never packed), from which each Gradescope student's hidden inputs are drawn.
 
 None of this is shown to students: Gradescope shows them only results.json, which carries what ``make grade``'s
 feedback carries (hidden cases' data only with ``reveal_hidden``).
@@ -30,6 +32,7 @@ from typing import Any
 
 import assignments
 
+from ..secret import SECRET_FILE, derived_secret, load_or_create_secret, secret_text
 from ..settings import GradingSettings
 
 DIST_DIR = Path("dist") / "gradescope"
@@ -43,7 +46,7 @@ DEFAULT_HIDDEN_VISIBILITY = "after_published"
 # What the kit needs to grade; everything else of the repository (tests, templates, release/) stays out.
 _KIT_FILES = ("pyproject.toml", "setup.py", "README.md")
 _KIT_PACKAGES = ("assignments", "autograder", "reference_impl")
-_NEVER = {"__pycache__", "build", ".cache"}
+_NEVER = {"__pycache__", "build", ".cache", SECRET_FILE}  # a course's own grader secret is never packed
 _NEVER_SUFFIXES = (".so", ".pyd", ".c", ".pyc")
 
 SETUP_SH = """#!/usr/bin/env bash
@@ -100,9 +103,17 @@ def kit_settings(settings: GradingSettings, hidden_visibility: str) -> dict[str,
     """The JSON document of `grading_settings.json`: every GradingSettings field, paths relative to kit/."""
     values = dataclasses.asdict(settings)
     values["source_notebook"] = f"source/{settings.assignment}/{Path(settings.source_notebook).name}"
+    values["secret_file"] = SECRET_FILE
     if settings.heldout_dir is not None:
         values["heldout_dir"] = f"{HELDOUT}/{Path(settings.heldout_dir).name}"
     return {"settings": values, "hidden_visibility": hidden_visibility}
+
+
+def gradescope_secret(settings: GradingSettings) -> bytes:
+    """The grader secret the zip carries: derived from the course's (created on first use) for this assignment's
+    Gradescope autograder only, so the zip never holds the course's own secret, and a rebuilt zip keeps every
+    Gradescope student's hidden inputs."""
+    return derived_secret(load_or_create_secret(settings.secret_file), f"gradescope\0{settings.assignment}")
 
 
 def build_autograder_zip(repo_root: Path, settings: GradingSettings, dest: Path | None = None,
@@ -150,5 +161,8 @@ def build_autograder_zip(repo_root: Path, settings: GradingSettings, dest: Path 
             archive.write(path, f"{KIT}/{name}")
         archive.writestr(f"{KIT}/{SETTINGS_FILE}", json.dumps(kit_settings(settings, hidden_visibility), indent=1,
                                                               default=str))
+        info = zipfile.ZipInfo(f"{KIT}/{SECRET_FILE}", date_time=(2020, 1, 1, 0, 0, 0))
+        info.external_attr = (stat.S_IFREG | 0o600) << 16
+        archive.writestr(info, secret_text(gradescope_secret(settings)))
     os.replace(partial, dest)
     return dest

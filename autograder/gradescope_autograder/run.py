@@ -3,6 +3,9 @@
 Reads the student's upload from ``<root>/submission/`` and writes ``<root>/results/results.json``. The upload
 is laid out as a one-student course (``submitted/<student>/<assignment>/``) in a temporary folder and graded
 by the same intake and engine as ``make grade``, so the score is the one ``make grade`` gives the same files.
+The hidden inputs are drawn from the zip's own grader secret and the submitter's Gradescope id
+(``submission_metadata.json``), so every student gets their own and a regrade repeats them; a zip without its
+secret grades nothing (a new secret would change every input).
 Gradescope uploads either the files themselves or a folder holding them: the folder that holds the expected
 notebook (or, failing that, any notebook) is the one graded. A submission that cannot be graded (no notebook,
 a wrongly named one, an unreadable file) gets score 0 and a top-level ``output`` saying what is wrong; a fault
@@ -23,11 +26,13 @@ import assignments
 
 from ..intake.course_layout import SUBMITTED_DIR, inspect_submission, ungraded_result
 from ..results import SubmissionResult
+from ..secret import read_secret
 from ..settings import GradingSettings
 from .build import SETTINGS_FILE
 
 DEFAULT_ROOT = Path("/autograder")
 STUDENT = "gradescope_submission"
+METADATA_FILE = "submission_metadata.json"  # Gradescope writes it beside submission/: users, assignment, ...
 KIT_DIR = Path(__file__).resolve().parents[2]
 # Of the files in an upload, at most this many bytes are copied (a notebook and the experiment's weights).
 MAX_UPLOAD_BYTES = 512 * 1024 * 1024
@@ -37,10 +42,24 @@ def load_kit_settings(kit_dir: Path = KIT_DIR) -> tuple[GradingSettings, str]:
     """The GradingSettings packed by `build` (paths made absolute under `kit_dir`), and the hidden visibility."""
     document = json.loads((kit_dir / SETTINGS_FILE).read_text(encoding="utf-8"))
     values = dict(document["settings"])
-    for name in ("source_notebook", "heldout_dir"):
+    for name in ("source_notebook", "heldout_dir", "secret_file"):
         if values.get(name) is not None:
             values[name] = kit_dir / values[name]
     return GradingSettings(**values), document["hidden_visibility"]
+
+
+def student_key(root: Path) -> tuple[str, str]:
+    """(the id the hidden inputs are keyed to, a note for the log) from Gradescope's
+    ``<root>/submission_metadata.json``: its users' Gradescope ids (a group's, sorted), stable across
+    resubmissions and regrades. Without readable metadata (outside Gradescope): one fixed id, saying so."""
+    try:
+        document = json.loads((root / METADATA_FILE).read_text(encoding="utf-8"))
+        users = sorted(str(u.get("id") if u.get("id") is not None else u["email"]) for u in document["users"])
+        if users:
+            return "gradescope:" + "+".join(users), "hidden inputs keyed to the submitter's Gradescope id"
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        pass
+    return STUDENT, f"no readable {METADATA_FILE}: hidden inputs keyed to the fixed id {STUDENT!r}"
 
 
 def _upload_folder(submission_dir: Path, record: assignments.Assignment) -> Path:
@@ -66,8 +85,9 @@ def _lay_out(upload: Path, course: Path, record: assignments.Assignment) -> None
             shutil.copyfile(path, target / path.name)
 
 
-def grade_upload(submission_dir: Path, settings: GradingSettings) -> SubmissionResult:
-    """Grade a Gradescope upload folder exactly as `make grade` grades submitted/<student>/<assignment>/."""
+def grade_upload(submission_dir: Path, settings: GradingSettings, key: str = STUDENT) -> SubmissionResult:
+    """Grade a Gradescope upload folder exactly as `make grade` grades submitted/<student>/<assignment>/;
+    ``key`` is the student id the hidden inputs are drawn for (``student_key``)."""
     from ..engine import grade_submission
 
     record = assignments.get(settings.assignment)
@@ -77,7 +97,7 @@ def grade_upload(submission_dir: Path, settings: GradingSettings) -> SubmissionR
         submission = inspect_submission(course, STUDENT, record)
         if submission.notebook is None:
             return ungraded_result(STUDENT, record, submission.problem or "nothing to grade")
-        return grade_submission(submission.notebook, STUDENT, settings, dict(submission.files))
+        return grade_submission(submission.notebook, key, settings, dict(submission.files))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -92,7 +112,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.monotonic()
     try:
         settings, hidden_visibility = load_kit_settings()
-        result = grade_upload(args.root / "submission", settings)
+        read_secret(settings.secret_file)  # the zip's own secret, or stop: a new one would change every input
+        key, note = student_key(args.root)
+        result = grade_upload(args.root / "submission", settings, key)
+        result.log.append(note)
         document = gradescope_results(result, hidden_visibility=hidden_visibility)
         # For the instructor's eyes (Gradescope's stdout, hidden from students): the score and the log.
         print(f"graded by the kit in {KIT_DIR}: score {result.score:g} / {result.max_score:g}")

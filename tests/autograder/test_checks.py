@@ -4,8 +4,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from autograder.checks import (ArrayCheck, DtypeCheck, KeysCheck, NumericGradientCheck, Output, UnchangedCheck,
-                               SPECIFIC_HINTS, locate, localise, rel_error, scaled_error, specific_hint)
+from autograder.checks import (ArrayCheck, DtypeCheck, KeysCheck, NormalSampleCheck, NumericGradientCheck, Output,
+                               UnchangedCheck, SPECIFIC_HINTS, locate, localise, rel_error, scaled_error,
+                               specific_hint)
 
 
 def out(array, **meta):
@@ -161,3 +162,44 @@ def test_scattered_errors_keep_the_checks_own_hint(expected):
     wrong[1, 1, 3, 2] += 1.0
     wrong[0, 2, 2, 0] += 1.0  # every sample and channel somewhere, not only the border: nothing specific to say
     assert ArrayCheck("out", expected, "out", 1e-6, hint="fallback").evaluate({"out": out(wrong)}).hint == "fallback"
+
+
+# The sample sizes of the statistical checks in the case tables: the convnets init's W1 (8, 3, 3, 3) and W3
+# (50, 10), PyTorch's smallest Kaiming matrix, and the convnets W2 (512, 50).
+SAMPLE_SHAPES = [(8, 3, 3, 3), (50, 10), (40, 8, 3, 5), (512, 50)]
+
+
+@pytest.mark.parametrize("shape", SAMPLE_SHAPES)
+def test_normal_sample_check_passes_normal_draws_of_the_right_std(shape):
+    sample = 0.02 * np.random.default_rng(1).standard_normal(shape)
+    verdict = NormalSampleCheck("w", 0.02, "initial W", shape).evaluate({"w": out(sample)})
+    assert verdict.ok, verdict.message
+
+
+@pytest.mark.parametrize("shape", SAMPLE_SHAPES)
+@pytest.mark.parametrize("factor", [2.0, 0.5])
+def test_normal_sample_check_catches_a_wrong_std(shape, factor):
+    """2x or 0.5x the std lies far outside the bounds: at 216 entries the bounds on the std are about
+    (0.74, 1.28) x std, and the chance that a 2x or 0.5x sample of that size falls inside is below 1e-15."""
+    check = NormalSampleCheck("w", 0.02, "initial W", shape, hint_std="use weight_scale")
+    for seed in range(20):
+        sample = factor * 0.02 * np.random.default_rng(seed).standard_normal(shape)
+        verdict = check.evaluate({"w": out(sample)})
+        assert not verdict.ok and "std" in verdict.message and verdict.hint == "use weight_scale", verdict.message
+
+
+def test_normal_sample_check_catches_a_mean_off_zero_and_names_it():
+    sample = 0.02 * np.random.default_rng(2).standard_normal((8, 3, 3, 3)) + 0.01
+    verdict = NormalSampleCheck("w", 0.02, "initial W1", (8, 3, 3, 3), hint_mean="centre at zero").evaluate(
+        {"w": out(sample)})
+    assert not verdict.ok and "mean" in verdict.message and verdict.hint == "centre at zero"
+    uniform = 0.02 * np.random.default_rng(3).random((50, 10))  # np.random.rand instead of randn
+    assert not NormalSampleCheck("w", 0.02, "W3", (50, 10)).evaluate({"w": out(uniform)}).ok
+
+
+def test_normal_sample_check_refuses_a_wrong_shape_a_constant_and_nothing():
+    check = NormalSampleCheck("w", 0.02, "initial W1", (8, 3, 3, 3))
+    assert "shape" in check.evaluate({"w": out(np.zeros((3, 8, 3, 3)))}).message
+    assert not check.evaluate({"w": out(np.full((8, 3, 3, 3), 0.02))}).ok
+    assert not NormalSampleCheck("w", 0.02, "b").evaluate({"w": out(np.zeros(1))}).ok
+    assert not check.evaluate({}).ok

@@ -202,3 +202,22 @@ def test_instructors_can_reveal_hidden_configurations(built, settings):
                               replace(settings, reveal_hidden=True))
     failed = [t for t in result.tests if t.item == "conv_forward_naive" and not t.passed and t.visibility == "hidden"]
     assert failed and all('configuration: {' in t.hint and '"WW": ' in t.hint for t in failed)
+
+
+
+def test_student_text_reaches_a_hidden_cases_feedback_only_as_one_short_line(graded, settings):
+    """The fixture's exception message spells out its inputs over many characters and lines: a hidden case shows
+    one line of at most ``student_text_chars`` of it, a visible case the longer line it always showed."""
+    result = graded("loses_conv_forward_naive_leaks_its_inputs_in_errors")
+    conv = [t for t in result.tests if t.item == "conv_forward_naive"]
+    hidden = [t for t in conv if t.visibility == "hidden"]
+    visible = [t for t in conv if t.visibility == "visible"]
+    assert hidden and visible and not any(t.passed for t in conv)
+    prefix = "the call failed: "
+    for test in hidden:
+        assert test.message.startswith(prefix + "ValueError: LEAK"), test.message
+        assert len(test.message) <= len(prefix) + settings.student_text_chars and test.message.endswith("...")
+        assert len(test.got) <= settings.student_text_chars
+        assert "second line" not in test.message + test.got and "LEAK-PRINT" not in test.message + test.got
+        assert "\n" not in test.message + test.got
+    assert all(len(t.message) > len(prefix) + 2 * settings.student_text_chars for t in visible)

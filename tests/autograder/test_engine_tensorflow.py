@@ -57,7 +57,7 @@ def graded(course, tmp_path_factory):
     notebook, tiny, weights, _ = course
     settings = GradingSettings(**dataclasses.asdict(TENSORFLOW.limits), assignment=TENSORFLOW.name,
                                source_notebook=notebook, heldout_dir=tiny, heldout_num_training=1350,
-                               heldout_num_validation=150, hidden_seed=0)
+                               heldout_num_validation=150)
     out = tmp_path_factory.mktemp("tf_fixtures")
     notebooks = {}
     for name in NAMES:  # built before any thread starts (imports under threads can deadlock)

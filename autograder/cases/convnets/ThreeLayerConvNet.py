@@ -8,7 +8,7 @@ from reference_impl.cnn import ThreeLayerConvNet
 
 from .. import Case, Prepared, case
 from ..ops import as_tuple, keys, method, new, np_type, npy, output, setitem, value, var
-from ...checks import ArrayCheck, DtypeCheck, FunctionCheck, KeysCheck, named_test
+from ...checks import ArrayCheck, DtypeCheck, FunctionCheck, KeysCheck, NormalSampleCheck, named_test
 
 ITEM = "ThreeLayerConvNet"
 NET_PARAMS = ("W1", "b1", "W2", "b2", "W3", "b3")
@@ -100,14 +100,15 @@ def _structure(check: str, config: dict) -> Prepared:
                       weight_scale=weight_scale, dtype="float64")
         ops = [new(ITEM, _net_kwargs(kwargs), "m")]
         ops += [output(name, var("m", ".params", name)) for name in NET_PARAMS]
+        shapes = _expected_shapes(**kwargs)
         for name in NET_PARAMS:
             if name.startswith("W"):
-                test = named_test("std_and_mean", scale=weight_scale)
-                hint = "weights are weight_scale * np.random.randn(...)"
+                checks.append(NormalSampleCheck(name, weight_scale, f"initial {name}", shapes[name],
+                                                hint_std="weights are weight_scale * np.random.randn(...)",
+                                                hint_mean="weights are weight_scale * np.random.randn(...): "
+                                                          "normal draws centred at zero"))
             else:
-                test = named_test("all_zero")
-                hint = "biases start at zero"
-            checks.append(FunctionCheck(f"initial {name}", [name], test, hint))
+                checks.append(FunctionCheck(f"initial {name}", [name], named_test("all_zero"), "biases start at zero"))
     return Prepared({}, ops, checks)
 
 

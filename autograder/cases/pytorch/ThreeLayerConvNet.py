@@ -10,7 +10,7 @@ from reference_impl.frameworks.numpy_net import three_layer_convnet_scores
 from ...checks import ArrayCheck
 from .. import Case, Prepared, case
 from ..ops import as_dict, method, new, npy, output, tensor, value, var
-from ._shared import PARAM_NAMES, KaimingCheck, float32_check, three_layer_params
+from ._shared import PARAM_NAMES, kaiming_check, float32_check, three_layer_params
 
 ITEM = "ThreeLayerConvNet"
 HINT = "conv1 (5x5, pad 2) - ReLU - conv2 (3x3, pad 1) - ReLU - flatten - fc, with layers named as the docstring says"
@@ -44,7 +44,7 @@ def prepare(case: Case, rng: np.random.Generator) -> Prepared:
             ops += [output(f"{layer}_w", var("model", f".{layer}", ".weight")),
                     output(f"{layer}_b", var("model", f".{layer}", ".bias"))]
             fan_in = int(np.prod(shape[1:]))
-            checks += [KaimingCheck(f"{layer}_w", shape, fan_in, f"{layer}.weight"),
+            checks += [kaiming_check(f"{layer}_w", shape, fan_in, f"{layer}.weight"),
                        ArrayCheck(f"{layer}_b", np.zeros(shape[0]), f"{layer}.bias", 0.0, axes=("entry",))]
         return Prepared({}, ops, checks)
     x = rng.standard_normal((c["N"], c["C"], c["H"], c["W"])).astype(np.float32)

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ...checks import ArrayCheck, Output, Verdict, usable
+from ...checks import ArrayCheck, NormalSampleCheck, Output, Verdict, usable
 
 FLOAT32_TOL = 1e-4  # scaled error of a float32 PyTorch result against the float64 NumPy reference
 PARAM_NAMES = ("conv_w1", "conv_b1", "conv_w2", "conv_b2", "fc_w", "fc_b")
@@ -27,11 +27,6 @@ def three_layer_params(rng: np.random.Generator, channels: int, height: int, wid
 def float32_check(name: str, expected: np.ndarray, label: str, hint: str = "") -> ArrayCheck:
     return ArrayCheck(name, np.asarray(expected, dtype=np.float64), label, FLOAT32_TOL, mode="scaled", hint=hint,
                       axes=tuple(f"axis {i}" for i in range(np.ndim(expected))))
-
-
-# Two-sided normal quantile for a per-check false-failure chance of 4e-8: with at most ~20 statistical checks in
-# a run, a correct initialiser fails one with probability below 1e-6.
-STAT_Z = 5.5
 
 
 @dataclass
@@ -65,39 +60,10 @@ class TensorCheck:
         return Verdict(True, self.label, want, got, f"{self.label}: {self.dtype}, requires_grad ok")
 
 
-@dataclass
-class KaimingCheck:
-    """Shape, zero mean and std sqrt(2 / fan_in) of a sample, each within STAT_Z standard errors.
-
-    For n independent N(0, s^2) entries the sample mean has standard error s / sqrt(n) (estimated by the sample
-    std, a t statistic: normal for these n) and the sample variance
-    relative standard error sqrt(2 / (n - 1)) (normal approximation of the chi-square, fine for n >= 1000).
-    """
-
-    output: str
-    shape: tuple[int, ...]
-    fan_in: int
-    label: str
-
-    def evaluate(self, outputs: dict[str, Output]) -> Verdict:
-        found = outputs.get(self.output)
-        problem = usable(found, self.label)
-        if problem:
-            return problem
-        sample, n = found.array, int(np.prod(self.shape))
-        std = float(np.sqrt(2.0 / self.fan_in))
-        want = f"shape {self.shape}, mean 0 and std {std:.4g} (fan_in {self.fan_in})"
-        if tuple(sample.shape) != tuple(self.shape):
-            return Verdict(False, self.label, want, f"shape {tuple(sample.shape)}",
-                           f"{self.label}: shape {tuple(sample.shape)} instead of {self.shape}")
-        mean, variance = float(sample.mean()), float(sample.var(ddof=1))
-        got = f"mean {mean:.3g}, std {np.sqrt(variance):.4g} over {n} entries"
-        # The mean's standard error from the sample's own spread: a wrong std is then reported as a wrong std.
-        if abs(mean) > STAT_Z * np.sqrt(variance) / np.sqrt(n) or (variance == 0.0 and mean != 0.0):
-            return Verdict(False, self.label, want, got, f"{self.label}: mean {mean:.3g} is not 0",
-                           "draw from a normal distribution centred at zero (torch.randn)")
-        if abs(variance / std ** 2 - 1.0) > STAT_Z * np.sqrt(2.0 / (n - 1)):
-            return Verdict(False, self.label, want, got, f"{self.label}: std {np.sqrt(variance):.4g} instead of "
-                           f"{std:.4g}", "Kaiming normal: std = sqrt(2 / fan_in); fan_in is shape[0] for a "
-                           "(fan_in, fan_out) matrix and C * KH * KW for an (F, C, KH, KW) filter bank")
-        return Verdict(True, self.label, want, got, f"{self.label}: {got}")
+def kaiming_check(output: str, shape: tuple[int, ...], fan_in: int, label: str) -> NormalSampleCheck:
+    """The output has ``shape`` and looks like N(0, 2 / fan_in) draws (``checks.NormalSampleCheck``: exact
+    chi-square and normal bounds at the sample's size, a false failure below once in a million gradings)."""
+    return NormalSampleCheck(output, float(np.sqrt(2.0 / fan_in)), label, tuple(shape),
+                             hint_std="Kaiming normal: std = sqrt(2 / fan_in); fan_in is shape[0] for a (fan_in, "
+                                      "fan_out) matrix and C * KH * KW for an (F, C, KH, KW) filter bank",
+                             hint_mean="draw from a normal distribution centred at zero (torch.randn)")

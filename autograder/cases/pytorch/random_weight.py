@@ -6,7 +6,7 @@ import numpy as np
 
 from .. import Case, Prepared, case
 from ..ops import call, output, value, var
-from ._shared import KaimingCheck, TensorCheck
+from ._shared import kaiming_check, TensorCheck
 
 ITEM = "random_weight"
 
@@ -22,4 +22,4 @@ def prepare(case: Case, rng: np.random.Generator) -> Prepared:
     shape = tuple(case.config["shape"])
     fan_in = shape[0] if len(shape) == 2 else int(np.prod(shape[1:]))
     ops = [call(ITEM, [value(list(shape))], "w"), output("w", var("w"))]
-    return Prepared({}, ops, [TensorCheck("w", "weight"), KaimingCheck("w", shape, fan_in, "weight")])
+    return Prepared({}, ops, [TensorCheck("w", "weight"), kaiming_check("w", shape, fan_in, "weight")])

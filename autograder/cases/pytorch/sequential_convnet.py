@@ -9,7 +9,7 @@ from reference_impl.frameworks.numpy_net import three_layer_convnet_scores
 from ...checks import ArrayCheck
 from .. import Case, Prepared, case
 from ..ops import as_dict, call, method, npy, output, tensor, value, var
-from ._shared import PARAM_NAMES, KaimingCheck, float32_check, three_layer_params
+from ._shared import PARAM_NAMES, kaiming_check, float32_check, three_layer_params
 
 ITEM = "sequential_convnet"
 HINT = "Conv2d(5x5, pad 2), ReLU, Conv2d(3x3, pad 1), ReLU, Flatten, Linear: indices 0 to 5"
@@ -41,7 +41,7 @@ def prepare(case: Case, rng: np.random.Generator) -> Prepared:
         for index, shape in shapes.items():
             ops += [output(f"layer{index}_w", var("model", index, ".weight")),
                     output(f"layer{index}_b", var("model", index, ".bias"))]
-            checks += [KaimingCheck(f"layer{index}_w", shape, int(np.prod(shape[1:])), f"layer {index} weight"),
+            checks += [kaiming_check(f"layer{index}_w", shape, int(np.prod(shape[1:])), f"layer {index} weight"),
                        ArrayCheck(f"layer{index}_b", np.zeros(shape[0]), f"layer {index} bias", 0.0, axes=("entry",))]
         return Prepared({}, ops, checks)
     x = rng.standard_normal((c["N"], c["C"], c["H"], c["W"])).astype(np.float32)

@@ -7,7 +7,7 @@ import numpy as np
 from ...checks import ArrayCheck
 from .. import Case, Prepared, case
 from ..ops import call, output, value, var
-from ._shared import PARAM_NAMES, KaimingCheck, TensorCheck
+from ._shared import PARAM_NAMES, kaiming_check, TensorCheck
 
 ITEM = "three_layer_convnet_init"
 
@@ -34,7 +34,7 @@ def prepare(case: Case, rng: np.random.Generator) -> Prepared:
         shape = shapes[name]
         if name.endswith(("_w1", "_w2", "_w")):
             fan_in = shape[0] if len(shape) == 2 else int(np.prod(shape[1:]))
-            checks.append(KaimingCheck(name, shape, fan_in, name))
+            checks.append(kaiming_check(name, shape, fan_in, name))
         else:
             checks.append(ArrayCheck(name, np.zeros(shape), name, 0.0, axes=("entry",)))
     return Prepared({}, ops, checks)

@@ -12,14 +12,10 @@ from reference_impl.frameworks.layouts import nhwc_to_nchw, three_layer_params_t
 from reference_impl.frameworks.numpy_net import PARAM_NAMES, three_layer_convnet_scores
 
 from ..ops import as_tuple, assign, call, npy, output, tensor as framework_tensor, var
-from ...checks import ArrayCheck, DtypeCheck, FunctionCheck
+from ...checks import ArrayCheck, DtypeCheck, FunctionCheck, NormalSampleCheck
 
 FLOAT32_TOL = 1e-4  # scaled error of float32 scores against the float64 NumPy network
 SCORE_AXES = ("sample", "class")
-# Laurent and Massart (2000): a chi-square with k degrees of freedom leaves [k - 2 sqrt(kt), k + 2 sqrt(kt) + 2t]
-# with probability below 2 e^-t; with t = ln(2e7) and at most a few such checks per run a correct initialiser
-# fails less than once in a million gradings.
-CHI_SQUARE_T = float(np.log(2e7))
 
 
 def tensor(name: str, dtype: str = "float32") -> dict:
@@ -89,22 +85,11 @@ def true_check(name, label, hint="", want=True):
 
 
 def kaiming_check(name, shape, label):
-    """The output ``name`` looks like N(0, 2 / fan_in) draws: chi-square bounds on the mean square, and a
-    normal bound on the mean."""
+    """The output ``name`` has ``shape`` and looks like N(0, 2 / fan_in) draws, fan_in the product of all but the
+    last dimension (``checks.NormalSampleCheck``: exact chi-square and normal bounds at the sample's size, a false
+    failure below once in a million gradings)."""
     fan_in = int(np.prod(shape[:-1]))
-    variance = 2.0 / fan_in
-    t = CHI_SQUARE_T
-
-    def test(values):
-        values = np.asarray(values, dtype=np.float64).ravel()
-        k = values.size
-        if k == 0 or not np.all(np.isfinite(values)):
-            return False, "finite values", "empty or non-finite values"
-        low, high = 1 - 2 * np.sqrt(t / k), 1 + 2 * np.sqrt(t / k) + 2 * t / k
-        ratio = float(np.mean(values ** 2) / variance)
-        mean_bound = np.sqrt(2 * t) * np.sqrt(variance / k)
-        ok = low < ratio < high and abs(float(values.mean())) < mean_bound
-        return (ok, f"mean square / (2 / {fan_in}) in ({low:.3f}, {high:.3f}), |mean| < {mean_bound:.2e}",
-                f"{ratio:.3f}, mean {values.mean():.2e}")
-    return FunctionCheck(label, [name], test, "draw from tf.random.normal with stddev sqrt(2 / fan_in), "
-                                              "fan_in = product of all but the last dimension")
+    return NormalSampleCheck(name, float(np.sqrt(2.0 / fan_in)), label, tuple(shape),
+                             hint_std="draw from tf.random.normal with stddev sqrt(2 / fan_in), fan_in = product of "
+                                      "all but the last dimension (not a truncated normal)",
+                             hint_mean="draw from tf.random.normal centred at zero")

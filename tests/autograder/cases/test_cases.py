@@ -140,3 +140,30 @@ def test_unknown_item_is_a_key_error_naming_the_known_ones():
 def test_unknown_assignment_is_a_key_error_naming_the_known_ones():
     with pytest.raises(KeyError, match="known: convnets"):
         assignments.get("frameworks-typo")
+
+
+def _init_case():
+    return next(c for c in cases.cases_for(CONVNETS, "ThreeLayerConvNet") if c.config.get("check") == "init")
+
+
+@pytest.mark.parametrize("factor", [2.0, 0.5])
+def test_the_init_case_catches_a_wrong_std(factor):
+    """weight_scale applied twice as large or half as large: every weight matrix's std is far outside the bounds
+    (issue 14: the check is sized for rare false failures, not for missing real ones)."""
+    from reference_impl.cnn import ThreeLayerConvNet as Reference
+
+    class WrongScale(Reference):
+        def __init__(self, *args, weight_scale=1e-3, **kwargs):
+            super().__init__(*args, weight_scale=factor * weight_scale, **kwargs)
+
+    passed, why = run_case(CONVNETS, _init_case(), dict(_reference_namespace(), ThreeLayerConvNet=WrongScale))
+    assert not passed
+    assert all(f"initial {name}: std" in why for name in ("W1", "W2", "W3")), why
+
+
+def test_the_init_case_passes_correct_unseeded_initialisations():
+    """Twenty fresh np.random draws of the reference's initialisation all pass (a false failure here has
+    probability below 20 * 6 * stats.TEST_ALPHA = 3e-6)."""
+    namespace = _reference_namespace()
+    results = [run_case(CONVNETS, _init_case(), namespace) for _ in range(20)]
+    assert results == [(True, "passed")] * 20
