@@ -14,6 +14,8 @@ from typing import Callable
 
 import numpy as np
 
+from .stats import TEST_ALPHA, normal_sample_bounds
+
 AXES_4D = ("sample", "channel", "row", "column")
 
 
@@ -403,12 +405,6 @@ def per_channel_stats(out, target_mean, target_std) -> tuple[bool, str, str]:
         f"means {np.round(means, 3).tolist()}, stds {np.round(stds, 3).tolist()}"
 
 
-def std_and_mean(a, scale) -> tuple[bool, str, str]:
-    """Random weights: standard deviation within 15% of ``scale`` and mean within ``scale / 4`` of zero."""
-    ok = bool(abs(a.std() / scale - 1) < 0.15 and abs(a.mean()) < scale / 4)
-    return ok, f"std about {scale}, mean about 0", f"std {a.std():.3g}, mean {a.mean():.2g}"
-
-
 def all_zero(a) -> tuple[bool, str, str]:
     """Every entry is zero."""
     return not np.any(a), "all zeros", f"largest |entry| {np.max(np.abs(a)) if a.size else 0:.3g}"
@@ -421,9 +417,56 @@ def difference_is(a, b, target) -> tuple[bool, str, str]:
 
 
 NAMED_TESTS: dict[str, Callable[..., tuple[bool, str, str]]] = {
-    f.__name__: f for f in (per_channel_stats, std_and_mean, all_zero, difference_is)}
+    f.__name__: f for f in (per_channel_stats, all_zero, difference_is)}
 
 
 def named_test(name: str, **parameters) -> functools.partial:
     """A ``FunctionCheck`` test by name, with its parameters (``NAMED_TESTS``)."""
     return functools.partial(NAMED_TESTS[name], **parameters)
+
+
+@dataclass
+class NormalSampleCheck:
+    """An output looks like independent N(0, std^2) draws (a weight initialisation): the right shape, the sample
+    std (ddof 1) within the exact chi-square bounds for its size, then the mean within the exact normal bound.
+
+    Each of the two tests fails a correct sample with probability ``alpha`` (``stats.TEST_ALPHA``, sized so that
+    a whole grading fails correct code by chance less than once in a million); a wrong std such as 2x or 0.5x
+    lies far outside the bounds for any sample of a few hundred entries. The std is tested first, so a wrong
+    scale is reported as a wrong std rather than as a wrong mean.
+    """
+
+    output: str
+    std: float
+    label: str
+    shape: tuple[int, ...] | None = None
+    hint_std: str = ""
+    hint_mean: str = "draw from a normal distribution centred at zero"
+    alpha: float = TEST_ALPHA
+
+    def evaluate(self, outputs: dict[str, Output]) -> Verdict:
+        found = outputs.get(self.output)
+        problem = usable(found, self.label)
+        if problem:
+            return problem
+        sample = found.array
+        if self.shape is not None and tuple(sample.shape) != tuple(self.shape):
+            return Verdict(False, self.label, f"shape {_shape(self.shape)}", describe(found),
+                           f"{self.label}: shape {_shape(sample.shape)} instead of {_shape(self.shape)}")
+        n = int(sample.size)
+        if n < 2:
+            return Verdict(False, self.label, "at least 2 entries", describe(found),
+                           f"{self.label}: {n} entries, too few to measure a std")
+        bounds = normal_sample_bounds(n, float(self.std), self.alpha)
+        mean, spread = float(np.mean(sample)), float(np.std(sample, ddof=1))
+        want = (f"mean 0 and std {self.std:.4g}: over {n} entries the sample std lies in "
+                f"({bounds.std_low:.4g}, {bounds.std_high:.4g}) and |mean| below {bounds.mean_bound:.3g}")
+        got = f"std {spread:.4g}, mean {mean:.3g} over {n} entries"
+        if not bounds.std_low < spread < bounds.std_high:
+            return Verdict(False, self.label, want, got, f"{self.label}: std {spread:.4g} instead of {self.std:.4g} "
+                           f"(a correct initialisation of {n} entries gives a std in ({bounds.std_low:.4g}, "
+                           f"{bounds.std_high:.4g}))", self.hint_std)
+        if not abs(mean) < bounds.mean_bound:
+            return Verdict(False, self.label, want, got, f"{self.label}: mean {mean:.3g} is not 0 (a correct "
+                           f"initialisation of {n} entries gives |mean| < {bounds.mean_bound:.3g})", self.hint_mean)
+        return Verdict(True, self.label, want, got, f"{self.label}: {got}")

@@ -52,12 +52,16 @@ def judge(result: TestResult, checks, outputs: dict, hidden: bool = False, revea
     return result
 
 
-def call_failed(result: TestResult, error: str, cell_errors: dict | None = None) -> TestResult:
+def call_failed(result: TestResult, error: str, cell_errors: dict | None = None,
+                shown: str | None = None) -> TestResult:
     """Fill ``result`` for a case whose calls raised ``error`` (a traceback whose last line names it); the
-    student's own cells that failed (``cell_errors``: label -> error) are mentioned as the likely cause."""
+    student's own cells that failed (``cell_errors``: label -> error) are mentioned as the likely cause.
+    ``shown``: the line the feedback shows instead of the error's last line (a hidden case's bounded line);
+    the hint is still chosen from the whole error."""
+    line = last_line(error) if shown is None else shown
     own = "; ".join(f"{label} failed: {last_line(text)}" for label, text in (cell_errors or {}).items())
-    result.message = f"the call failed: {last_line(error) or 'no result'}" + (f" (note: your {own})" if own else "")
-    result.got = last_line(error)
+    result.message = f"the call failed: {line or 'no result'}" + (f" (note: your {own})" if own else "")
+    result.got = line
     result.hint = hint_for_error(error, result.item)
     return result
 

@@ -25,7 +25,8 @@ from . import checks as _checks
 
 JSON_NAME, ARRAYS_NAME = "public_cases.json", "public_cases.npz"
 CHECK_CLASSES = {cls.__name__: cls for cls in (_checks.ArrayCheck, _checks.UnchangedCheck, _checks.NumericGradientCheck,
-                                               _checks.KeysCheck, _checks.DtypeCheck, _checks.FunctionCheck)}
+                                               _checks.KeysCheck, _checks.DtypeCheck, _checks.FunctionCheck,
+                                               _checks.NormalSampleCheck)}
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # fixed member dates: the same cases give the same bytes
 
 
