@@ -109,7 +109,9 @@ def test_untouched_release_earns_zero_without_crashing(graded):
 def test_tampering_is_reported_and_the_instructors_points_are_used(graded):
     result = graded("zero_gain_tampered_test_cell")
     assert any("'test_conv_forward_naive' was edited" in p for p in result.problems)
-    assert any("changed from 10 to 100" in p for p in result.problems)
+    # A cell's points are never read from a submission (an older release's copy differs legitimately): the
+    # record's 10 points are used and the student is not told about points (the instructor is: release_points).
+    assert not any("points" in p for p in result.problems)
     assert result.item_scores()["conv_forward_naive"] == (0.0, 10.0)
 
 
