@@ -32,6 +32,7 @@ from .intake.notebook_reader import (InstructorNotebook, NotebookError, Submissi
                                      read_instructor_notebook, read_submission)
 from .results import GRADING_ERROR, SubmissionResult, TestResult
 from .sandbox import WorkerLimits, WorkerRun, choose_isolation, run_worker
+from .sandbox.launch import jail_spec
 from .sandbox.files import Budget, Rejected, install_worker, load_outputs, read_status, write_lib
 from .sandbox.readback import Written, load_input, written
 from .sandbox.status_check import check_status, expected_outputs
@@ -414,11 +415,14 @@ def _run_batch(assignment: Assignment, states: list[_ItemState], cells, instruct
                           "test_seconds": settings.test_seconds, "cases": job_cases,
                           "forbidden": list(assignment.naive_forbidden) if state.name in assignment.naive_items
                           else []})
-        batch: protocol.Batch = {"parallel": settings.item_workers, "preload": list(assignment.preload),
-                                 "items": items}
-        (workdir / protocol.JOB_FILE).write_text(json.dumps(batch))
         limits = WorkerLimits(total_seconds, settings.cpu_seconds * len(states), settings.memory_mb,
                               settings.output_bytes, settings.file_mb)
+        # With namespaces every item's process confines itself to a root holding only its own folder and support
+        # package (``untrusted.confine``); "reduced" (no namespaces, an explicit opt-in) cannot.
+        jail = jail_spec() if check_isolation(settings).startswith("namespaces") else None
+        batch: protocol.Batch = {"parallel": settings.item_workers, "preload": list(assignment.preload),
+                                 "items": items, "jail": jail}
+        (workdir / protocol.JOB_FILE).write_text(json.dumps(batch))
         run = run_worker(workdir, script.relative_to(workdir).as_posix(), [protocol.JOB_FILE], limits,
                          settings.isolation, with_record=True, protected=protected_paths(settings))
         try:

@@ -35,6 +35,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from .untrusted import protocol
+
 NOBODY = 65534
 PR_SET_PDEATHSIG = 1
 RECORD_BYTES = 5 * 1024 * 1024
@@ -294,6 +296,14 @@ def _mount_script(new_root: Path, workdir: Path, command: list[str], isolation: 
         # Root of a user namespace: give up every capability, so the mounts can be neither undone nor changed.
         lines.append(f"exec {limit} setpriv --bounding-set=-all --inh-caps=-all -- {last}")
     return "\n".join(lines) + "\n"
+
+
+def jail_spec() -> "protocol.JailSpec":
+    """What each item's process keeps of the worker's root when it confines itself (``untrusted.confine``): the
+    system directories and Python installations read-only, and the device nodes."""
+    installations = [str(p) for p in _python_installations()
+                     if not any(Path(d) in (p, *p.parents) for d in SYSTEM_DIRS)]
+    return {"readonly": [*SYSTEM_DIRS, *installations], "devices": list(DEVICES)}
 
 
 def scrubbed_environment(workdir: Path, private_tmp: bool = False) -> dict[str, str]:

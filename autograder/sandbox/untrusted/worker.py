@@ -30,11 +30,13 @@ import types
 if __package__:  # imported by the grader's own tests
     from . import protocol
     from .clock import PhaseClock
+    from .confine import confine
     from .interpreter import GradingTimeout, describe_error, run_ops, snapshot_frameworks
 else:  # run as a script inside the jail: its sibling modules were copied next to it
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import protocol
     from clock import PhaseClock
+    from confine import confine
     from interpreter import GradingTimeout, describe_error, run_ops, snapshot_frameworks
     del sys.path[0]
 
@@ -271,16 +273,39 @@ def _die_with_parent():
         pass
 
 
-def start_child(job, record_fd):
+def start_child(job, record_fd, jail=None):
+    """Fork the process of one item: (pid, the read end of the pipe on which it reports its confinement).
+
+    The child confines itself first (``confine``: its own root with only its folder and support package), then
+    writes ``protocol.CONFINED`` and closes the pipe before any student code runs; if confinement fails it
+    writes why instead and exits. Student code can therefore never make a confined item look unconfined, nor
+    an unconfined one look confined.
+    """
     job = dict(job, zygote=os.getpid())
-    pid = os.fork()
+    report, report_child = os.pipe()
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(report)
+        os.close(report_child)
+        raise
     if pid:
-        return pid
+        os.close(report_child)
+        return pid, report
     code = 0
     try:
         os.close(record_fd)  # only the zygote may write its record
+        os.close(report)
         os.setsid()  # its own process group: the zygote kills everything it starts
         _die_with_parent()
+        if jail:
+            try:
+                confine(job, jail)
+            except BaseException as error:
+                os.write(report_child, ("could not confine the item's process (%s)" % error).encode()[:2000])
+                os._exit(protocol.EXIT_CHILD_FAILED)
+        os.write(report_child, protocol.CONFINED)
+        os.close(report_child)
         cpu = max(1, int(job["cpu_seconds"]))
         resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
         run_item(job)
@@ -299,10 +324,11 @@ def _ended(status):
 
 
 class Watched:
-    """One running child: its item, its clocks, and the cell or case it is in (read from its status file)."""
+    """One running child: its item, its clocks, the cell or case it is in (read from its status file), and the
+    pipe on which it reports its confinement."""
 
-    def __init__(self, pid, job):
-        self.pid, self.job = pid, job
+    def __init__(self, pid, job, report=None):
+        self.pid, self.job, self.report = pid, job, report
         self.status_path = os.path.join(job["work"], protocol.STATUS_FILE)
         self.started = time.monotonic()
         self.clock = PhaseClock(pid)
@@ -358,6 +384,22 @@ def _read_regular(path, cap):
         os.close(fd)
 
 
+def _confinement_failure(child, jail):
+    """Why the ended ``child`` was never confined ("" when it was, or when no jail was asked for)."""
+    if child.report is None:
+        return ""
+    try:
+        os.set_blocking(child.report, False)
+        said = os.read(child.report, 4096)
+    except OSError:
+        said = b""
+    finally:
+        os.close(child.report)
+    if not jail or said == protocol.CONFINED:
+        return ""
+    return said.decode(errors="replace") or "the item's process ended before it was confined"
+
+
 def _kill_group(pid):
     try:
         os.killpg(pid, signal.SIGKILL)
@@ -381,13 +423,13 @@ def serve(batch, record):
             while waiting and len(running) < max(1, batch.get("parallel", 1)):
                 job = waiting.pop(0)
                 try:
-                    pid = start_child(job, record.fd)
+                    pid, report = start_child(job, record.fd, batch.get("jail"))
                 except OSError as error:
                     endings[job["item"]] = {"grader_error": "could not start the item's process (%s: %s)"
                                                             % (type(error).__name__, error)}
                     record.save(endings)
                     continue
-                running[pid] = Watched(pid, job)
+                running[pid] = Watched(pid, job, report)
             time.sleep(POLL_SECONDS)
             watch = time.monotonic() >= next_watch
             if watch:
@@ -403,6 +445,9 @@ def serve(batch, record):
                     _kill_group(pid)
                     os.waitpid(pid, 0)
                     endings[child.job["item"]] = overrun
+                unconfined = _confinement_failure(child, batch.get("jail"))
+                if unconfined:  # a limit of the machine's, not the student's: to be regraded
+                    endings[child.job["item"]] = {"grader_error": unconfined}
                 del running[pid]
                 record.save(endings)
     except BaseException as error:
