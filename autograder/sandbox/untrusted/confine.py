@@ -5,9 +5,10 @@ directories, the Python installation, a private /tmp and the whole worker direct
 tripwired support package of the naive items and the full one of the others. An item's process must see less:
 only what that item needs. So each forked child, as its first act, calls ``confine``, which
 
-1. creates a user namespace of its own (mapping only its own user and group) together with new mount, IPC and
-   network namespaces: nothing it mounts is seen by the zygote or by another item, no System V object or
-   abstract socket is shared with another item;
+1. creates a user namespace of its own together with new mount, IPC, network and PID namespaces: nothing it
+   mounts is seen by the zygote or by another item, no System V object or abstract socket is shared with
+   another item, and the item's process (forked next, the first of the new PID namespace) can neither see nor
+   signal nor trace any process but its own descendants;
 2. builds a new root (an empty folder of the worker's private /tmp, bound onto itself): the system directories
    and the Python installation read-only, a few device nodes, a /tmp of its own, its own support package
    (``lib``) read-only and its own folder (``work``) writable, each at the path it has in the worker; no /proc
@@ -27,6 +28,7 @@ import os
 import stat
 
 CLONE_NEWNS = 0x00020000
+CLONE_NEWPID = 0x20000000
 CLONE_NEWIPC = 0x08000000
 CLONE_NEWUSER = 0x10000000
 CLONE_NEWNET = 0x40000000
@@ -69,11 +71,12 @@ def _write(path, text):
 
 
 def _own_namespaces():
-    """New user, mount, IPC and network namespaces. No identity map is written (the process is not dumpable,
+    """New user, mount, IPC, network and PID namespaces (the PID namespace is that of the next process this one
+    forks: the item's own, see ``worker.start_child``). No identity map is written (the process is not dumpable,
     so its /proc files are not its own): its user stays what it was for every file it touches, and every file
     it creates is created on a file system of the worker's (the item's folder, its /tmp), never on one mounted
     here, so no map is needed."""
-    _call(_LIBC.unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWNET), "unshare")
+    _call(_LIBC.unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWPID), "unshare")
     _mount(None, "/", None, MS_REC | MS_PRIVATE)  # nothing mounted here propagates back to the worker
 
 

@@ -5,7 +5,9 @@ standard library and NumPy, trusts nothing it produces, and never compares anyth
 ``.npy`` files (``allow_pickle=False``) and does every check in its own process.
 
 Start-up (the interpreter and NumPy) dominates small tests, so this process is a zygote: it imports NumPy once,
-then forks one child per graded item. Each child gets its own session and CPU limit (RLIMIT_CPU); the zygote
+then forks one child per graded item. Each child confines itself (``confine``: a root and namespaces of its own,
+where only its own folder and support package exist) and runs the item in the first process of its own PID
+namespace, with its own session and CPU limit (RLIMIT_CPU); the zygote never imports the support package. The zygote
 watches every cell and case it runs by the child's CPU time and by the time it is awake (``clock``), and ends it
 with SIGKILL to its process group past either limit, so a crash, ``os._exit``, busy loop or sleep in one item
 ends only that child, and a machine busy with other work costs no one any points. Student code runs only in
@@ -21,6 +23,7 @@ import importlib.machinery
 import json
 import os
 import resource
+import select
 import signal
 import stat
 import sys
@@ -273,13 +276,26 @@ def _die_with_parent():
         pass
 
 
+def _mirror(pid):
+    """Wait for the item's process ``pid`` and end exactly as it ended (same exit status or signal)."""
+    _, status = os.waitpid(pid, 0)
+    if os.WIFSIGNALED(status):
+        number = os.WTERMSIG(status)
+        signal.signal(number, signal.SIG_DFL)
+        os.kill(os.getpid(), number)
+        os._exit(128 + number)
+    os._exit(os.WEXITSTATUS(status))
+
+
 def start_child(job, record_fd, jail=None):
     """Fork the process of one item: (pid, the read end of the pipe on which it reports its confinement).
 
-    The child confines itself first (``confine``: its own root with only its folder and support package), then
-    writes ``protocol.CONFINED`` and closes the pipe before any student code runs; if confinement fails it
-    writes why instead and exits. Student code can therefore never make a confined item look unconfined, nor
-    an unconfined one look confined.
+    With a ``jail`` the child confines itself (``confine``: its own root with only its folder and support
+    package, and new user, mount, IPC, network and PID namespaces), then forks the item's own process, the first
+    of its PID namespace (no other item's process, nor the zygote, can be seen, signalled or traced from there,
+    and nothing it starts outlives it), writes ``protocol.CONFINED`` and that process's pid to the pipe, and
+    ends as it ends. The pipe is closed before any student code runs, and a child whose confinement failed
+    writes why instead: student code can make a confined item look neither unconfined nor the other way round.
     """
     job = dict(job, zygote=os.getpid())
     report, report_child = os.pipe()
@@ -301,10 +317,18 @@ def start_child(job, record_fd, jail=None):
         if jail:
             try:
                 confine(job, jail)
+                item_pid = os.fork()
             except BaseException as error:
                 os.write(report_child, ("could not confine the item's process (%s)" % error).encode()[:2000])
                 os._exit(protocol.EXIT_CHILD_FAILED)
-        os.write(report_child, protocol.CONFINED)
+            if item_pid:
+                os.write(report_child, protocol.CONFINED + b" %d" % item_pid)
+                os.close(report_child)
+                _mirror(item_pid)
+            _die_with_parent()
+            job["zygote"] = None  # outside its PID namespace: the death signal chain ends it with the zygote
+        else:
+            os.write(report_child, protocol.CONFINED + b" %d" % os.getpid())
         os.close(report_child)
         cpu = max(1, int(job["cpu_seconds"]))
         resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
@@ -317,6 +341,29 @@ def start_child(job, record_fd, jail=None):
         os._exit(code)
 
 
+def await_confinement(pid, report, timeout=60.0):
+    """(the pid of the item's own process, "") once child ``pid`` says it is confined, else (None, why).
+
+    Reads the child's pipe (``start_child``) with a deadline; ``report`` None (a child started another way):
+    the child's own pid."""
+    if report is None:
+        return pid, ""
+    try:
+        ready, _, _ = select.select([report], [], [], timeout)
+        said = os.read(report, 4096) if ready else b""
+    except OSError:
+        said = b""
+    finally:
+        os.close(report)
+    if said.startswith(protocol.CONFINED + b" "):
+        try:
+            return int(said[len(protocol.CONFINED) + 1:]), ""
+        except ValueError:
+            pass
+    return None, (said.decode(errors="replace") if said and not said.startswith(protocol.CONFINED)
+                  else "the item's process ended before it was confined")
+
+
 def _ended(status):
     if os.WIFSIGNALED(status):
         return {"signal": os.WTERMSIG(status)}
@@ -324,14 +371,14 @@ def _ended(status):
 
 
 class Watched:
-    """One running child: its item, its clocks, the cell or case it is in (read from its status file), and the
-    pipe on which it reports its confinement."""
+    """One running child: its item, the clocks of the process running the item's code, and the cell or case it
+    is in (read from its status file)."""
 
-    def __init__(self, pid, job, report=None):
-        self.pid, self.job, self.report = pid, job, report
+    def __init__(self, pid, job, item_pid=None):
+        self.pid, self.job = pid, job
         self.status_path = os.path.join(job["work"], protocol.STATUS_FILE)
         self.started = time.monotonic()
-        self.clock = PhaseClock(pid)
+        self.clock = PhaseClock(item_pid or pid)  # the process that runs the item's code
         self.phase, self.stamp = None, None
 
     def _phase_limit(self):
@@ -384,22 +431,6 @@ def _read_regular(path, cap):
         os.close(fd)
 
 
-def _confinement_failure(child, jail):
-    """Why the ended ``child`` was never confined ("" when it was, or when no jail was asked for)."""
-    if child.report is None:
-        return ""
-    try:
-        os.set_blocking(child.report, False)
-        said = os.read(child.report, 4096)
-    except OSError:
-        said = b""
-    finally:
-        os.close(child.report)
-    if not jail or said == protocol.CONFINED:
-        return ""
-    return said.decode(errors="replace") or "the item's process ended before it was confined"
-
-
 def _kill_group(pid):
     try:
         os.killpg(pid, signal.SIGKILL)
@@ -429,7 +460,14 @@ def serve(batch, record):
                                                             % (type(error).__name__, error)}
                     record.save(endings)
                     continue
-                running[pid] = Watched(pid, job, report)
+                item_pid, unconfined = await_confinement(pid, report)
+                if unconfined:  # a limit of the machine's, not the student's: to be regraded
+                    _kill_group(pid)
+                    os.waitpid(pid, 0)
+                    endings[job["item"]] = {"grader_error": unconfined}
+                    record.save(endings)
+                    continue
+                running[pid] = Watched(pid, job, item_pid)
             time.sleep(POLL_SECONDS)
             watch = time.monotonic() >= next_watch
             if watch:
@@ -445,9 +483,6 @@ def serve(batch, record):
                     _kill_group(pid)
                     os.waitpid(pid, 0)
                     endings[child.job["item"]] = overrun
-                unconfined = _confinement_failure(child, batch.get("jail"))
-                if unconfined:  # a limit of the machine's, not the student's: to be regraded
-                    endings[child.job["item"]] = {"grader_error": unconfined}
                 del running[pid]
                 record.save(endings)
     except BaseException as error:

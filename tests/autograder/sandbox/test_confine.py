@@ -32,6 +32,15 @@ libc = ctypes.CDLL(None, use_errno=True)
 seen["mount tmpfs"] = libc.mount(b"x", b"/tmp", b"tmpfs", 0, None) == 0
 seen["remount / writable"] = libc.mount(None, b"/", None, 32 | 4096, None) == 0
 seen["lib listing"] = sorted(os.listdir(LIB))
+seen["pid"], seen["ppid"] = os.getpid(), os.getppid()
+visible = []
+for pid in range(2, 200):
+    try:
+        os.kill(pid, 0)
+        visible.append(pid)
+    except OSError:
+        pass
+seen["other processes"] = visible
 with open("probe.json", "w") as handle:
     json.dump(seen, handle)
 """
@@ -76,6 +85,11 @@ def test_an_item_sees_neither_the_other_items_nor_the_full_support_package(confi
         assert seen["exists " + name] is False, name
     assert seen["exists own lib"] is True and seen["lib listing"] == ["convkit"]
     assert confined["b"]["exists other item"] is False  # and the other way round
+
+
+def test_an_item_runs_alone_in_a_pid_namespace_of_its_own(confined):
+    seen = confined["a"]
+    assert seen["pid"] == 1 and seen["ppid"] == 0 and seen["other processes"] == []
 
 
 def test_an_item_writes_only_its_own_folder_and_tmp_and_cannot_remount(confined):
