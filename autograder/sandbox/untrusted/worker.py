@@ -325,6 +325,9 @@ def start_child(job, record_fd, jail=None):
                 os.write(report_child, protocol.CONFINED + b" %d" % item_pid)
                 os.close(report_child)
                 _mirror(item_pid)
+            # A session of its own: a kill(0) in student code reaches only its own processes, never the child
+            # that mirrors it (the zygote ends it by its pid, ``_kill_item``, and the death signal chain).
+            os.setsid()
             _die_with_parent()
             job["zygote"] = None  # outside its PID namespace: the death signal chain ends it with the zygote
         else:
@@ -375,7 +378,7 @@ class Watched:
     is in (read from its status file)."""
 
     def __init__(self, pid, job, item_pid=None):
-        self.pid, self.job = pid, job
+        self.pid, self.job, self.item_pid = pid, job, item_pid
         self.status_path = os.path.join(job["work"], protocol.STATUS_FILE)
         self.started = time.monotonic()
         self.clock = PhaseClock(item_pid or pid)  # the process that runs the item's code
@@ -431,6 +434,19 @@ def _read_regular(path, cap):
         os.close(fd)
 
 
+def _kill_item(child):
+    """End a running child: the item's own process first (the first of its PID namespace: every process in
+    that namespace dies with it, even one that left the process group or cleared its death signal), then the
+    child's process group. The child has not been reaped, so its pid is its own; the item's process is reaped
+    only by the child, which ends at once after, and pids are handed out cyclically."""
+    if child.item_pid and child.item_pid != child.pid:
+        try:
+            os.kill(child.item_pid, signal.SIGKILL)
+        except OSError:
+            pass
+    _kill_group(child.pid)
+
+
 def _kill_group(pid):
     try:
         os.killpg(pid, signal.SIGKILL)
@@ -480,14 +496,14 @@ def serve(batch, record):
                     overrun = child.overrun() if watch else None
                     if overrun is None:
                         continue
-                    _kill_group(pid)
+                    _kill_item(child)
                     os.waitpid(pid, 0)
                     endings[child.job["item"]] = overrun
                 del running[pid]
                 record.save(endings)
     except BaseException as error:
-        for pid in running:
-            _kill_group(pid)
+        for child in running.values():
+            _kill_item(child)
         for job in waiting + [c.job for c in running.values()]:
             endings.setdefault(job["item"], {"grader_error": "the grading process failed (%s: %s)"
                                                              % (type(error).__name__, error)})
