@@ -11,8 +11,9 @@ only what that item needs. So each forked child, as its first act, calls ``confi
    signal nor trace any process but its own descendants;
 2. builds a new root (an empty folder of the worker's private /tmp, bound onto itself): the system directories
    and the Python installation read-only, a few device nodes, a /tmp of its own, its own support package
-   (``lib``) read-only and its own folder (``work``) writable, each at the path it has in the worker; no /proc
-   (a /proc of the worker's PID namespace would lead, through /proc/<pid>/root, to the other items' roots);
+   (``lib``) read-only and its own folder (``work``) writable, each at the path it has in the worker, and a
+   /proc of the item's own PID namespace only (the worker's would lead, through /proc/<pid>/root, to the other
+   items' roots);
 3. pivots into that root and detaches the old one, so no path leads back to the rest of the worker's files
    (another item's folder, the full support package, the grader's own files);
 4. drops every capability (bounding set included) and sets no-new-privileges, so the mounts can be neither
@@ -161,6 +162,13 @@ def confine(job, jail):
         own /tmp are folders of the worker's private /tmp (``/tmp/.item-<pid>/``, or under ``scratch``), so
         the worker's /tmp limit bounds them.
 
+    Returns
+    -------
+    int
+        In the calling process: the pid of the item's process, forked into a new PID namespace and confined
+        (the caller is to wait for it; it is itself confined too, by the shared mount namespace). In the item's
+        process: 0.
+
     Raises
     ------
     ConfinementError
@@ -190,18 +198,44 @@ def confine(job, jail):
             inside_tmp = os.path.abspath(path).startswith("/tmp/")
             _mount_point(tmp + os.path.abspath(path)[4:] if inside_tmp else _target(root, path), True)
             binds.append((path, _target(root, path), writable))
+        os.makedirs(root + "/proc")
         _own_namespaces()
         for source, target, writable in binds:
             _bind(source, target, writable)
-        _close_directories()
-        os.chdir(root)
-        _pivot_root(".", ".old-root")
-        os.chdir("/")
-        _call(_LIBC.umount2(b"/.old-root", MNT_DETACH), "umount the old root")
-        _remount_readonly("/")
-        os.chdir(job["work"])
-        _drop_capabilities()
+        relay, relay_item = os.pipe()
+        pid = os.fork()  # the item's process: the first of the new PID namespace
     except ConfinementError:
         raise
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise ConfinementError("%s: %s" % (type(error).__name__, error)) from None
+    if pid:
+        os.close(relay_item)
+        with os.fdopen(relay, "rb") as handle:
+            said = handle.read(4096)
+        if said != b"ok":
+            raise ConfinementError(said.decode(errors="replace") or "the item's process ended while confining")
+        return pid
+    os.close(relay)
+    try:
+        _enter(root, job["work"])
+        os.write(relay_item, b"ok")
+    except BaseException as error:
+        os.write(relay_item, ("%s: %s" % (type(error).__name__, error)).encode()[:2000])
+        os._exit(1)
+    finally:
+        os.close(relay_item)
+    return 0
+
+
+def _enter(root, work):
+    """In the item's process: a /proc of its own PID namespace (mounted while the worker's /proc is still in
+    view, as the kernel requires), then pivot into ``root``, detach the old root, drop every capability."""
+    _mount("proc", root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    _close_directories()
+    os.chdir(root)
+    _pivot_root(".", ".old-root")
+    os.chdir("/")
+    _call(_LIBC.umount2(b"/.old-root", MNT_DETACH), "umount the old root")
+    _remount_readonly("/")
+    os.chdir(work)
+    _drop_capabilities()

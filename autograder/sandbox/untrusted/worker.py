@@ -316,8 +316,7 @@ def start_child(job, record_fd, jail=None):
         _die_with_parent()
         if jail:
             try:
-                confine(job, jail)
-                item_pid = os.fork()
+                item_pid = confine(job, jail)  # forks the item's process: 0 there
             except BaseException as error:
                 os.write(report_child, ("could not confine the item's process (%s)" % error).encode()[:2000])
                 os._exit(protocol.EXIT_CHILD_FAILED)

@@ -33,6 +33,7 @@ seen["mount tmpfs"] = libc.mount(b"x", b"/tmp", b"tmpfs", 0, None) == 0
 seen["remount / writable"] = libc.mount(None, b"/", None, 32 | 4096, None) == 0
 seen["lib listing"] = sorted(os.listdir(LIB))
 seen["pid"], seen["ppid"] = os.getpid(), os.getppid()
+seen["proc pids"] = sorted(int(n) for n in os.listdir("/proc") if n.isdigit())
 visible = []
 for pid in range(2, 200):
     try:
@@ -64,7 +65,7 @@ def confined(tmp_path_factory):
         lib = workdir / ("lib_a" if item == "a" else "lib_full")
         paths = {"other item": str(workdir / "items" / ("b" if item == "a" else "a")), "full lib":
                  str(workdir / "lib_full"), "job file": str(workdir / protocol.JOB_FILE),
-                 "worker code": str(workdir / protocol.WORKER_DIR), "proc": "/proc/self", "course":
+                 "worker code": str(workdir / protocol.WORKER_DIR), "course":
                  str(COURSE_ROOT / "autograder"), "other /tmp file": "/tmp/from_b", "own lib": str(lib)}
         code = f"PATHS = {paths!r}\nITEM = {item!r}\nLIB = {str(lib)!r}\n" + textwrap.dedent(PROBE)
         items.append({"item": item, "work": str(folder), "lib": str(lib), "wall_seconds": 60, "cpu_seconds": 20,
@@ -81,7 +82,7 @@ def confined(tmp_path_factory):
 
 def test_an_item_sees_neither_the_other_items_nor_the_full_support_package(confined):
     seen = confined["a"]
-    for name in ("other item", "full lib", "job file", "worker code", "proc", "course", "other /tmp file"):
+    for name in ("other item", "full lib", "job file", "worker code", "course", "other /tmp file"):
         assert seen["exists " + name] is False, name
     assert seen["exists own lib"] is True and seen["lib listing"] == ["convkit"]
     assert confined["b"]["exists other item"] is False  # and the other way round
@@ -90,6 +91,7 @@ def test_an_item_sees_neither_the_other_items_nor_the_full_support_package(confi
 def test_an_item_runs_alone_in_a_pid_namespace_of_its_own(confined):
     seen = confined["a"]
     assert seen["pid"] == 1 and seen["ppid"] == 0 and seen["other processes"] == []
+    assert seen["proc pids"] == [1]  # its /proc shows its own PID namespace only
 
 
 def test_an_item_writes_only_its_own_folder_and_tmp_and_cannot_remount(confined):
