@@ -26,7 +26,7 @@ from assignments import Assignment
 from . import cases
 from .cases import Case, Prepared
 from .cases.ops import with_npy_paths
-from .checks import Output
+from .checks import INPUT_PREFIX, Output, inputs_read_back
 from .judging import call_failed, judge
 from .intake.notebook_reader import (InstructorNotebook, NotebookError, Submission, neutralise_magics,
                                      read_instructor_notebook, read_submission)
@@ -35,7 +35,9 @@ from .results import GRADING_ERROR, SubmissionResult, TestResult
 from .secret import fingerprint, hidden_seed, load_or_create_secret
 from .student_text import bounded_line, bounded_outputs
 from .sandbox import WorkerLimits, WorkerRun, choose_isolation, run_worker
+from .sandbox.launch import jail_spec
 from .sandbox.files import Budget, Rejected, install_worker, load_outputs, read_status, write_lib
+from .sandbox.readback import Written, load_input, written
 from .sandbox.status_check import check_status, expected_outputs
 from .sandbox.untrusted import protocol
 from .settings import COURSE_ROOT, GradingSettings
@@ -417,6 +419,7 @@ def _run_batch(assignment: Assignment, states: list[_ItemState], cells, instruct
         write_lib(workdir / "lib_naive", assignment, True, settings.source_notebook.parent)
         write_lib(workdir / "lib_full", assignment, False, settings.source_notebook.parent)
         items: list[protocol.ItemJob] = []
+        inputs_written: dict[tuple[str, str, str], Written] = {}  # (item, case id, input name) -> the file written
         total_seconds = settings.startup_seconds
         for state in states:
             item_dir = workdir / "items" / state.name
@@ -431,6 +434,7 @@ def _run_batch(assignment: Assignment, states: list[_ItemState], cells, instruct
                     case_dir.mkdir(parents=True)
                     for name, array in state.prepared[case_id].inputs.items():
                         np.save(case_dir / f"{name}.npy", np.asarray(array), allow_pickle=False)
+                        inputs_written[(state.name, case_id, name)] = written(case_dir / f"{name}.npy")
                 ops = state.prepared[case_id].aux_ops if job_id.endswith(AUX) else state.prepared[case_id].ops
                 job_cases.append({"id": job_id, "ops": with_npy_paths(ops, case_id)})
             wall = settings.worker_wall_seconds(len(cells) + 1, len(job_cases))
@@ -443,11 +447,14 @@ def _run_batch(assignment: Assignment, states: list[_ItemState], cells, instruct
                           "test_seconds": settings.test_seconds, "cases": job_cases,
                           "forbidden": list(assignment.naive_forbidden) if state.name in assignment.naive_items
                           else []})
-        batch: protocol.Batch = {"parallel": settings.item_workers, "preload": list(assignment.preload),
-                                 "items": items}
-        (workdir / protocol.JOB_FILE).write_text(json.dumps(batch))
         limits = WorkerLimits(total_seconds, settings.cpu_seconds * len(states), settings.memory_mb,
                               settings.output_bytes, settings.file_mb)
+        # With namespaces every item's process confines itself to a root holding only its own folder and support
+        # package (``untrusted.confine``); "reduced" (no namespaces, an explicit opt-in) cannot.
+        jail = jail_spec() if check_isolation(settings).startswith("namespaces") else None
+        batch: protocol.Batch = {"parallel": settings.item_workers, "preload": list(assignment.preload),
+                                 "items": items, "jail": jail}
+        (workdir / protocol.JOB_FILE).write_text(json.dumps(batch))
         run = run_worker(workdir, script.relative_to(workdir).as_posix(), [protocol.JOB_FILE], limits,
                          settings.isolation, with_record=True, protected=protected_paths(settings))
         try:
@@ -459,16 +466,21 @@ def _run_batch(assignment: Assignment, states: list[_ItemState], cells, instruct
         started = record.get("started") is True
         statuses, outputs = {}, {}
         for state, job in zip(states, items):
-            statuses[state.name], outputs[state.name] = _read_item(workdir, state, job, settings, submission_budget)
+            statuses[state.name], outputs[state.name] = _read_item(workdir, state, job, settings, submission_budget,
+                                                                   inputs_written, run.sealed_ns)
         return run, started, statuses, endings, outputs
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
 def _read_item(workdir: Path, state: _ItemState, job: protocol.ItemJob, settings: GradingSettings,
-               submission_budget: Budget | None) -> tuple[dict, dict]:
+               submission_budget: Budget | None, inputs_written: dict | None = None,
+               sealed_ns: int | None = None) -> tuple[dict, dict]:
     """(status, outputs by job id) of one item's process, or ({REJECTED: why}, {}) when what it left breaks the
-    parent's rules, or ({UNREADABLE: why}, {}) when the reader itself failed on it."""
+    parent's rules, or ({UNREADABLE: why}, {}) when the reader itself failed on it.
+
+    The input files that a case's checks judge ("left unmodified": ``checks.inputs_read_back``) are read back
+    too, as ``checks.INPUT_PREFIX + name``, and must still be the files the parent wrote (``inputs_written``)."""
     item_dir = workdir / "items" / state.name
     try:
         status = read_status(item_dir / protocol.STATUS_FILE, root=workdir)
@@ -486,6 +498,12 @@ def _read_item(workdir: Path, state: _ItemState, job: protocol.ItemJob, settings
             budgets = tuple(b for b in (case_budget, state.budget, submission_budget) if b is not None)
             outputs[job_id] = load_outputs(item_dir / protocol.OUT_DIR / job_id, record.get("outputs"),
                                            settings.file_mb, root=workdir, expected=expected[job_id], budgets=budgets)
+            if job_id == case_id:  # the case's own program: the inputs it was handed, as files
+                for name in sorted(inputs_read_back(state.prepared[case_id].checks)):
+                    was = (inputs_written or {}).get((state.name, case_id, name))
+                    outputs[job_id][f"{INPUT_PREFIX}{name}"] = load_input(
+                        item_dir / protocol.IN_DIR / case_id / f"{name}.npy", was, sealed_ns if was else None,
+                        root=workdir, budgets=budgets)
         return status, outputs
     except Rejected as error:
         return {REJECTED: str(error)}, {}

@@ -20,7 +20,7 @@ import numpy as np
 import assignments
 
 from . import Case, cases_for, prepare
-from ..checks import Verdict
+from ..checks import INPUT_PREFIX, Verdict, inputs_read_back
 from .ops import with_npy_paths
 
 MAX_OUTPUT_MB = 64
@@ -38,6 +38,7 @@ def failed_verdicts(assignment: assignments.Assignment, case: Case, namespace: d
                     settings=None, submitted_file: Path | None = None) -> list[Verdict]:
     """The failing verdicts (message and hint) of one case run against ``namespace``; empty when it passes."""
     from ..sandbox.files import load_outputs
+    from ..sandbox.readback import load_input
     from ..sandbox.untrusted.interpreter import run_ops
 
     prepared = prepare(assignment, case, hidden_seed, settings, submitted_file)
@@ -64,6 +65,8 @@ def failed_verdicts(assignment: assignments.Assignment, case: Case, namespace: d
         finally:
             os.chdir(previous)
         outputs = load_outputs(folder / "out", metadata, MAX_OUTPUT_MB)
+        for name in inputs_read_back(prepared.checks):  # the input files the calls were handed, as they are now
+            outputs[INPUT_PREFIX + name] = load_input(inputs / f"{name}.npy", None, None)
     return [v for v in (check.evaluate(outputs) for check in prepared.checks) if not v.ok]
 
 

@@ -57,8 +57,11 @@ def np_type(name: str) -> dict:
     return {"np_type": name}
 
 
-def load(name: str) -> dict:
-    return {"op": "load", "var": name, "npy": name}
+def load(name: str, shared: bool = False) -> dict:
+    """``name = <its input file>``; ``shared``: the file itself mapped into memory, so whatever the student's
+    code writes into the array lands in the file the parent reads back (``checks.UnchangedCheck``)."""
+    op = {"op": "load", "var": name, "npy": name}
+    return dict(op, shared=True) if shared else op
 
 
 def load_all(names) -> list[dict]:

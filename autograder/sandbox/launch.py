@@ -35,6 +35,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from .untrusted import protocol
+
 NOBODY = 65534
 PR_SET_PDEATHSIG = 1
 RECORD_BYTES = 5 * 1024 * 1024
@@ -63,6 +65,8 @@ class WorkerRun:
     isolation: which isolation level was used (see the module docstring).
     seconds: wall-clock time of the run.
     record: what the worker wrote to its record descriptor (``with_record``), at most ``RECORD_BYTES``.
+    sealed_ns: a file-system timestamp taken after the parent's last change to the worker's directory and before
+        the worker started: a file there whose status changed later was written by the worker.
     """
 
     returncode: int | None
@@ -72,6 +76,7 @@ class WorkerRun:
     isolation: str
     seconds: float
     record: bytes = b""
+    sealed_ns: int = 0
 
 
 def _is_root() -> bool:
@@ -293,6 +298,14 @@ def _mount_script(new_root: Path, workdir: Path, command: list[str], isolation: 
     return "\n".join(lines) + "\n"
 
 
+def jail_spec() -> "protocol.JailSpec":
+    """What each item's process keeps of the worker's root when it confines itself (``untrusted.confine``): the
+    system directories and Python installations read-only, and the device nodes."""
+    installations = [str(p) for p in _python_installations()
+                     if not any(Path(d) in (p, *p.parents) for d in SYSTEM_DIRS)]
+    return {"readonly": [*SYSTEM_DIRS, *installations], "devices": list(DEVICES)}
+
+
 def scrubbed_environment(workdir: Path, private_tmp: bool = False) -> dict[str, str]:
     """The only environment variables a worker sees; temporary files go to its private /tmp when it has one."""
     return {
@@ -402,6 +415,9 @@ def run_worker(workdir: Path, script: str, args: list[str], limits: WorkerLimits
                 new_root.mkdir()
                 command = _namespace_command(level, new_root, workdir, command, limits.max_processes,
                                              limits.tmp_mb)
+            seal = Path(capture) / "sealed"
+            seal.touch()  # the same (coarse) clock as the workdir's file timestamps, after the last chown
+            sealed_ns = os.stat(seal).st_ctime_ns
             started = time.monotonic()
             timed_out = False
             identity = ({"user": NOBODY, "group": NOBODY, "extra_groups": []} if level == "reduced+nobody" else {})
@@ -413,7 +429,8 @@ def run_worker(workdir: Path, script: str, args: list[str], limits: WorkerLimits
                                                  os.getpid()),
                     close_fds=True, pass_fds=(record_file.fileno(),) if with_record else (), **identity)
             except OSError as error:
-                return WorkerRun(None, False, "", f"could not start the worker: {error}", level, 0.0)
+                return WorkerRun(None, False, "", f"could not start the worker: {error}", level, 0.0,
+                                 sealed_ns=sealed_ns)
             try:
                 returncode = process.wait(timeout=limits.wall_seconds)
             except subprocess.TimeoutExpired:
@@ -430,4 +447,4 @@ def run_worker(workdir: Path, script: str, args: list[str], limits: WorkerLimits
         seconds = time.monotonic() - started
         return WorkerRun(returncode, timed_out, _read_capped(out_path, limits.output_bytes),
                          _read_capped(err_path, limits.output_bytes), level, seconds,
-                         record if len(record) <= RECORD_BYTES else b"")
+                         record if len(record) <= RECORD_BYTES else b"", sealed_ns)

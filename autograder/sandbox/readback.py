@@ -315,5 +315,63 @@ def _load_array(path: Path, meta: dict, file_mb: int, root, strict: bool, budget
     return np.array(loaded, dtype=np.float64, copy=True)
 
 
-__all__ = ["Budget", "MAX_STATUS_BYTES", "OUTPUT_INFO_TYPES", "Rejected", "load_outputs", "open_verified",
-           "read_status", "read_untrusted"]
+@dataclass(frozen=True)
+class Written:
+    """How the parent left one input file for a worker: its identity (device, inode) and size. The worker
+    starts after the parent's last change to it (``sealed_ns``, a file-system timestamp)."""
+
+    device: int
+    inode: int
+    size: int
+
+
+def written(path: Path) -> Written:
+    """The identity of a file the parent has just written for a worker."""
+    info = os.stat(path, follow_symlinks=False)
+    return Written(info.st_dev, info.st_ino, info.st_size)
+
+
+def load_input(path: Path, was: Written | None, sealed_ns: int | None, root: Path | None = None,
+               budgets: tuple[Budget, ...] = ()) -> Output:
+    """An input file the parent wrote, read back after the worker ended, as an ``Output`` (float64 array, dtype
+    and shape from its header) for ``checks.UnchangedCheck``.
+
+    ``was`` (the file as the parent wrote it) and ``sealed_ns`` (a file-system time after the parent's last
+    change to it, before the worker started): given, a file whose status changed after ``sealed_ns`` was
+    written to by the worker, even if its values were put back, and is returned with ``meta["written"]``.
+    A file that is missing, or changed size, has no array and says why in ``meta["error"]``.
+
+    Raises
+    ------
+    Rejected
+        The file is a link or a special file (``open_verified``), or another file than the one the parent
+        wrote (replaced), or not a plain .npy file.
+    """
+    shown = f"{Path(path).parent.name}/{Path(path).name}"
+    fd = open_verified(path, 1 << 62 if was is not None else 64 * MIB, root)  # a grown file is not read: below
+    if fd is None:
+        return Output(None, {"error": f"{shown} was deleted"})
+    info = os.fstat(fd)
+    if was is not None and (info.st_dev, info.st_ino) != (was.device, was.inode):
+        os.close(fd)
+        raise Rejected(f"in/{shown} was replaced by another file (the grader reads back the input file it "
+                       "wrote, to see whether the call modified its input)")
+    if was is not None and info.st_size != was.size:
+        os.close(fd)
+        return Output(None, {"written": True, "error": f"{shown} changed size"})
+    changed = sealed_ns is not None and max(info.st_ctime_ns, info.st_mtime_ns) > sealed_ns
+    for budget in budgets:
+        try:
+            budget.charge(info.st_size, f"input {shown}")
+        except Rejected:
+            os.close(fd)
+            raise
+    data = _read_all(fd, info.st_size)
+    dtype, shape, _ = _header(data, shown)
+    loaded = np.load(io.BytesIO(data), allow_pickle=False)
+    meta = {"dtype": str(dtype), "shape": list(shape), **({"written": True} if changed else {})}
+    return Output(np.array(loaded, dtype=np.float64, copy=True), meta)
+
+
+__all__ = ["Budget", "MAX_STATUS_BYTES", "OUTPUT_INFO_TYPES", "Rejected", "Written", "load_input", "load_outputs",
+           "open_verified", "read_status", "read_untrusted", "written"]

@@ -7,7 +7,9 @@ notebook (the release with the reference solutions filled in, or the untouched r
 - ``cell_<cell id>.py``: new source of the provided cell (no grade id) with that cell id, as a student edits it;
 - ``extra_<n>_after_<grade id>.py``: a code cell the student added after that cell (no nbgrader metadata);
 - ``fixture.json`` (optional): ``{"base": "reference" | "release", "items": [...], "metadata": {grade id:
-  {key: value}}, "delete": [grade id, ...], "also_affects": [...], "needs_namespaces": bool}``.
+  {key: value}}, "delete": [grade id, ...], "also_affects": [...], "needs_namespaces": bool, "penalised_cases":
+  [...]}`` (a ``zero_gain_*`` fixture whose attack hides a bug: it loses exactly the cases whose names contain
+  one of these, as the bug alone would, instead of the whole item).
 
 The release is produced here the way nbgrader produces it: solution regions become
 ``# YOUR CODE HERE`` / ``raise NotImplementedError()`` and hidden-test regions are removed.

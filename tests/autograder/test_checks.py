@@ -4,9 +4,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from autograder.checks import (ArrayCheck, DtypeCheck, KeysCheck, NormalSampleCheck, NumericGradientCheck, Output,
-                               UnchangedCheck, SPECIFIC_HINTS, locate, localise, rel_error, scaled_error,
-                               specific_hint)
+from autograder.checks import (INPUT_PREFIX, ArrayCheck, DtypeCheck, KeysCheck, NormalSampleCheck, NumericGradientCheck,
+                               Output, UnchangedCheck, inputs_read_back, SPECIFIC_HINTS, locate, localise, rel_error,
+                               scaled_error, specific_hint)
 
 
 def out(array, **meta):
@@ -81,10 +81,18 @@ def test_localise_finds_one_channel_and_the_border(expected):
     assert "only channel(s) 1" in where and "border" in where and "8 of 96 entries differ" in where
 
 
-def test_unchanged_check(expected):
-    assert UnchangedCheck("x_after", expected, "input x").evaluate({"x_after": out(expected)}).ok
-    verdict = UnchangedCheck("x_after", expected, "input x").evaluate({"x_after": out(expected * 0)})
+def test_unchanged_check_reads_the_input_file_not_an_after_call_copy(expected):
+    check = UnchangedCheck("x", expected, "input x")
+    assert check.output == INPUT_PREFIX + "x"
+    assert check.evaluate({INPUT_PREFIX + "x": out(expected)}).ok
+    # An after-call copy under any other name is not what the check reads.
+    assert not check.evaluate({"x_after": out(expected)}).ok
+    verdict = check.evaluate({INPUT_PREFIX + "x": out(expected * 0)})
     assert not verdict.ok and "modified in place" in verdict.message
+    # Written to during the run (even with the values put back), or another dtype: modified.
+    assert not check.evaluate({INPUT_PREFIX + "x": out(expected, written=True)}).ok
+    assert not check.evaluate({INPUT_PREFIX + "x": out(expected, dtype="float32")}).ok
+    assert inputs_read_back([check, ArrayCheck("out", expected, "out", 1e-6)]) == {"x"}
 
 
 def _numeric_case(grad_error=0.0, forward_ok=True):

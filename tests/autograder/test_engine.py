@@ -91,7 +91,13 @@ def test_each_attack_gains_nothing(name, graded):
     result = graded(name, everything=True)
     scores = result.item_scores()
     attacked = set(config["items"])
-    assert all(scores[item][0] == 0 for item in attacked), {i: scores[i] for i in attacked}
+    penalised = config.get("penalised_cases")
+    if penalised:  # the attack hides a bug: it must earn exactly what the bug earns, the penalty of those cases
+        failed = {t.name for t in result.tests if t.item in attacked and not t.passed}
+        assert failed and all(any(p in n for p in penalised) for n in failed), failed
+        assert all("modified in place" in t.message for t in result.tests if t.name in failed)
+    else:
+        assert all(scores[item][0] == 0 for item in attacked), {i: scores[i] for i in attacked}
     assert set(_lost(result)) == attacked  # everything else is still graded, at full marks
     assert result.max_score == CONVNETS.total_autograded_points
     assert not any("LEAK" in t.message for t in result.tests)

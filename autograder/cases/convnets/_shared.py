@@ -8,7 +8,7 @@ from assignments import Linspace
 from assignments.convnets import CONVNETS
 
 from .. import Case, Prepared
-from ..ops import call, load_all, output, perturb, value, var
+from ..ops import call, load, load_all, output, perturb, value, var
 from ...checks import ArrayCheck, NumericGradientCheck, UnchangedCheck
 
 FLOAT32_TOL = 1e-4   # scaled error for float32 results
@@ -142,16 +142,18 @@ def array_check(case, name, expected, label, hint="", pad=0, axes=("sample", "ch
 
 
 def unchanged(names, inputs):
-    """Ops and checks that the named inputs are as they were after the calls."""
-    ops = [output(f"{n}_after", var(n)) for n in names]
-    checks = [UnchangedCheck(f"{n}_after", np.array(inputs[n], copy=True), f"input {n}") for n in names]
-    return ops, checks
+    """Checks that the named inputs' files are as the parent wrote them after the calls (the case's ``load``
+    operations of these names must map the files: see ``with_unchanged``)."""
+    return [UnchangedCheck(n, np.array(inputs[n], copy=True), f"input {n}") for n in names]
 
 
 def with_unchanged(case, inputs, ops, checks, names):
+    """For an ``unmodified`` case: its inputs ``names`` loaded as the input files themselves (shared maps), and
+    the parent's checks of those files after the run."""
     if case.config.get("unmodified"):
-        more_ops, more_checks = unchanged(names, inputs)
-        return ops + more_ops, checks + more_checks
+        shared = [load(op["var"], shared=True) if op.get("op") == "load" and op.get("var") in names else op
+                  for op in ops]
+        return shared, checks + unchanged(names, inputs)
     return ops, checks
 
 

@@ -23,6 +23,7 @@ MAX_STATUS_BYTES = 5 * 1024 * 1024  # the largest status file anyone reads
 EXIT_ORPHANED = 75              # a child that found its zygote gone
 EXIT_CHILD_FAILED = 70          # a child whose own machinery failed
 EXIT_GRADER_ERROR = 71          # the zygote itself failed (a grader fault: the results are to be regraded)
+CONFINED = b"confined"          # what a child tells the zygote, through its own pipe, once it is confined
 
 # Time limits. ``cell_seconds`` and ``test_seconds`` are CPU seconds: the child's own alarm (ITIMER_PROF) raises
 # at the limit; the zygote kills the child once a phase (one cell or case) used ``cpu_kill(limit)`` CPU seconds
@@ -67,10 +68,17 @@ class ItemJob(TypedDict):
     forbidden: List[str]        # classes (dotted paths) whose construction raises for this item
 
 
-class Batch(TypedDict):
+class JailSpec(TypedDict, total=False):
+    readonly: List[str]         # system directories and the Python installation (folders bound, links re-made)
+    devices: List[str]          # names under /dev
+    scratch: str                # where item roots are built (default /tmp: the worker's private tmpfs)
+
+
+class Batch(TypedDict, total=False):
     parallel: int               # children at once
     preload: List[str]          # modules the zygote imports before forking (the assignment's framework)
     items: List[ItemJob]
+    jail: Optional[JailSpec]    # each item's own root (``confine``); None only without namespaces ("reduced")
 
 
 class CellRecord(TypedDict, total=False):

@@ -5,7 +5,9 @@ standard library and NumPy, trusts nothing it produces, and never compares anyth
 ``.npy`` files (``allow_pickle=False``) and does every check in its own process.
 
 Start-up (the interpreter and NumPy) dominates small tests, so this process is a zygote: it imports NumPy once,
-then forks one child per graded item. Each child gets its own session and CPU limit (RLIMIT_CPU); the zygote
+then forks one child per graded item. Each child confines itself (``confine``: a root and namespaces of its own,
+where only its own folder and support package exist) and runs the item in the first process of its own PID
+namespace, with its own session and CPU limit (RLIMIT_CPU); the zygote never imports the support package. The zygote
 watches every cell and case it runs by the child's CPU time and by the time it is awake (``clock``), and ends it
 with SIGKILL to its process group past either limit, so a crash, ``os._exit``, busy loop or sleep in one item
 ends only that child, and a machine busy with other work costs no one any points. Student code runs only in
@@ -21,6 +23,7 @@ import importlib.machinery
 import json
 import os
 import resource
+import select
 import signal
 import stat
 import sys
@@ -30,11 +33,13 @@ import types
 if __package__:  # imported by the grader's own tests
     from . import protocol
     from .clock import PhaseClock
+    from .confine import confine
     from .interpreter import GradingTimeout, describe_error, run_ops, snapshot_frameworks
 else:  # run as a script inside the jail: its sibling modules were copied next to it
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import protocol
     from clock import PhaseClock
+    from confine import confine
     from interpreter import GradingTimeout, describe_error, run_ops, snapshot_frameworks
     del sys.path[0]
 
@@ -271,16 +276,62 @@ def _die_with_parent():
         pass
 
 
-def start_child(job, record_fd):
+def _mirror(pid):
+    """Wait for the item's process ``pid`` and end exactly as it ended (same exit status or signal)."""
+    _, status = os.waitpid(pid, 0)
+    if os.WIFSIGNALED(status):
+        number = os.WTERMSIG(status)
+        signal.signal(number, signal.SIG_DFL)
+        os.kill(os.getpid(), number)
+        os._exit(128 + number)
+    os._exit(os.WEXITSTATUS(status))
+
+
+def start_child(job, record_fd, jail=None):
+    """Fork the process of one item: (pid, the read end of the pipe on which it reports its confinement).
+
+    With a ``jail`` the child confines itself (``confine``: its own root with only its folder and support
+    package, and new user, mount, IPC, network and PID namespaces), then forks the item's own process, the first
+    of its PID namespace (no other item's process, nor the zygote, can be seen, signalled or traced from there,
+    and nothing it starts outlives it), writes ``protocol.CONFINED`` and that process's pid to the pipe, and
+    ends as it ends. The pipe is closed before any student code runs, and a child whose confinement failed
+    writes why instead: student code can make a confined item look neither unconfined nor the other way round.
+    """
     job = dict(job, zygote=os.getpid())
-    pid = os.fork()
+    report, report_child = os.pipe()
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(report)
+        os.close(report_child)
+        raise
     if pid:
-        return pid
+        os.close(report_child)
+        return pid, report
     code = 0
     try:
         os.close(record_fd)  # only the zygote may write its record
+        os.close(report)
         os.setsid()  # its own process group: the zygote kills everything it starts
         _die_with_parent()
+        if jail:
+            try:
+                item_pid = confine(job, jail)  # forks the item's process: 0 there
+            except BaseException as error:
+                os.write(report_child, ("could not confine the item's process (%s)" % error).encode()[:2000])
+                os._exit(protocol.EXIT_CHILD_FAILED)
+            if item_pid:
+                os.write(report_child, protocol.CONFINED + b" %d" % item_pid)
+                os.close(report_child)
+                _mirror(item_pid)
+            # A session of its own: a kill(0) in student code reaches only its own processes, never the child
+            # that mirrors it (the zygote ends it by its pid, ``_kill_item``, and the death signal chain).
+            os.setsid()
+            _die_with_parent()
+            job["zygote"] = None  # outside its PID namespace: the death signal chain ends it with the zygote
+        else:
+            os.write(report_child, protocol.CONFINED + b" %d" % os.getpid())
+        os.close(report_child)
         cpu = max(1, int(job["cpu_seconds"]))
         resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
         run_item(job)
@@ -292,6 +343,29 @@ def start_child(job, record_fd):
         os._exit(code)
 
 
+def await_confinement(pid, report, timeout=60.0):
+    """(the pid of the item's own process, "") once child ``pid`` says it is confined, else (None, why).
+
+    Reads the child's pipe (``start_child``) with a deadline; ``report`` None (a child started another way):
+    the child's own pid."""
+    if report is None:
+        return pid, ""
+    try:
+        ready, _, _ = select.select([report], [], [], timeout)
+        said = os.read(report, 4096) if ready else b""
+    except OSError:
+        said = b""
+    finally:
+        os.close(report)
+    if said.startswith(protocol.CONFINED + b" "):
+        try:
+            return int(said[len(protocol.CONFINED) + 1:]), ""
+        except ValueError:
+            pass
+    return None, (said.decode(errors="replace") if said and not said.startswith(protocol.CONFINED)
+                  else "the item's process ended before it was confined")
+
+
 def _ended(status):
     if os.WIFSIGNALED(status):
         return {"signal": os.WTERMSIG(status)}
@@ -299,13 +373,14 @@ def _ended(status):
 
 
 class Watched:
-    """One running child: its item, its clocks, and the cell or case it is in (read from its status file)."""
+    """One running child: its item, the clocks of the process running the item's code, and the cell or case it
+    is in (read from its status file)."""
 
-    def __init__(self, pid, job):
-        self.pid, self.job = pid, job
+    def __init__(self, pid, job, item_pid=None):
+        self.pid, self.job, self.item_pid = pid, job, item_pid
         self.status_path = os.path.join(job["work"], protocol.STATUS_FILE)
         self.started = time.monotonic()
-        self.clock = PhaseClock(pid)
+        self.clock = PhaseClock(item_pid or pid)  # the process that runs the item's code
         self.phase, self.stamp = None, None
 
     def _phase_limit(self):
@@ -358,6 +433,19 @@ def _read_regular(path, cap):
         os.close(fd)
 
 
+def _kill_item(child):
+    """End a running child: the item's own process first (the first of its PID namespace: every process in
+    that namespace dies with it, even one that left the process group or cleared its death signal), then the
+    child's process group. The child has not been reaped, so its pid is its own; the item's process is reaped
+    only by the child, which ends at once after, and pids are handed out cyclically."""
+    if child.item_pid and child.item_pid != child.pid:
+        try:
+            os.kill(child.item_pid, signal.SIGKILL)
+        except OSError:
+            pass
+    _kill_group(child.pid)
+
+
 def _kill_group(pid):
     try:
         os.killpg(pid, signal.SIGKILL)
@@ -381,13 +469,20 @@ def serve(batch, record):
             while waiting and len(running) < max(1, batch.get("parallel", 1)):
                 job = waiting.pop(0)
                 try:
-                    pid = start_child(job, record.fd)
+                    pid, report = start_child(job, record.fd, batch.get("jail"))
                 except OSError as error:
                     endings[job["item"]] = {"grader_error": "could not start the item's process (%s: %s)"
                                                             % (type(error).__name__, error)}
                     record.save(endings)
                     continue
-                running[pid] = Watched(pid, job)
+                item_pid, unconfined = await_confinement(pid, report)
+                if unconfined:  # a limit of the machine's, not the student's: to be regraded
+                    _kill_group(pid)
+                    os.waitpid(pid, 0)
+                    endings[job["item"]] = {"grader_error": unconfined}
+                    record.save(endings)
+                    continue
+                running[pid] = Watched(pid, job, item_pid)
             time.sleep(POLL_SECONDS)
             watch = time.monotonic() >= next_watch
             if watch:
@@ -400,14 +495,14 @@ def serve(batch, record):
                     overrun = child.overrun() if watch else None
                     if overrun is None:
                         continue
-                    _kill_group(pid)
+                    _kill_item(child)
                     os.waitpid(pid, 0)
                     endings[child.job["item"]] = overrun
                 del running[pid]
                 record.save(endings)
     except BaseException as error:
-        for pid in running:
-            _kill_group(pid)
+        for child in running.values():
+            _kill_item(child)
         for job in waiting + [c.job for c in running.values()]:
             endings.setdefault(job["item"], {"grader_error": "the grading process failed (%s: %s)"
                                                              % (type(error).__name__, error)})

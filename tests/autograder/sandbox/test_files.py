@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import stat
+import time
 
 import numpy as np
 import pytest
@@ -146,3 +147,60 @@ def test_input_names_map_to_the_cases_files():
     ops = [{"op": "load", "var": "x", "npy": "x"}, {"op": "call", "args": [{"npy": "w"}]}]
     assert with_npy_paths(ops, "c1") == [{"op": "load", "var": "x", "npy": "in/c1/x.npy"},
                                          {"op": "call", "args": [{"npy": "in/c1/w.npy"}]}]
+
+
+def _mapped_input(tmp_path, values):
+    """An input file as the engine writes it, its identity, and the function's view of it (the shared map)."""
+    from autograder.sandbox.readback import written
+    from autograder.sandbox.untrusted.interpreter import shared_input
+    path = tmp_path / "in" / "case" / "x.npy"
+    path.parent.mkdir(parents=True)
+    np.save(path, values, allow_pickle=False)
+    was = written(path)
+    sealed = os.stat(path).st_ctime_ns
+    return path, was, sealed, shared_input(str(path))
+
+
+def test_the_function_is_handed_the_input_file_itself_and_the_parent_reads_it_back(tmp_path):
+    from autograder.sandbox.readback import load_input
+    values = np.arange(6, dtype=np.float32).reshape(2, 3)
+    path, was, sealed, x = _mapped_input(tmp_path, values)
+    assert type(x) is np.ndarray and x.dtype == np.float32 and x.flags.writeable
+    untouched = load_input(path, was, sealed, root=tmp_path)
+    assert untouched.meta == {"dtype": "float32", "shape": [2, 3]} and np.array_equal(untouched.array, values)
+    x *= 2  # what a function writes into its argument lands in the file
+    modified = load_input(path, was, sealed, root=tmp_path)
+    assert np.array_equal(modified.array, values * 2)
+
+
+def test_an_input_written_and_put_back_still_counts_as_written(tmp_path):
+    from autograder.sandbox.readback import load_input
+    values = np.linspace(0, 1, 8)
+    path, was, sealed, x = _mapped_input(tmp_path, values)
+    for _ in range(1000):  # until the file system's clock passes the seal (its timestamps are coarse)
+        x[0] = 5.0
+        x[0] = values[0]
+        with open(path, "r+b") as handle:  # an ordinary write of the same bytes, too
+            handle.seek(os.path.getsize(path) - 8)
+            handle.write(values[-1:].tobytes())
+        if os.stat(path).st_ctime_ns > sealed:
+            break
+        time.sleep(0.005)
+    restored = load_input(path, was, sealed, root=tmp_path)
+    assert restored.meta.get("written") and np.array_equal(restored.array, values)
+
+
+def test_a_replaced_or_linked_input_file_is_refused(tmp_path):
+    from autograder.sandbox.readback import load_input
+    values = np.ones(4)
+    path, was, sealed, _ = _mapped_input(tmp_path, values)
+    os.link(path, tmp_path / "twin.npy")
+    with pytest.raises(Rejected, match="hard link"):
+        load_input(path, was, sealed, root=tmp_path)
+    os.unlink(tmp_path / "twin.npy")
+    np.save(tmp_path / "copy.npy", values, allow_pickle=False)
+    os.replace(tmp_path / "copy.npy", path)  # the original values, in another file
+    with pytest.raises(Rejected, match="replaced"):
+        load_input(path, was, sealed, root=tmp_path)
+    path.unlink()
+    assert load_input(path, was, sealed, root=tmp_path).array is None

@@ -68,14 +68,14 @@ def test_an_item_whose_process_cannot_be_forked_is_a_grader_error_and_the_rest_s
     monkeypatch.chdir(tmp_path)
     started = []
 
-    def start_child(job, record_fd):
+    def start_child(job, record_fd, jail=None):
         if job["item"] == "refused":
             raise BlockingIOError(11, "Resource temporarily unavailable")
         started.append(job["item"])
         pid = os.fork()
         if pid == 0:
             os._exit(0)
-        return pid
+        return pid, None
 
     monkeypatch.setattr(worker, "start_child", start_child)
     items = [{"item": name, "work": str(tmp_path), "wall_seconds": 60, "cell_seconds": 1, "test_seconds": 1}
@@ -135,3 +135,19 @@ def test_stand_in_plotting_modules_have_no_fake_dunders():
     assert callable(module.figure)
     with pytest.raises(AttributeError):
         module.__file__  # noqa: B018 (inspect.getmodule reads it for every loaded module)
+
+
+def test_an_item_that_cannot_be_confined_is_a_grader_error_and_runs_no_code(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    marker = tmp_path / "ran"
+    items = [{"item": "unconfinable", "work": str(tmp_path), "lib": str(tmp_path), "wall_seconds": 60,
+              "cpu_seconds": 10, "cell_seconds": 5, "test_seconds": 5, "setup_code": "", "cases": [],
+              "cells": [{"label": "student", "source": f"open({str(marker)!r}, 'w').close()"}]}]
+    # A device that does not exist: confinement fails, whatever the machine allows.
+    jail = {"readonly": [], "devices": ["no-such-device"], "scratch": str(tmp_path)}
+    with open(tmp_path / "record", "w+b") as handle:
+        worker.serve({"parallel": 1, "items": items, "jail": jail}, worker.Record(handle.fileno()))
+        handle.seek(0)
+        record = json.loads(handle.read())
+    assert "could not confine the item's process" in record["endings"]["unconfinable"]["grader_error"]
+    assert not marker.exists()
