@@ -236,31 +236,48 @@ class ArrayCheck:
                        specific_hint(findings, self.hints) or self.hint)
 
 
+INPUT_PREFIX = "in:"  # outputs[INPUT_PREFIX + name]: the parent's read-back of the input file ``name`` itself
+
+
 @dataclass
 class UnchangedCheck:
     """An input the function must not modify still holds its original values (and dtype) after the call.
 
-    ``original`` is the parent's own copy of the array it wrote for the worker; the output is the worker's
-    after-call copy of that input, an ordinary output file whose dtype comes from its header. The worker is the
-    student's own process, so code determined to cheat could still write the original values back over that
-    file: this check catches modifications, it cannot prove their absence against deliberate forgery.
+    ``original`` is the parent's own copy of the array it wrote for the worker. The worker hands the function
+    that very file, mapped into memory (``ops.load(name, shared=True)``), so whatever the call writes into its
+    argument lands in the file; the parent reads the file back itself after the worker has ended
+    (``readback.load_input``: the same file it wrote, not replaced, not written to since, dtype and shape from
+    its header) and compares it here with ``original``. Nothing the worker reports about the input is used.
     """
 
-    output: str
+    input: str
     original: np.ndarray
     label: str
 
+    @property
+    def output(self) -> str:
+        """The key under which the engine puts the read-back input file (``INPUT_PREFIX + input``)."""
+        return INPUT_PREFIX + self.input
+
     def evaluate(self, outputs: dict[str, Output]) -> Verdict:
         found = outputs.get(self.output)
-        problem = usable(found, self.label)
-        if problem:
-            return problem
-        same_dtype = found.meta.get("dtype") == str(np.asarray(self.original).dtype)
-        if same_dtype and found.array.shape == self.original.shape and np.array_equal(found.array, self.original):
+        if found is None or (found.array is None and not found.meta.get("written")):
+            why = found.meta.get("error", "") if found is not None else ""
+            return Verdict(False, self.label, "unchanged", "unreadable",
+                           f"{self.label}: its file could not be read back{f' ({why})' if why else ''}")
+        original = np.asarray(self.original)
+        same = (not found.meta.get("written") and found.meta.get("dtype") == str(original.dtype)
+                and found.array.shape == original.shape and np.array_equal(found.array, original))
+        if same:
             return Verdict(True, self.label, "unchanged", "unchanged", f"{self.label}: left unmodified")
         return Verdict(False, self.label, "unchanged", "modified", f"{self.label}: was modified in place by the call",
                        "work on a copy (np.pad returns a new array; x = x + 1 rebinds, x += 1 writes into the caller's "
                        "array)")
+
+
+def inputs_read_back(checks) -> set[str]:
+    """The names of the input files the parent must read back for these checks (``UnchangedCheck``)."""
+    return {check.input for check in checks if isinstance(check, UnchangedCheck)}
 
 
 @dataclass

@@ -14,6 +14,10 @@ import numpy as np
 
 
 MAX_KEYS = 1000  # a dict's keys are reported by name; more than this is an answer of the wrong kind
+# Captured when the zygote imports this module, before any student code runs: a submission that reassigns
+# np.load or np.lib.format.open_memmap changes what its own code gets, not how the grader maps an input.
+_OPEN_MEMMAP = np.lib.format.open_memmap
+_PLAIN = np.ndarray
 
 
 class GradingTimeout(BaseException):
@@ -185,6 +189,13 @@ def export(value, path):
     return info
 
 
+def shared_input(path):
+    """The input file at ``path`` itself as a plain writable ndarray (a shared memory map of its data): what the
+    student's code writes into it lands in the file, which the parent reads back to judge "left unmodified"."""
+    mapped = _OPEN_MEMMAP(path, mode="r+")
+    return mapped.view(_PLAIN)
+
+
 def resolve(spec, variables, iteration=None):
     """Turn an argument spec into a Python value (a fresh copy of anything the parent supplied)."""
     if "npy" in spec:
@@ -236,7 +247,8 @@ def run_ops(ops, namespace, variables, out_dir, outputs, iteration=None):
             continue
         kind = op["op"]
         if kind == "load":
-            variables[op["var"]] = np.load(op["npy"], allow_pickle=False)
+            variables[op["var"]] = shared_input(op["npy"]) if op.get("shared") else np.load(op["npy"],
+                                                                                             allow_pickle=False)
         elif kind == "set":
             variables[op["var"]] = resolve(op["value"], variables, iteration)
         elif kind in ("call", "new", "method"):

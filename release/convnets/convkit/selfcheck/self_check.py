@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from . import public_cases
-from .checks import Output
+from .checks import INPUT_PREFIX, Output, inputs_read_back
 from .feedback_text import case_lines, format_points
 from .judging import call_failed, judge
 from .results import TestResult
@@ -98,6 +98,10 @@ def run_case(case: public_cases.PublicCase, namespace: dict) -> TestResult:
         finally:
             os.chdir(previous)
         outputs = _load_outputs(folder / "out", metadata)
+        for name in inputs_read_back(case.checks):  # the input files the calls were handed, as they are now
+            loaded = np.load(inputs / f"{name}.npy", allow_pickle=False)
+            outputs[INPUT_PREFIX + name] = Output(loaded.astype(np.float64),
+                                                  {"dtype": str(loaded.dtype), "shape": list(loaded.shape)})
     return judge(result, case.checks, outputs)
 
 
