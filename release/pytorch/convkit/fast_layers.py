@@ -209,8 +209,9 @@ _WINOGRAD_G = np.array([[1.0, 0.0, 0.0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0.0
 
 def _winograd_applies(w_shape, stride, dtype):
     """Whether conv_forward_fast takes the Winograd path: a 3x3 stride-1 filter, a float32/float64 input and
-    the compiled extension (the NumPy backend keeps im2col)."""
-    return (unfold.BACKEND == "cython" and unfold.extension is not None and stride == 1
+    the compiled extension (the NumPy backend keeps im2col, and so does an extension compiled from an older
+    source, which lacks the Winograd kernels until it is rebuilt)."""
+    return (unfold.BACKEND == "cython" and hasattr(unfold.extension, "winograd_input") and stride == 1
             and tuple(w_shape[2:]) == (3, 3) and dtype in (np.float32, np.float64))
 
 
