@@ -85,6 +85,14 @@ def _target(root, path):
     return root + os.path.abspath(path)
 
 
+def _made_at(root, tmp, path):
+    """Where the mount point or link for ``path`` is created before the binds: below ``root``, except under
+    /tmp (the worker's directory, or a course or virtual environment kept there), whose mount points belong in
+    the item's own /tmp folder, ``tmp``, because that folder is bound over ``root``/tmp first."""
+    path = os.path.abspath(path)
+    return tmp + path[4:] if path.startswith("/tmp/") else _target(root, path)
+
+
 def _mount_point(target, folder):
     """Create the (empty) folder or file ``target`` that a bind mount will cover."""
     if folder:
@@ -185,18 +193,16 @@ def confine(job, jail):
         binds.append((tmp, root + "/tmp", True))
         for path in jail["readonly"]:
             if os.path.islink(path):
-                os.makedirs(os.path.dirname(_target(root, path)), exist_ok=True)
-                os.symlink(os.readlink(path), _target(root, path))
+                os.makedirs(os.path.dirname(_made_at(root, tmp, path)), exist_ok=True)
+                os.symlink(os.readlink(path), _made_at(root, tmp, path))
             elif os.path.isdir(path):
-                _mount_point(_target(root, path), True)
+                _mount_point(_made_at(root, tmp, path), True)
                 binds.append((path, _target(root, path), False))
         for device in jail["devices"]:
             _mount_point(_target(root, "/dev/" + device), False)
             binds.append(("/dev/" + device, _target(root, "/dev/" + device), True))
         for path, writable in ((job["lib"], False), (job["work"], True)):
-            # Under /tmp (the worker's directory is there) the mount point belongs in the item's own /tmp.
-            inside_tmp = os.path.abspath(path).startswith("/tmp/")
-            _mount_point(tmp + os.path.abspath(path)[4:] if inside_tmp else _target(root, path), True)
+            _mount_point(_made_at(root, tmp, path), True)
             binds.append((path, _target(root, path), writable))
         os.makedirs(root + "/proc")
         _own_namespaces()

@@ -99,3 +99,12 @@ def test_an_item_writes_only_its_own_folder_and_tmp_and_cannot_remount(confined)
     assert seen["write own folder"] == "allowed" and seen["write /tmp"] == "allowed"
     assert seen["write lib"] == "OSError" and seen["write /"] == "OSError"
     assert seen["mount tmpfs"] is False and seen["remount / writable"] is False
+
+
+def test_mount_points_under_tmp_are_made_in_the_items_own_tmp():
+    """A course or virtual environment kept under /tmp (a CI clone, say) is bound below the item's /tmp, which is
+    itself bound over <root>/tmp first: its mount point must be made in that folder, or the bind finds none."""
+    from autograder.sandbox.untrusted.confine import _made_at
+    assert _made_at("/s/root", "/s/tmp", "/tmp/ci/.venv") == "/s/tmp/ci/.venv"
+    assert _made_at("/s/root", "/s/tmp", "/usr/lib") == "/s/root/usr/lib"
+    assert _made_at("/s/root", "/s/tmp", "/tmpfoo/x") == "/s/root/tmpfoo/x"
