@@ -21,8 +21,9 @@ import keyword
 import tokenize
 from dataclasses import dataclass
 
-# Cell magics whose body is Python; any other cell magic's body is not Python and is not compared.
-PYTHON_BODY_CELL_MAGICS = {"time", "timeit", "capture", "prun"}
+# Cell magics whose body is Python (the grader's own list); any other cell magic's body is not compared.
+from ..intake.magics import PYTHON_BODY_CELL_MAGICS
+
 _SKIPPED = {tokenize.COMMENT, tokenize.NL, tokenize.ENCODING, tokenize.ENDMARKER}
 _STATEMENT_END = {"NEWLINE": "<end>", "INDENT": "<indent>", "DEDENT": "<dedent>"}
 _FSTRING_START = getattr(tokenize, "FSTRING_START", None)  # Python >= 3.12 splits f-strings into parts

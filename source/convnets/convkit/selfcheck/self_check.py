@@ -61,17 +61,21 @@ class SelfCheck:
         return f"SelfCheck({self.item!r}: {len(self.results) - len(self.failed)} of {len(self.results)} passed)"
 
 
+def _read_npy(path: Path, meta: dict) -> Output:
+    """One array file as the grader reads it: a float64 array, its own dtype and shape added to ``meta``."""
+    loaded = np.load(path, allow_pickle=False)
+    return Output(loaded.astype(np.float64), {**meta, "dtype": str(loaded.dtype), "shape": list(loaded.shape)})
+
+
 def _load_outputs(folder: Path, metadata: dict) -> dict[str, Output]:
     """What the programs wrote, as the grader reads it: float64 arrays, dtype and shape from each file."""
     outputs = {}
     for name, meta in metadata.items():
-        meta, array = dict(meta), None
         path = folder / f"{name}.npy"
         if not meta.get("error") and "keys" not in meta and path.is_file():
-            loaded = np.load(path, allow_pickle=False)
-            meta["dtype"], meta["shape"] = str(loaded.dtype), list(loaded.shape)
-            array = loaded.astype(np.float64)
-        outputs[name] = Output(array, meta)
+            outputs[name] = _read_npy(path, meta)
+        else:
+            outputs[name] = Output(None, dict(meta))
     return outputs
 
 
@@ -99,9 +103,7 @@ def run_case(case: public_cases.PublicCase, namespace: dict) -> TestResult:
             os.chdir(previous)
         outputs = _load_outputs(folder / "out", metadata)
         for name in inputs_read_back(case.checks):  # the input files the calls were handed, as they are now
-            loaded = np.load(inputs / f"{name}.npy", allow_pickle=False)
-            outputs[INPUT_PREFIX + name] = Output(loaded.astype(np.float64),
-                                                  {"dtype": str(loaded.dtype), "shape": list(loaded.shape)})
+            outputs[INPUT_PREFIX + name] = _read_npy(inputs / f"{name}.npy", {})
     return judge(result, case.checks, outputs)
 
 
