@@ -39,6 +39,7 @@ PYTORCH = Assignment(
         never_shipped=("conv_naive", "pool_naive", "spatial_norm", "cnn", "sandwich_bn", "tiny_cifar", "demo",
                        "frameworks.torch_barebones", "frameworks.torch_modules", "frameworks.torch_sequential",
                        "frameworks.torch_open_model"),
+        self_check=True,
     ),
     naive_items=BAREBONES,
     naive_forbidden=("torch.nn.Module",),

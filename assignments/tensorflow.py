@@ -40,6 +40,7 @@ TENSORFLOW = Assignment(
         not_reexported=("download",),
         never_shipped=("conv_naive", "pool_naive", "spatial_norm", "cnn", "sandwich_bn", "tiny_cifar", "demo",
                        "frameworks.tf_barebones", "frameworks.tf_keras_models", "frameworks.tf_open_model"),
+        self_check=True,
     ),
     naive_items=BAREBONES_ITEMS,
     naive_forbidden=("keras.layers.Layer",),

@@ -23,6 +23,7 @@ HERE = Path(__file__).resolve().parent
 # Shipped file -> the grader's module it copies (paths relative to autograder/).
 SHIPPED = {
     "checks.py": "checks.py",
+    "framework_checks.py": "framework_checks.py",
     "stats.py": "stats.py",
     "results.py": "results.py",
     "judging.py": "judging.py",
@@ -45,14 +46,12 @@ def public_cases_of(record: Assignment) -> list[public_cases.PublicCase]:
     """Every visible case of every item of ``record`` that runs code, prepared from the reference."""
     found = []
     for graded in record.graded_items:
-        if not graded.runs_code or not cases.runs_in_worker(record, graded.name):
-            continue
+        if not graded.runs_code or graded.file or not cases.runs_in_worker(record, graded.name):
+            continue  # graded from a submitted file the notebook kernel does not have, or not run at all
         for case in cases.cases_for(record, graded.name):
             if case.visibility != "visible":
                 continue
             prepared = cases.prepare(record, case)
-            if prepared.files:
-                continue  # graded from a submitted file the notebook kernel does not have
             found.append(public_cases.PublicCase(
                 case.name, case.item, case.case_id, case.points, dict(prepared.inputs),
                 with_npy_paths(prepared.ops, case.case_id), with_npy_paths(prepared.aux_ops, case.case_id),

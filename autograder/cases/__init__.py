@@ -32,6 +32,7 @@ from typing import Literal
 import numpy as np
 
 from assignments import Assignment
+from . import framework_properties
 
 Visibility = Literal["visible", "hidden"]
 FORWARD_TOL = 1e-6   # float64 rel_error between two correct implementations stays far below this
@@ -132,8 +133,11 @@ def cases_for(assignment: Assignment, item: str) -> tuple[Case, ...]:
 
 def properties(assignment: Assignment, case: Case) -> frozenset[str]:
     """The rules one case exercises: its ``tags`` and what its item module's ``properties(case)`` (if it has
-    one) derives from the configuration."""
-    derive = getattr(item_module(assignment.name, case.item), "properties", None)
+    one; else the framework assignments' default, ``framework_properties``) derives from the configuration."""
+    module = item_module(assignment.name, case.item)
+    derive = getattr(module, "properties", None)
+    if derive is None and assignment.preload:  # an assignment that preloads a framework (PyTorch, TensorFlow)
+        derive = framework_properties.properties
     return frozenset(case.tags) | frozenset(derive(case) if derive else ())
 
 

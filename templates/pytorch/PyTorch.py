@@ -19,12 +19,14 @@
 # pytorch.org instead). Download CIFAR-10 with `python -m convkit.download`. Everything runs on a CPU; a GPU
 # is used automatically when PyTorch can see one.
 #
-# **How you are graded.** Each function you write has a test cell right after it. Its visible checks are the
-# ones you can run yourself; the grader runs further hidden checks of the same function (other shapes, batch
-# sizes, non-square images), and it compares your results with the course's own NumPy layers, not with
-# anything your code computes. In the barebones part use tensors and `torch.nn.functional` only: a barebones
-# function that builds `torch.nn` layers earns nothing. Do not rename the functions, change their arguments or
-# edit the test cells.
+# **How you are graded.** Each function you write has a test cell right after it. Its last line,
+# `check("<function>")`, runs the grader's visible cases of that function on your code, here in your kernel,
+# and prints for each one what your feedback will say: what was checked, expected and got, and a hint. You can
+# call `check` yourself in any cell. The grader also runs hidden cases: the same rules (shapes, batch sizes,
+# non-square images, dtypes, fresh-model initialisation) on other data, and it compares your results with the
+# course's own NumPy layers, not with anything your code computes. In the barebones part use tensors and
+# `torch.nn.functional` only: a barebones function that builds `torch.nn` layers earns nothing. Do not rename
+# the functions, change their arguments or edit the test cells.
 #
 # **Grading mode.** When the notebook is graded (or when the environment variable `CONVKIT_SMALL_DATA=1` is
 # set) it loads a small slice of the data and skips the long training runs. Keep your code inside the marked
@@ -52,6 +54,7 @@ from convkit.frameworks.torch_data import DTYPE, as_batch, choose_device, load_c
 from convkit.frameworks.torch_weights import OPEN_MODEL_FILE, load_open_model, predict_scores, save_open_model
 from convkit.frameworks.torch_training import check_accuracy, train_module, train_one_epoch
 from convkit.gradient_check import rel_error
+from convkit.selfcheck import check  # check("flatten"): the grader's visible cases, run on your code
 
 # %matplotlib inline
 plt.rcParams["figure.figsize"] = (10.0, 6.0)
@@ -111,6 +114,8 @@ flat = flatten(x)
 assert flat is not None and tuple(flat.shape) == (2, 12), f"flatten: expected shape (2, 12), got {tuple(np.shape(flat))}"
 assert torch.equal(flat[1], torch.arange(12.0, 24.0)), "flatten: each row must hold one sample in (C, H, W) order"
 print("flatten: shape and order are right")
+# The grader's visible cases of flatten, run on your code: what your feedback will say about them.
+assert check("flatten").passed, "flatten: see the failed cases above"
 
 ### BEGIN HIDDEN TESTS
 {{ grader.cases }}
@@ -145,6 +150,8 @@ scores = three_layer_convnet(torch.from_numpy(x_np), [torch.from_numpy(p) for p 
 error = rel_error(scores.detach().numpy(), three_layer_convnet_scores(x_np, params_np))
 print(f"three_layer_convnet: relative error {error:.2e} against the NumPy layers (float64: about 1e-13)")
 assert error < 1e-9, f"three_layer_convnet: relative error {error:.2e} against the NumPy layers is too large"
+# The grader's visible cases of three_layer_convnet, run on your code: what your feedback will say about them.
+assert check("three_layer_convnet").passed, "three_layer_convnet: see the failed cases above"
 
 ### BEGIN HIDDEN TESTS
 {{ grader.cases }}
@@ -174,6 +181,8 @@ assert w.dtype == torch.float32 and w.requires_grad and w.is_leaf, \
 ratio = w.detach().double().pow(2).mean().sqrt().item() / np.sqrt(2 / 75)
 print(f"random_weight: measured std / sqrt(2 / fan_in) = {ratio:.3f} (should be close to 1)")
 assert 0.9 < ratio < 1.1, "random_weight: the standard deviation is not sqrt(2 / fan_in); which fan_in did you use?"
+# The grader's visible cases of random_weight, run on your code: what your feedback will say about them.
+assert check("random_weight").passed, "random_weight: see the failed cases above"
 
 ### BEGIN HIDDEN TESTS
 {{ grader.cases }}
@@ -186,6 +195,8 @@ b = zero_weight((7,))
 assert b is not None and tuple(b.shape) == (7,) and not b.detach().any(), "zero_weight: expected 7 zeros"
 assert b.dtype == torch.float32 and b.requires_grad, "zero_weight: expected a float32 tensor with requires_grad"
 print("zero_weight: ok")
+# The grader's visible cases of zero_weight, run on your code: what your feedback will say about them.
+assert check("zero_weight").passed, "zero_weight: see the failed cases above"
 
 ### BEGIN HIDDEN TESTS
 {{ grader.cases }}
@@ -201,6 +212,8 @@ assert params is not None and [tuple(p.shape) for p in params] == expected_shape
 assert all(p.requires_grad for p in params), "three_layer_convnet_init: every parameter must require gradients"
 assert not any(p.detach().any() for p in params[1::2]), "three_layer_convnet_init: biases must start at zero"
 print("three_layer_convnet_init: ok")
+# The grader's visible cases of three_layer_convnet_init, run on your code: what your feedback will say about them.
+assert check("three_layer_convnet_init").passed, "three_layer_convnet_init: see the failed cases above"
 
 ### BEGIN HIDDEN TESTS
 {{ grader.cases }}
@@ -233,6 +246,8 @@ for name, got, want in zip(["conv_w1", "conv_b1", "conv_w2", "conv_b2", "fc_w", 
     assert error < 1e-8, f"train_step: {name} after the step has relative error {error:.2e}"
     assert got.grad is None or not got.grad.any(), f"train_step: the gradient of {name} was not reset"
 print("train_step: one step equals the NumPy reference")
+# The grader's visible cases of train_step, run on your code: what your feedback will say about them.
+assert check("train_step").passed, "train_step: see the failed cases above"
 
 ### BEGIN HIDDEN TESTS
 {{ grader.cases }}
@@ -284,6 +299,8 @@ weights += [net.fc.weight.detach().numpy().T, net.fc.bias.detach().numpy()]
 error = rel_error(net(torch.from_numpy(x_np)).detach().numpy(), three_layer_convnet_scores(x_np, weights))
 print(f"ThreeLayerConvNet: relative error {error:.2e} against the NumPy layers with the same weights")
 assert error < 1e-9, "ThreeLayerConvNet: the scores differ from the reference network with the same weights"
+# The grader's visible cases of ThreeLayerConvNet, run on your code: what your feedback will say about them.
+assert check("ThreeLayerConvNet").passed, "ThreeLayerConvNet: see the failed cases above"
 
 ### BEGIN HIDDEN TESTS
 {{ grader.cases }}
@@ -320,6 +337,8 @@ seq_net = sequential_convnet()
 assert isinstance(seq_net, nn.Sequential) and len(seq_net) == 6, "sequential_convnet: expected an nn.Sequential of 6 layers"
 assert tuple(seq_net(torch.zeros(5, 3, 32, 32)).shape) == (5, 10), "sequential_convnet: scores should be (5, 10)"
 print(seq_net)
+# The grader's visible cases of sequential_convnet, run on your code: what your feedback will say about them.
+assert check("sequential_convnet").passed, "sequential_convnet: see the failed cases above"
 
 ### BEGIN HIDDEN TESTS
 {{ grader.cases }}
@@ -334,6 +353,8 @@ group = optimizer.param_groups[0]
 assert isinstance(optimizer, torch.optim.SGD) and group["nesterov"] and group["momentum"] == 0.9 \
     and group["lr"] == 5e-4, f"nesterov_sgd: expected SGD with lr 5e-4, Nesterov momentum 0.9; got {group}"
 print("nesterov_sgd: ok")
+# The grader's visible cases of nesterov_sgd, run on your code: what your feedback will say about them.
+assert check("nesterov_sgd").passed, "nesterov_sgd: see the failed cases above"
 
 ### BEGIN HIDDEN TESTS
 {{ grader.cases }}
@@ -384,6 +405,8 @@ open_model.eval()
 with torch.no_grad():
     assert tuple(open_model(torch.zeros(2, 3, 32, 32)).shape) == (2, 10), "build_open_model: scores must be (N, 10)"
 print(f"build_open_model: {sum(p.numel() for p in open_model.parameters()):,} parameters")
+# The grader's visible cases of build_open_model, run on your code: what your feedback will say about them.
+assert check("build_open_model").passed, "build_open_model: see the failed cases above"
 
 ### BEGIN HIDDEN TESTS
 {{ grader.cases }}

@@ -20,9 +20,12 @@
 # wheel is about 270 MB). The provided code lives in the package `convkit/` next to this notebook. Download the
 # data set with `python -m convkit.download`. A GPU helps a lot in the last part but is not needed anywhere.
 #
-# **How you are graded.** Each function you write has a test cell right after it. You can run the visible checks
-# yourself; the grader runs further, hidden checks of the same functions (other image sizes, batch sizes and
-# filter counts), outside this notebook, and compares your results with the kit's NumPy layers. Do not rename the
+# **How you are graded.** Each function you write has a test cell right after it. Its last line,
+# `check("<function>")`, runs the grader's visible cases of that function on your code, here in your kernel,
+# and prints for each one what your feedback will say: what was checked, expected and got, and a hint. You can
+# call `check` yourself in any cell. The grader also runs hidden cases: the same rules on other data (image
+# sizes, batch sizes and filter counts), outside this notebook, and compares your results with the kit's NumPy
+# layers. Do not rename the
 # functions, change their arguments, or edit the test cells. Functions in the barebones part must use raw
 # TensorFlow operations: calling Keras layers there earns nothing.
 #
@@ -50,6 +53,7 @@ from convkit.frameworks.tf_device import choose_device
 from convkit.frameworks.tf_training import check_accuracy, open_model_predictions, train_barebones, train_keras
 from convkit.frameworks.weights_file import OPEN_MODEL_WEIGHTS, check_keras_weights_file
 from convkit.gradient_check import rel_error
+from convkit.selfcheck import check  # check("flatten"): the grader's visible cases, run on your code
 
 # %matplotlib inline
 
@@ -114,6 +118,8 @@ assert flat is not None and tuple(flat.shape) == (2, 60), \
 assert np.array_equal(np.asarray(flat), x_np.reshape(2, 60)), \
     "flatten: rows must hold each sample's entries in row-major order"
 print("flatten: shape and order correct")
+# The grader's visible cases of flatten, run on your code: what your feedback will say about them.
+assert check("flatten").passed, "flatten: see the failed cases above"
 ### BEGIN HIDDEN TESTS
 {{ grader.cases }}
 ### END HIDDEN TESTS
@@ -155,6 +161,8 @@ expected = three_layer_convnet_scores(nhwc_to_nchw(x_np).astype(np.float64),
 error = rel_error(scores, expected)
 print(f"three_layer_convnet: relative error {error:.2e} against the NumPy layers (float32: about 1e-6)")
 assert error < 1e-4, f"three_layer_convnet: scores differ from the NumPy layers' (relative error {error:.2e})"
+# The grader's visible cases of three_layer_convnet, run on your code: what your feedback will say about them.
+assert check("three_layer_convnet").passed, "three_layer_convnet: see the failed cases above"
 ### BEGIN HIDDEN TESTS
 {{ grader.cases }}
 ### END HIDDEN TESTS
@@ -186,6 +194,8 @@ for shape in [(4096, 10), (5, 5, 3, 200)]:
     print(f"kaiming {shape}: mean square / (2 / fan_in) = {ratio:.4f}, expected within [{low:.3f}, {high:.3f}]")
     assert low < ratio < high, f"kaiming {shape}: the variance is not 2 / fan_in"
     assert abs(values.mean()) < np.sqrt(2 * t) * np.sqrt(variance / values.size), f"kaiming {shape}: mean not 0"
+# The grader's visible cases of create_matrix_with_kaiming_normal, run on your code: what your feedback will say about them.
+assert check("create_matrix_with_kaiming_normal").passed, "create_matrix_with_kaiming_normal: see the failed cases above"
 ### BEGIN HIDDEN TESTS
 {{ grader.cases }}
 ### END HIDDEN TESTS
@@ -202,6 +212,8 @@ assert all(isinstance(p, tf.Variable) and p.trainable and p.dtype == tf.float32 
     "three_layer_convnet_init: every parameter must be a trainable float32 tf.Variable"
 assert all(np.all(np.asarray(b) == 0) for b in params[1::2]), "three_layer_convnet_init: biases must be zero"
 print("three_layer_convnet_init: shapes, types and biases correct")
+# The grader's visible cases of three_layer_convnet_init, run on your code: what your feedback will say about them.
+assert check("three_layer_convnet_init").passed, "three_layer_convnet_init: see the failed cases above"
 ### BEGIN HIDDEN TESTS
 {{ grader.cases }}
 ### END HIDDEN TESTS
@@ -235,6 +247,8 @@ for name, got, want, start in zip(("conv_w1", "conv_b1", "conv_w2", "conv_b2", "
     error = np.abs((got - start) - (want - start)).max() / np.abs(want - start).max()
     print(f"training_step: {name} update, error {error:.2e} relative to its largest entry")
     assert error < 1e-3, f"training_step: the update of {name} differs from gradient descent's"
+# The grader's visible cases of training_step, run on your code: what your feedback will say about them.
+assert check("training_step").passed, "training_step: see the failed cases above"
 ### BEGIN HIDDEN TESTS
 {{ grader.cases }}
 ### END HIDDEN TESTS
@@ -281,6 +295,8 @@ assert [w.shape for w in weights] == expected_shapes, \
 error = rel_error(np.asarray(model(x_np)), np.asarray(three_layer_convnet(tf.constant(x_np), weights)))
 print(f"ThreeLayerConvNet: relative error {error:.2e} against three_layer_convnet with the same weights")
 assert error < 1e-4, "ThreeLayerConvNet: scores differ from the barebones network's with the same weights"
+# The grader's visible cases of ThreeLayerConvNet, run on your code: what your feedback will say about them.
+assert check("ThreeLayerConvNet").passed, "ThreeLayerConvNet: see the failed cases above"
 ### BEGIN HIDDEN TESTS
 {{ grader.cases }}
 ### END HIDDEN TESTS
@@ -320,6 +336,8 @@ x_np = np.random.default_rng(3).standard_normal((5, 32, 32, 3)).astype(np.float3
 error = rel_error(np.asarray(model(x_np)), np.asarray(three_layer_convnet(tf.constant(x_np), model.get_weights())))
 print(f"three_layer_convnet_sequential: relative error {error:.2e} against three_layer_convnet")
 assert error < 1e-4, "three_layer_convnet_sequential: scores differ from the barebones network's"
+# The grader's visible cases of three_layer_convnet_sequential, run on your code: what your feedback will say about them.
+assert check("three_layer_convnet_sequential").passed, "three_layer_convnet_sequential: see the failed cases above"
 ### BEGIN HIDDEN TESTS
 {{ grader.cases }}
 ### END HIDDEN TESTS
@@ -331,6 +349,8 @@ assert isinstance(optimizer, tf.keras.optimizers.SGD) and config["nesterov"] and
     "sgd_nesterov_optimizer: expected tf.keras.optimizers.SGD with momentum 0.9 and nesterov=True"
 assert abs(config["learning_rate"] - 5e-4) < 1e-9, "sgd_nesterov_optimizer: use the learning_rate argument"
 print("sgd_nesterov_optimizer: SGD with momentum 0.9, Nesterov, the given learning rate")
+# The grader's visible cases of sgd_nesterov_optimizer, run on your code: what your feedback will say about them.
+assert check("sgd_nesterov_optimizer").passed, "sgd_nesterov_optimizer: see the failed cases above"
 ### BEGIN HIDDEN TESTS
 {{ grader.cases }}
 ### END HIDDEN TESTS
@@ -360,6 +380,8 @@ x_np = np.random.default_rng(4).standard_normal((5, 32, 32, 3)).astype(np.float3
 error = rel_error(np.asarray(model(x_np)), np.asarray(three_layer_convnet(tf.constant(x_np), model.get_weights())))
 print(f"three_layer_convnet_functional: relative error {error:.2e} against three_layer_convnet")
 assert error < 1e-4, "three_layer_convnet_functional: scores differ from the barebones network's"
+# The grader's visible cases of three_layer_convnet_functional, run on your code: what your feedback will say about them.
+assert check("three_layer_convnet_functional").passed, "three_layer_convnet_functional: see the failed cases above"
 ### BEGIN HIDDEN TESTS
 {{ grader.cases }}
 ### END HIDDEN TESTS
@@ -397,6 +419,8 @@ assert isinstance(model, tf.keras.Model), "build_open_model: expected a tf.keras
 scores = model(np.zeros((2, 32, 32, 3), dtype=np.float32), training=False)
 assert tuple(scores.shape) == (2, 10), f"build_open_model: scores of shape {tuple(scores.shape)}, expected (2, 10)"
 print(f"build_open_model: a {type(model).__name__} with {model.count_params():,} parameters")
+# The grader's visible cases of build_open_model, run on your code: what your feedback will say about them.
+assert check("build_open_model").passed, "build_open_model: see the failed cases above"
 ### BEGIN HIDDEN TESTS
 {{ grader.cases }}
 ### END HIDDEN TESTS

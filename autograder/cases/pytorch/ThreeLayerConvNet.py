@@ -21,10 +21,12 @@ STATE_NAMES = {"conv_w1": "conv1.weight", "conv_b1": "conv1.bias", "conv_w2": "c
 CASES = (
     case(ITEM, "given weights: batch 4 of 3x32x32 images, 8 and 6 filters, 10 classes", 2, False,
          N=4, C=3, H=32, W=32, channel_1=8, channel_2=6, classes=10),
-    case(ITEM, "given weights: batch 3 of non-square 2x10x14 images, 5 classes", 2,
+    case(ITEM, "given weights: batch 3 of non-square 2x10x14 images, 5 classes", 2, False,
          N=3, C=2, H=10, W=14, channel_1=4, channel_2=3, classes=5),
     case(ITEM, "fresh model: Kaiming-normal weights and zero biases", 1, False, fresh=True,
          C=3, H=16, W=16, channel_1=40, channel_2=32, classes=10),
+    case(ITEM, "given weights: batch 5 of 3x12x12 images, 6 and 4 filters, 4 classes", 2,
+         N=5, C=3, H=12, W=12, channel_1=6, channel_2=4, classes=4),
 )
 
 

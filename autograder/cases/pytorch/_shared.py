@@ -1,11 +1,9 @@
 """Helpers shared by the PyTorch case modules: the float32 tolerance and the three-layer parameters."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
-from ...checks import ArrayCheck, NormalSampleCheck, Output, Verdict, usable
+from ...checks import ArrayCheck, NormalSampleCheck
 
 FLOAT32_TOL = 1e-4  # scaled error of a float32 PyTorch result against the float64 NumPy reference
 PARAM_NAMES = ("conv_w1", "conv_b1", "conv_w2", "conv_b2", "fc_w", "fc_b")
@@ -27,37 +25,6 @@ def three_layer_params(rng: np.random.Generator, channels: int, height: int, wid
 def float32_check(name: str, expected: np.ndarray, label: str, hint: str = "") -> ArrayCheck:
     return ArrayCheck(name, np.asarray(expected, dtype=np.float64), label, FLOAT32_TOL, mode="scaled", hint=hint,
                       axes=tuple(f"axis {i}" for i in range(np.ndim(expected))))
-
-
-@dataclass
-class TensorCheck:
-    """A returned framework tensor's metadata: its torch dtype and whether autograd tracks it."""
-
-    output: str
-    label: str
-    dtype: str = "torch.float32"
-    requires_grad: bool | None = True
-
-    def evaluate(self, outputs: dict[str, Output]) -> Verdict:
-        found = outputs.get(self.output)
-        problem = usable(found, self.label)
-        if problem:
-            return problem
-        meta = found.meta
-        want = f"a torch tensor of dtype {self.dtype}" + ("" if self.requires_grad is None else
-                                                         f", requires_grad={self.requires_grad}")
-        got = f"{meta.get('type')} of dtype {meta.get('framework_dtype')}, requires_grad={meta.get('requires_grad')}"
-        if meta.get("framework") != "torch":
-            return Verdict(False, self.label, want, got, f"{self.label}: not a torch tensor but {meta.get('type')}",
-                           "return a torch.Tensor")
-        if meta.get("framework_dtype") != self.dtype:
-            return Verdict(False, self.label, want, got, f"{self.label}: dtype {meta.get('framework_dtype')} "
-                           f"instead of {self.dtype}", "pass dtype=... when you create the tensor")
-        if self.requires_grad is not None and bool(meta.get("requires_grad")) != self.requires_grad:
-            return Verdict(False, self.label, want, got, f"{self.label}: requires_grad is "
-                           f"{meta.get('requires_grad')}", "create it with requires_grad=True (or call "
-                           ".requires_grad_() on it) so autograd tracks it")
-        return Verdict(True, self.label, want, got, f"{self.label}: {self.dtype}, requires_grad ok")
 
 
 def kaiming_check(output: str, shape: tuple[int, ...], fan_in: int, label: str) -> NormalSampleCheck:

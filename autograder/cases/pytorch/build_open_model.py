@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...framework_checks import ScoresShapeCheck
 from .. import Case, Prepared, case
 from ..ops import call, method, npy, output, tensor, var
 
@@ -12,25 +13,6 @@ ITEM = "build_open_model"
 CASES = (
     case(ITEM, "scores of shape (N, 10) for N = 3 images of 3x32x32, in eval mode", 1, False, N=3),
 )
-
-
-class ScoresShapeCheck:
-    """Finite scores of the expected shape (their values are the student's own design)."""
-
-    def __init__(self, output_name, shape):
-        self.output, self.shape, self.label = output_name, shape, "scores"
-
-    def evaluate(self, outputs):
-        from ...checks import Verdict, usable
-        found = outputs.get(self.output)
-        problem = usable(found, self.label)
-        if problem:
-            return problem
-        if tuple(found.array.shape) != self.shape:
-            return Verdict(False, "scores", f"shape {self.shape}", f"shape {tuple(found.array.shape)}",
-                           f"scores: shape {tuple(found.array.shape)} instead of {self.shape}",
-                           "end the network with a layer giving 10 scores per image")
-        return Verdict(True, "scores", f"shape {self.shape}", f"shape {self.shape}", "scores: shape (N, 10), finite")
 
 
 def prepare(case: Case, rng: np.random.Generator) -> Prepared:

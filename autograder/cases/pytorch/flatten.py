@@ -12,8 +12,8 @@ ITEM = "flatten"
 CASES = (
     case(ITEM, "the notebook's example: (2, 3, 4, 4) batch", 1, False, shape=(2, 3, 4, 4)),
     case(ITEM, "batch 5 of non-square 3x6x9 images", 1, shape=(5, 3, 6, 9)),
-    case(ITEM, "batch 1 of rank-3 samples (1, 7, 2)", 1, shape=(1, 7, 2)),
-    case(ITEM, "batch 4 of vectors (4, 6): unchanged", 1, shape=(4, 6)),
+    case(ITEM, "batch 1 of rank-3 samples (1, 7, 2)", 1, False, shape=(1, 7, 2)),
+    case(ITEM, "batch 4 of vectors (4, 6): unchanged", 1, False, shape=(4, 6)),
 )
 
 

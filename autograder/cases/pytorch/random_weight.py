@@ -6,7 +6,8 @@ import numpy as np
 
 from .. import Case, Prepared, case
 from ..ops import call, output, value, var
-from ._shared import kaiming_check, TensorCheck
+from ...framework_checks import TensorCheck
+from ._shared import kaiming_check
 
 ITEM = "random_weight"
 

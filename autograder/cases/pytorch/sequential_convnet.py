@@ -19,10 +19,12 @@ STATE_NAMES = {"conv_w1": "0.weight", "conv_b1": "0.bias", "conv_w2": "2.weight"
 CASES = (
     case(ITEM, "given weights: batch 4 of 3x32x32 images, the seed's 16 and 32 filters", 2, False,
          N=4, C=3, H=32, W=32, channel_1=16, channel_2=32, classes=10),
-    case(ITEM, "given weights: batch 2 of non-square 3x12x8 images, 7 classes", 2,
+    case(ITEM, "given weights: batch 2 of non-square 3x12x8 images, 7 classes", 2, False,
          N=2, C=3, H=12, W=8, channel_1=5, channel_2=6, classes=7),
-    case(ITEM, "fresh model: Kaiming-normal weights and zero biases", 1, fresh=True,
+    case(ITEM, "fresh model: Kaiming-normal weights and zero biases", 1, False, fresh=True,
          C=3, H=16, W=16, channel_1=40, channel_2=32, classes=10),
+    case(ITEM, "given weights: batch 3 of 3x16x16 images, 7 classes", 2,
+         N=3, C=3, H=16, W=16, channel_1=6, channel_2=5, classes=7),
 )
 
 

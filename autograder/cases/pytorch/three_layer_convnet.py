@@ -16,8 +16,8 @@ HINT = "conv (pad 2) - ReLU - conv (pad 1) - ReLU - flatten - x @ fc_w + fc_b, s
 CASES = (
     case(ITEM, "the seed's batch of 64 32x32 images, 6 and 9 channels: scores (64, 10)", 2, False,
          N=64, C=3, H=32, W=32, channel_1=6, channel_2=9, classes=10),
-    case(ITEM, "batch 3 of non-square 8x12 images", 1, N=3, C=3, H=8, W=12, channel_1=4, channel_2=5, classes=7),
-    case(ITEM, "batch 1, one input channel, 6x6", 1, N=1, C=1, H=6, W=6, channel_1=2, channel_2=3, classes=4),
+    case(ITEM, "batch 3 of non-square 8x12 images", 1, False, N=3, C=3, H=8, W=12, channel_1=4, channel_2=5, classes=7),
+    case(ITEM, "batch 1, one input channel, 6x6", 1, False, N=1, C=1, H=6, W=6, channel_1=2, channel_2=3, classes=4),
     case(ITEM, "batch 9 of 10x7 images, 5 classes", 1, N=9, C=2, H=10, W=7, channel_1=3, channel_2=4, classes=5),
 )
 

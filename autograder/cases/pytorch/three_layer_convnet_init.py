@@ -7,7 +7,8 @@ import numpy as np
 from ...checks import ArrayCheck
 from .. import Case, Prepared, case
 from ..ops import call, output, value, var
-from ._shared import PARAM_NAMES, kaiming_check, TensorCheck
+from ...framework_checks import TensorCheck
+from ._shared import PARAM_NAMES, kaiming_check
 
 ITEM = "three_layer_convnet_init"
 

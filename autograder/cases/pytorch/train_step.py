@@ -13,7 +13,8 @@ from reference_impl.frameworks.numpy_net import three_layer_convnet_sgd_step
 
 from .. import Case, Prepared, case
 from ..ops import as_list, assign, call, get, npy, output, tensor, var
-from ._shared import PARAM_NAMES, float32_check, three_layer_params
+from ...framework_checks import UpdateCheck
+from ._shared import FLOAT32_TOL, PARAM_NAMES, float32_check, three_layer_params
 
 ITEM = "train_step"
 HINT = ("loss = F.cross_entropy(model_fn(x, params), y); loss.backward(); then, inside torch.no_grad(), "
@@ -22,8 +23,10 @@ HINT = ("loss = F.cross_entropy(model_fn(x, params), y); loss.backward(); then, 
 CASES = (
     case(ITEM, "two steps, batch 8 of 3x8x8 images, learning rate 1", 1, False,
          N=8, C=3, H=8, W=8, channel_1=4, channel_2=5, classes=6, learning_rate=1.0),
-    case(ITEM, "two steps, batch 5 of non-square 2x6x10 images, learning rate 0.5", 1,
+    case(ITEM, "two steps, batch 5 of non-square 2x6x10 images, learning rate 0.5", 1, False,
          N=5, C=2, H=6, W=10, channel_1=3, channel_2=4, classes=4, learning_rate=0.5),
+    case(ITEM, "two steps, batch 6 of 3x7x7 images, learning rate 0.2", 1,
+         N=6, C=3, H=7, W=7, channel_1=5, channel_2=3, classes=5, learning_rate=0.2),
 )
 
 
@@ -47,22 +50,5 @@ def prepare(case: Case, rng: np.random.Generator) -> Prepared:
         for index, name in enumerate(PARAM_NAMES):
             ops.append(output(f"{name}_{step}", var("params", index)))
             checks.append(UpdateCheck(f"{name}_{step}", before[index], after[index], lr,
-                                      f"{name} after step {step}"))
+                                      f"{name} after step {step}", FLOAT32_TOL, HINT))
     return Prepared({"x": x, "y": y, **params}, ops, checks)
-
-
-class UpdateCheck:
-    """The parameter after a step, judged by its update: (got - before) / lr against the reference gradient."""
-
-    def __init__(self, output_name, before, after, lr, label):
-        self.output, self.before, self.after, self.lr, self.label = output_name, before, after, lr, label
-
-    def evaluate(self, outputs):
-        found = outputs.get(self.output)
-        if found is None or found.array is None or found.array.shape != self.after.shape:
-            return float32_check(self.output, self.after, self.label, HINT).evaluate(outputs)
-        gradient = (self.after - self.before) / self.lr
-        step = dict(outputs)
-        from ...checks import Output
-        step[self.output] = Output((found.array - self.before) / self.lr, found.meta)
-        return float32_check(self.output, gradient, f"{self.label} (its update / learning rate)", HINT).evaluate(step)

@@ -6,7 +6,7 @@ import numpy as np
 from ...checks import ArrayCheck
 from .. import Case, Prepared, case
 from ..ops import call, output, value, var
-from ._shared import TensorCheck
+from ...framework_checks import TensorCheck
 
 ITEM = "zero_weight"
 

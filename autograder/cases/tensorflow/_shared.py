@@ -13,6 +13,7 @@ from reference_impl.frameworks.numpy_net import PARAM_NAMES, three_layer_convnet
 
 from ..ops import as_tuple, assign, call, npy, output, tensor as framework_tensor, var
 from ...checks import ArrayCheck, DtypeCheck, FunctionCheck, NormalSampleCheck
+from ...framework_checks import named_test
 
 FLOAT32_TOL = 1e-4  # scaled error of float32 scores against the float64 NumPy network
 SCORE_AXES = ("sample", "class")
@@ -78,10 +79,7 @@ def shape_check(name, shape, label, dtype="float32"):
 
 def true_check(name, label, hint="", want=True):
     """The 0/1 output ``name`` is 1 (``want`` False: is 0)."""
-    def test(value):
-        got = bool(np.size(value) == 1 and float(np.ravel(value)[0]) == 1.0)
-        return got == want, "yes" if want else "no", "yes" if got else "no"
-    return FunctionCheck(label, [name], test, hint)
+    return FunctionCheck(label, [name], named_test("is_flag", want=want), hint)
 
 
 def kaiming_check(name, shape, label):

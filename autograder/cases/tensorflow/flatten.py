@@ -12,9 +12,9 @@ ITEM = "flatten"
 
 CASES = (
     case(ITEM, "a (2, 3, 4, 5) batch becomes (2, 60), row-major", 2, False, shape=(2, 3, 4, 5)),
-    case(ITEM, "a (1, 7) batch is left as it is", 1, shape=(1, 7)),
-    case(ITEM, "a (5, 2, 3) batch", 1, shape=(5, 2, 3)),
-    case(ITEM, "a rank-5 batch (3, 1, 1, 1, 4)", 1, shape=(3, 1, 1, 1, 4)),
+    case(ITEM, "a (1, 7) batch is left as it is", 1, False, shape=(1, 7)),
+    case(ITEM, "a (5, 2, 3) batch", 1, False, shape=(5, 2, 3)),
+    case(ITEM, "a rank-5 batch (3, 1, 1, 1, 4)", 1, False, shape=(3, 1, 1, 1, 4)),
     case(ITEM, "64 images of 32x32x3", 1, shape=(64, 32, 32, 3)),
 )
 

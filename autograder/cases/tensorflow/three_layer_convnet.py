@@ -23,9 +23,9 @@ CASES = (
     case(ITEM, "the original assignment's shape check (64 zero images 32x32x3, zero weights, 6 and 9 filters), "
          "then random values", 1, False, zeros=True, **net((32, 32), channels=(6, 9), batch=64)),
     case(ITEM, "random images and weights, 8x8 images, 4 and 5 filters", 2, False, **net((8, 8))),
-    case(ITEM, "non-square 6x9 images, 3x5 and 2x3 kernels, 7 classes", 2,
+    case(ITEM, "non-square 6x9 images, 3x5 and 2x3 kernels, 7 classes", 2, False,
          **net((6, 9), (3, 5), (2, 3), (4, 3), 7, 3)),
-    case(ITEM, "32x32 images, 5x5 and 3x3 kernels, one image", 1.5, **net((32, 32), channels=(8, 6), batch=1)),
+    case(ITEM, "32x32 images, 5x5 and 3x3 kernels, one image", 1.5, False, **net((32, 32), channels=(8, 6), batch=1)),
     case(ITEM, "a batch of 7 4x4 images, 3 classes", 1.5, **net((4, 4), channels=(3, 2), classes=3, batch=7)),
 )
 

@@ -13,7 +13,7 @@ CHANNELS = (16, 32)  # fixed by the assignment
 CASES = (
     case(ITEM, "32x32x3 images, 10 classes", 2, False, image_hw=(32, 32), classes=10, batch=3),
     case(ITEM, "8x8x3 images, 5 classes", 1, image_hw=(8, 8), classes=5, batch=4),
-    case(ITEM, "non-square 6x9x3 images, 3 classes", 1, image_hw=(6, 9), classes=3, batch=2),
+    case(ITEM, "non-square 6x9x3 images, 3 classes", 1, False, image_hw=(6, 9), classes=3, batch=2),
 )
 
 

@@ -14,6 +14,7 @@ from reference_impl.frameworks.numpy_net import PARAM_NAMES, three_layer_convnet
 from .. import Case, Prepared, case
 from ..ops import call, get, value, var
 from ...checks import FunctionCheck
+from ...framework_checks import named_test
 from ._shared import params_tuple, random_params, returned, tensor, variable
 
 ITEM = "training_step"
@@ -46,29 +47,11 @@ def prepare(case: Case, rng: np.random.Generator) -> Prepared:
     before = [np.asarray(p, dtype=np.float64) for p in three_layer_params_tf_to_numpy(params, hw)]
     loss, after = three_layer_convnet_sgd_step(nhwc_to_nchw(x.astype(np.float64)), y, before, lr)
     expected_tf = [np.asarray(p, dtype=np.float64) for p in three_layer_params_numpy_to_tf(after, hw)]
-    checks = [FunctionCheck("loss before the step", ["loss"], _loss_test(loss),
+    checks = [FunctionCheck("loss before the step", ["loss"],
+                            named_test("scalar_near", target=float(loss), tol=LOSS_TOL, scale_floor=1.0, digits=6),
                             "the mean of tf.nn.sparse_softmax_cross_entropy_with_logits over the batch")]
     for i, name in enumerate(PARAM_NAMES):
-        checks.append(FunctionCheck(f"{name} after the step", [name], _update_test(params[i], expected_tf[i]),
+        checks.append(FunctionCheck(f"{name} after the step", [name], named_test("update_near", start=params[i],
+                                                                           expected=expected_tf[i], tol=UPDATE_TOL),
                                     "p.assign_sub(learning_rate * gradient) for every parameter, in place"))
     return Prepared(inputs, ops, checks)
-
-
-def _loss_test(expected):
-    def test(got):
-        got = float(np.ravel(got)[0]) if np.size(got) == 1 else float("nan")
-        return abs(got - expected) <= LOSS_TOL * max(1.0, abs(expected)), f"{expected:.6f}", f"{got:.6f}"
-    return test
-
-
-def _update_test(start, expected):
-    start = np.asarray(start, dtype=np.float64)
-    step = expected - start
-
-    def test(got):
-        if got.shape != start.shape:
-            return False, f"shape {start.shape}", f"shape {got.shape}"
-        error = float(np.abs((got - start) - step).max() / max(np.abs(step).max(), 1e-12))
-        return error < UPDATE_TOL, f"the gradient-descent update (error < {UPDATE_TOL:g} of its largest entry)", \
-            f"error {error:.2e}"
-    return test

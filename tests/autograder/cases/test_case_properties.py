@@ -74,3 +74,23 @@ def test_a_hidden_case_with_a_new_rule_is_reported(monkeypatch, extra, uncovered
 def test_explicit_tags_count_as_properties():
     tagged = dataclasses.replace(cases.cases_for(CONVNETS, "conv_forward_naive")[1], tags=frozenset({"odd rule"}))
     assert "odd rule" in cases.properties(CONVNETS, tagged)
+
+
+@pytest.mark.parametrize("assignment, item, extra, uncovered", [
+    ("tensorflow", "three_layer_convnet_init", dict(check="orthogonal"), {"checks orthogonal"}),
+    ("pytorch", "three_layer_convnet", dict(N=2, C=3, H=6, W=6, channel_1=2, channel_2=3, classes=4),
+     set()),
+    ("pytorch", "nesterov_sgd", dict(shape=(3,), learning_rate=0.1, steps=2, fresh=True),
+     {"fresh model: initialisation"}),
+    ("tensorflow", "flatten", dict(shape=(2, 3, 4, 5, 6, 7)), {"rank 6 batch"}),
+    ("tensorflow", "ThreeLayerConvNet", dict(image_hw=(8, 8), channels=(2, 2), classes=3, batch=1),
+     {"batch of 1"}),
+])
+def test_a_hidden_framework_case_with_a_new_rule_is_reported(monkeypatch, assignment, item, extra, uncovered):
+    """The framework assignments' default properties (``cases.framework_properties``) name what a hidden case
+    checks beyond the data: a new check, a fresh model, a batch rank or size no visible case has."""
+    record = assignments.get(assignment)
+    module = cases.item_module(assignment, item)
+    hidden = case(item, "an extra hidden case", 1, **extra)
+    monkeypatch.setattr(module, "CASES", module.CASES + (hidden,))
+    assert cases.uncovered_properties(record, item) == ({hidden.name: frozenset(uncovered)} if uncovered else {})

@@ -6,8 +6,9 @@ item that runs code (``Case.visibility == "visible"``; hidden cases never) as pr
 reference: its inputs, its worker programs and its checks with their expected values. Two files:
 ``public_cases.json`` (names, points, programs, checks with arrays replaced by keys) and ``public_cases.npz``
 (those arrays, read with ``allow_pickle=False``). Checks are the dataclasses of ``checks``; a
-``FunctionCheck``'s test must be one of ``checks.NAMED_TESTS`` (a closure cannot be written down). Imports only
-``checks`` (NumPy and the standard library): `make source` ships a copy of it with the self-check.
+``FunctionCheck``'s test must be one of ``NAMED_TESTS`` (a closure cannot be written down). Imports only
+``checks`` and ``framework_checks`` (NumPy and the standard library): `make source` ships copies of them with the
+self-check.
 """
 from __future__ import annotations
 
@@ -22,11 +23,14 @@ from pathlib import Path
 import numpy as np
 
 from . import checks as _checks
+from . import framework_checks as _framework_checks
 
 JSON_NAME, ARRAYS_NAME = "public_cases.json", "public_cases.npz"
 CHECK_CLASSES = {cls.__name__: cls for cls in (_checks.ArrayCheck, _checks.UnchangedCheck, _checks.NumericGradientCheck,
                                                _checks.KeysCheck, _checks.DtypeCheck, _checks.FunctionCheck,
-                                               _checks.NormalSampleCheck)}
+                                               _checks.NormalSampleCheck, *_framework_checks.CHECK_CLASSES)}
+# The tests a public FunctionCheck can name: the grader's and the framework assignments'.
+NAMED_TESTS = {**_checks.NAMED_TESTS, **_framework_checks.NAMED_TESTS}
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # fixed member dates: the same cases give the same bytes
 
 
@@ -56,8 +60,8 @@ def _encode(value, arrays: dict[str, np.ndarray]):
         return {"array": key}
     if isinstance(value, functools.partial):
         name = getattr(value.func, "__name__", "")
-        if _checks.NAMED_TESTS.get(name) is not value.func or value.args:
-            raise TypeError(f"a FunctionCheck test must be checks.named_test(...) to be public, not {value!r}")
+        if NAMED_TESTS.get(name) is not value.func or value.args:
+            raise TypeError(f"a FunctionCheck test must be a named_test(...) to be public, not {value!r}")
         return {"named_test": name, "parameters": {k: _encode(v, arrays) for k, v in value.keywords.items()}}
     if isinstance(value, tuple):
         return {"tuple": [_encode(v, arrays) for v in value]}
@@ -76,7 +80,7 @@ def _decode(spec, arrays):
     if "array" in spec:
         return arrays[spec["array"]]
     if "named_test" in spec:
-        return functools.partial(_checks.NAMED_TESTS[spec["named_test"]],
+        return functools.partial(NAMED_TESTS[spec["named_test"]],
                                  **{k: _decode(v, arrays) for k, v in spec["parameters"].items()})
     if "tuple" in spec:
         return tuple(_decode(v, arrays) for v in spec["tuple"])

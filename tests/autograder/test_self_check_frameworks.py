@@ -1,0 +1,126 @@
+"""The self-check of the PyTorch and TensorFlow notebooks (``convkit/selfcheck/``, ``check("<item>")``): the
+grader's visible cases, and only those, run in the student's kernel; on a notebook with bugs in several items
+every visible case gets exactly the verdict ``grade_submission`` gives it.
+
+The kernel is a subprocess (self_check_in_kernel.py) that runs the notebook's non-test cells and the shipped
+check; this process never imports a framework.
+"""
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+import assignments
+from autograder import cases
+from autograder.checks import NormalSampleCheck
+from autograder.engine import grade_submission
+from autograder.settings import GradingSettings
+from fixture_builder import affected_items, build_fixture, own_items, render_course
+
+HERE = Path(__file__).resolve().parent
+# Per framework: fixtures whose bugs sit in different items and fail visible cases deterministically.
+BUGGY = {
+    "pytorch": ("loses_flatten_column_major", "loses_nesterov_sgd_plain_momentum",
+                "loses_train_step_gradients_never_reset", "loses_ThreeLayerConvNet_no_relu_after_conv2",
+                "loses_zero_weight_not_tracked"),
+    "tensorflow": ("loses_flatten_assumes_four_dimensions", "loses_sgd_nesterov_optimizer_plain_momentum",
+                   "loses_training_step_summed_loss", "loses_three_layer_convnet_same_padding",
+                   "loses_three_layer_convnet_sequential_no_relu"),
+}
+FRAMEWORK = {"pytorch": "torch", "tensorflow": "tensorflow"}
+
+pytestmark = pytest.mark.slow
+
+
+def _public_items(record) -> list[str]:
+    return [g.name for g in record.graded_items
+            if g.runs_code and not g.file and cases.runs_in_worker(record, g.name)]
+
+
+@pytest.mark.parametrize("name", sorted(BUGGY))
+def test_public_cases_are_exactly_the_visible_cases(name, tmp_path):
+    record = assignments.get(name)
+    notebook = render_course(tmp_path, record)
+    document = json.loads((notebook.parent / "convkit" / "selfcheck" / "public_cases.json").read_text())
+    table = [c for item in _public_items(record) for c in cases.cases_for(record, item)]
+    assert [r["name"] for r in document["cases"]] == [c.name for c in table if c.visibility == "visible"]
+    assert not {c.name for c in table if c.visibility == "hidden"} & {r["name"] for r in document["cases"]}
+
+
+def _tiny_cifar(notebook: Path, folder: Path) -> Path:
+    """The tiny data set shipped with the release, unpacked in the CIFAR-10 layout."""
+    tiny = folder / "cifar-10-batches-py"
+    tiny.mkdir(parents=True)
+    with zipfile.ZipFile(notebook.parent / "convkit" / "tiny_cifar10.zip") as archive:
+        for member in archive.namelist():
+            if not member.endswith("/"):
+                (tiny / Path(member).name).write_bytes(archive.read(member))
+    return tiny
+
+
+def _combined_fixture(name: str, folder: Path) -> Path:
+    """One fixture folder holding the cells of every fixture of ``BUGGY[name]`` (they touch different items)."""
+    combined = folder / "combined"
+    combined.mkdir(parents=True)
+    for fixture in BUGGY[name]:
+        for path in (HERE / f"fixtures_{name}" / fixture).glob("*.py"):
+            assert not (combined / path.name).exists(), path
+            (combined / path.name).write_text(path.read_text())
+    return folder
+
+
+def _in_kernel(notebook: Path, support: Path, tiny: Path, out: Path) -> dict:
+    """check(item) for every public item, run in a fresh process as the student's kernel would run it, with the
+    release's support package (``support/convkit``) importable."""
+    env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1",
+               CONVKIT_GRADING="1", CONVKIT_SMALL_DATA="1", CIFAR10_DIR=str(tiny), MPLBACKEND="Agg")
+    done = subprocess.run([sys.executable, str(HERE / "self_check_in_kernel.py"), str(notebook),
+                           str(support), str(out)], capture_output=True, text=True, timeout=900,
+                          cwd=out.parent, env=env)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(out.read_text())
+
+
+@pytest.mark.parametrize("name", sorted(BUGGY))
+def test_check_gives_the_graders_verdict_on_every_visible_case(name, tmp_path):
+    if importlib.util.find_spec(FRAMEWORK[name]) is None:
+        pytest.skip(f"{FRAMEWORK[name]} is not installed")
+    record = assignments.get(name)
+    source = render_course(tmp_path / "course", record)
+    tiny = _tiny_cifar(source, tmp_path / "tiny")
+    fixtures = _combined_fixture(name, tmp_path / "fixtures")
+    notebook = build_fixture("combined", source, tmp_path / "submission", record, fixtures)
+    (tmp_path / "kernel").mkdir()
+    mine = _in_kernel(notebook, source.parent, tiny, tmp_path / "kernel" / "results.json")
+    settings = GradingSettings(**dataclasses.asdict(record.limits), assignment=name, source_notebook=source,
+                               heldout_dir=tiny, heldout_num_training=1350, heldout_num_validation=150)
+    graded = grade_submission(notebook, "combined", settings)
+
+    fixtures_dir = HERE / f"fixtures_{name}"
+    buggy = set().union(*(own_items(f, record, fixtures_dir) for f in BUGGY[name]))
+    affected = set().union(*(affected_items(f, record, fixtures_dir) for f in BUGGY[name]))
+    random_cases = {c.name for item in _public_items(record) for c in cases.cases_for(record, item)
+                    if c.visibility == "visible"
+                    and any(isinstance(k, NormalSampleCheck) for k in cases.prepare(record, c).checks)}
+    assert sorted(mine) == sorted(_public_items(record))
+    for item, results in mine.items():
+        theirs = {t.name: t for t in graded.tests if t.item == item and t.visibility == "visible"}
+        assert [r["name"] for r in results] == list(theirs), item
+        for result in results:
+            grader = theirs[result["name"]]
+            assert (result["score"], result["max_score"]) == (grader.score, grader.max_score), result["name"]
+            if result["name"] in random_cases:
+                continue  # the student's own random draws differ between the two runs; only the verdict agrees
+            assert (result["message"], result["expected"], result["got"], result["hint"]) == \
+                   (grader.message, grader.expected, grader.got, grader.hint), result["name"]
+        passed = all(r["score"] == r["max_score"] for r in results)
+        if item in buggy or item not in affected:  # a bug elsewhere may also cost an item named in also_affects
+            assert passed == (item not in buggy), (item, [r["message"] for r in results])
