@@ -29,7 +29,7 @@ from typing import Any
 
 import assignments
 
-from .intake.course_layout import Submission, ungraded_result
+from .intake.course_layout import Submission, notebook_problem, ungraded_result
 from .intake.submitted_files import RefusedFile, read_submitted
 from .secret import SECRET_FILE, read_secret, write_secret
 
@@ -63,15 +63,21 @@ def pack_submission(submission: Submission) -> dict:
     refused with the local intake's message, and graded on the worker exactly as `make grade` grades it)."""
     assert submission.notebook is not None
     data, refused = {}, {}
-    for name, path in [(submission.notebook.name, submission.notebook), *sorted(submission.files.items())]:
+    notebook = submission.notebook.name
+    # A notebook linked since the intake looked at it gets make grade's own words for a linked notebook.
+    problem = notebook_problem(submission.notebook, f"{submission.notebook.parent.name}/{notebook}")
+    if problem:
+        refused[notebook] = problem
+    for name, path in [(notebook, submission.notebook), *sorted(submission.files.items())]:
+        if name in refused:
+            continue
         try:
             content = read_submitted(path, 1 << 40)
-        except RefusedFile as problem:
-            refused[name] = str(problem)
+        except RefusedFile as error:
+            refused[name] = str(error)
             continue
         if content is not None:
             data[name] = content
-    notebook = submission.notebook.name
     return {"student": submission.student, "notebook": notebook, "notebook_bytes": data.pop(notebook, b""),
             "files": data, "refused": refused}
 

@@ -209,3 +209,29 @@ def test_a_linked_graded_file_sent_through_dask_is_refused_as_make_grade_refuses
     assert all("was refused" in message and score == 0 for _, score, message in experiment(packed))
     assert packed["problems"] == local["problems"]
     assert any(EXPERIMENT_FILE in p and "experiment scored zero" in p for p in packed["problems"])
+    assert [(t["name"], t["score"]) for t in packed["tests"]] == [(t["name"], t["score"]) for t in local["tests"]]
+
+
+@pytest.mark.parametrize("link", ["symlink", "hard link"])
+def test_a_notebook_linked_after_the_intake_is_not_graded_on_the_worker(tmp_path, link):
+    """A notebook that became a link between the intake and pack_submission is never graded as an empty
+    notebook: the worker returns the ungraded result make grade gives a linked notebook, with its message."""
+    from assignments.convnets import CONVNETS
+    from autograder.dask_cluster import grade_packed, pack_submission
+    from autograder.intake.course_layout import inspect_submission, ungraded_result
+
+    notebook = write_submission(tmp_path, "mallory", all_items(1.0))
+    submission = inspect_submission(tmp_path, "mallory", CONVNETS)
+    assert submission.notebook is not None
+    elsewhere = tmp_path / "someone_elses.ipynb"
+    notebook.rename(elsewhere)
+    (os.symlink if link == "symlink" else os.link)(elsewhere, notebook)
+    local = inspect_submission(tmp_path, "mallory", CONVNETS)  # what make grade now sees
+    assert local.notebook is None and local.problem
+
+    package = pack_submission(submission)
+    assert package["notebook_bytes"] == b"" and package["refused"] == {notebook.name: local.problem}
+    packed = grade_packed(stub_grade_submission, package, StubSettings(), None)
+    expected = ungraded_result("mallory", CONVNETS, local.problem).to_dict()
+    packed.pop("seconds"), expected.pop("seconds")
+    assert packed == expected and packed["score"] == 0
