@@ -27,7 +27,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from .intake.course_layout import Submission
+import assignments
+
+from .intake.course_layout import Submission, notebook_problem, ungraded_result
+from .intake.submitted_files import RefusedFile, read_submitted
 from .secret import SECRET_FILE, read_secret, write_secret
 
 # Seconds to wait for a scheduler before saying it cannot be reached.
@@ -55,23 +58,28 @@ def _write_folder(folder: Path, files: dict[str, bytes]) -> None:
 
 
 def pack_submission(submission: Submission) -> dict:
-    """What a worker needs of one submission: student id, notebook name and bytes, graded files' bytes."""
+    """What a worker needs of one submission: student id, notebook name and bytes, graded files' bytes, and the
+    message of every file refused here (read only as a regular single-link file: a link or special file is
+    refused with the local intake's message, and graded on the worker exactly as `make grade` grades it)."""
     assert submission.notebook is not None
-    notebook = _verified_bytes(submission.notebook)
-    files = {name: _verified_bytes(path) for name, path in sorted(submission.files.items())}
-    return {"student": submission.student, "notebook": submission.notebook.name,
-            "notebook_bytes": notebook if notebook is not None else b"",
-            "files": {name: data for name, data in files.items() if data is not None}}
-
-
-def _verified_bytes(path: Path) -> bytes | None:
-    """A submitted file's bytes, read as a regular single-link file (never through a link); None if refused
-    or absent (a refused file then reaches the worker as not submitted)."""
-    from .intake.submitted_files import RefusedFile, read_submitted
-    try:
-        return read_submitted(path, 1 << 40)
-    except RefusedFile:
-        return None
+    data, refused = {}, {}
+    notebook = submission.notebook.name
+    # A notebook linked since the intake looked at it gets make grade's own words for a linked notebook.
+    problem = notebook_problem(submission.notebook, f"{submission.notebook.parent.name}/{notebook}")
+    if problem:
+        refused[notebook] = problem
+    for name, path in [(notebook, submission.notebook), *sorted(submission.files.items())]:
+        if name in refused:
+            continue
+        try:
+            content = read_submitted(path, 1 << 40)
+        except RefusedFile as error:
+            refused[name] = str(error)
+            continue
+        if content is not None:
+            data[name] = content
+    return {"student": submission.student, "notebook": notebook, "notebook_bytes": data.pop(notebook, b""),
+            "files": data, "refused": refused}
 
 
 def grade_packed(grader: Any, package: dict, settings: Any, source: dict[str, bytes] | None,
@@ -118,7 +126,12 @@ def grade_packed(grader: Any, package: dict, settings: Any, source: dict[str, by
             write_secret(scratch / SECRET_FILE, secret)
             settings = dataclasses.replace(settings, secret_file=scratch / SECRET_FILE)
         files = {name: folder / name for name in package["files"]}
-        return grader(folder / package["notebook"], package["student"], settings, files).to_dict()
+        refused = package.get("refused") or {}
+        if package["notebook"] in refused:  # refused on the packing machine: nothing of it is graded
+            return ungraded_result(package["student"], assignments.get(settings.assignment),
+                                   refused[package["notebook"]]).to_dict()
+        extra = {"refused": refused} if refused else {}  # graders written for four arguments keep working
+        return grader(folder / package["notebook"], package["student"], settings, files, **extra).to_dict()
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 

@@ -51,7 +51,8 @@ VISIBLE_LINE_CHARS = 500  # of an error's last line, what a visible case's feedb
 
 
 def grade_submission(notebook_path: Path, student: str, settings: GradingSettings,
-                     files: Mapping[str, Path] | None = None) -> SubmissionResult:
+                     files: Mapping[str, Path] | None = None,
+                     refused: Mapping[str, str] | None = None) -> SubmissionResult:
     """Grade one student's notebook (and the files it carries) against the instructor's cases.
 
     Parameters
@@ -66,6 +67,10 @@ def grade_submission(notebook_path: Path, student: str, settings: GradingSetting
     files : mapping of file name to Path, optional
         The submitted files that items are graded from (``GradedItem.file``), as found by the intake; an item
         whose file is not in the mapping scores zero saying so. Default: look for them next to the notebook.
+    refused : mapping of file name to message, optional
+        Submitted files refused before they reached this machine (a link or special file in an upload or on the
+        machine that packed a Dask task; ``submitted_files.RefusedFile``'s message): graded exactly as a file
+        this machine refuses itself (the items graded from it score zero with the message).
 
     Returns
     -------
@@ -94,8 +99,8 @@ def grade_submission(notebook_path: Path, student: str, settings: GradingSetting
         files = {g.file: notebook_path.parent / g.file for g in assignment.graded_items if g.file}
     with tempfile.TemporaryDirectory(prefix="grader-submitted-") as private:
         # Every later step reads the grader's own copies of files verified as regular and single-link.
-        copies, refused = private_copies(files, Path(private), settings.model_file_mb * 1024 * 1024)
-        _grade_into(result, assignment, notebook_path, settings, seed, copies, refused)
+        copies, refused_here = private_copies(files, Path(private), settings.model_file_mb * 1024 * 1024)
+        _grade_into(result, assignment, notebook_path, settings, seed, copies, {**(refused or {}), **refused_here})
     result.seconds = time.monotonic() - started
     return result
 

@@ -34,7 +34,7 @@ from .results import SubmissionResult
 from .sandbox import IsolationUnavailable
 from .secret import load_or_create_secret
 
-# The engine's entry point: (notebook_path, student, settings, files) -> SubmissionResult.
+# The engine's entry point: (notebook_path, student, settings, files[, refused]) -> SubmissionResult.
 Grader = Callable[..., SubmissionResult]
 GRADES_DIR = "grades"
 # What the cache key hashes of one submitted file at most (the engine refuses larger files itself).
@@ -49,11 +49,11 @@ _GRADER_SOURCES = ("assignments/**/*.py", "autograder/cases/**/*.py", "autograde
 _ORCHESTRATION = {"__main__.py", "atomicio.py", "cli.py", "demo_class.py", "nbgrader_hooks.py", "pipeline.py"}
 
 
-def default_grader(notebook_path: Path, student: str, settings: Any,
-                   files: dict[str, Path] | None = None) -> SubmissionResult:
+def default_grader(notebook_path: Path, student: str, settings: Any, files: dict[str, Path] | None = None,
+                   refused: dict[str, str] | None = None) -> SubmissionResult:
     """The production grader, imported lazily so that the pipeline loads without the engine."""
     from .engine import grade_submission
-    return grade_submission(notebook_path, student, settings, files)
+    return grade_submission(notebook_path, student, settings, files, refused)
 
 
 def grader_fingerprint(settings: Any) -> str:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import sys
 import tempfile
 import time
@@ -24,7 +23,8 @@ from typing import Sequence
 
 import assignments
 
-from ..intake.course_layout import SUBMITTED_DIR, inspect_submission, ungraded_result
+from ..intake.course_layout import SUBMITTED_DIR, inspect_submission, notebook_problem, ungraded_result
+from ..intake.submitted_files import RefusedFile, read_submitted
 from ..results import SubmissionResult
 from ..secret import read_secret
 from ..settings import GradingSettings
@@ -63,26 +63,40 @@ def student_key(root: Path) -> tuple[str, str]:
 
 
 def _upload_folder(submission_dir: Path, record: assignments.Assignment) -> Path:
-    """The folder of the upload to grade: the shallowest holding the expected notebook, else any notebook."""
+    """The folder of the upload to grade: the shallowest holding the expected notebook, else any notebook (a
+    link named like one counts, so that it is refused with a message rather than overlooked)."""
     for pattern in (record.notebook, "*.ipynb"):
-        found = sorted((p for p in submission_dir.rglob(pattern) if p.is_file() and not p.is_symlink()
+        found = sorted((p for p in submission_dir.rglob(pattern) if (p.is_file() or p.is_symlink())
                         and "__MACOSX" not in p.parts), key=lambda p: (len(p.parts), str(p)))
         if found:
             return found[0].parent
     return submission_dir
 
 
-def _lay_out(upload: Path, course: Path, record: assignments.Assignment) -> None:
-    """Copy the upload folder's regular files into ``course/submitted/<STUDENT>/<assignment>/``."""
+def _lay_out(upload: Path, course: Path, record: assignments.Assignment) -> dict[str, str]:
+    """Copy the upload folder's files into ``course/submitted/<STUDENT>/<assignment>/``, each read as a regular
+    file of its own (``submitted_files``: never through a symbolic or hard link, never blocking on a pipe), at
+    most ``MAX_UPLOAD_BYTES`` in all; returns the refused ones, file name -> the message `make grade` gives."""
     target = course / SUBMITTED_DIR / STUDENT / record.name
     target.mkdir(parents=True)
-    copied = 0
+    refused: dict[str, str] = {}
+    left = MAX_UPLOAD_BYTES
     for path in sorted(upload.iterdir()) if upload.is_dir() else []:
-        if path.is_file() and not path.is_symlink():
-            copied += path.stat().st_size
-            if copied > MAX_UPLOAD_BYTES:
-                break
-            shutil.copyfile(path, target / path.name)
+        if path.is_dir() and not path.is_symlink():
+            continue
+        problem = notebook_problem(path, f"{record.name}/{record.notebook}") if path.name == record.notebook else None
+        if problem:
+            refused[path.name] = problem
+            continue
+        try:
+            content = read_submitted(path, left)
+        except RefusedFile as error:
+            refused[path.name] = str(error)
+            continue
+        if content is not None:
+            left -= len(content)
+            (target / path.name).write_bytes(content)
+    return refused
 
 
 def grade_upload(submission_dir: Path, settings: GradingSettings, key: str = STUDENT) -> SubmissionResult:
@@ -93,11 +107,14 @@ def grade_upload(submission_dir: Path, settings: GradingSettings, key: str = STU
     record = assignments.get(settings.assignment)
     with tempfile.TemporaryDirectory(prefix="gradescope-course-") as scratch:
         course = Path(scratch)
-        _lay_out(_upload_folder(Path(submission_dir), record), course, record)
+        refused = _lay_out(_upload_folder(Path(submission_dir), record), course, record)
+        if record.notebook in refused:  # a linked or special notebook: nothing is graded, as in make grade
+            return ungraded_result(STUDENT, record, refused[record.notebook])
         submission = inspect_submission(course, STUDENT, record)
         if submission.notebook is None:
             return ungraded_result(STUDENT, record, submission.problem or "nothing to grade")
-        return grade_submission(submission.notebook, key, settings, dict(submission.files))
+        graded_files = {name: message for name, message in refused.items() if name in record.submission_files}
+        return grade_submission(submission.notebook, key, settings, dict(submission.files), graded_files)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

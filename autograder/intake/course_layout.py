@@ -59,7 +59,7 @@ def _read_timestamp(folder: Path) -> str | None:
     return text or None
 
 
-def _notebook_problem(path: Path, shown: str) -> str | None:
+def notebook_problem(path: Path, shown: str) -> str | None:
     """Why the notebook entry ``path`` cannot be graded as a file of its own (None: it is one, or is absent)."""
     try:
         info = os.lstat(path)
@@ -104,7 +104,7 @@ def inspect_submission(course_dir: Path, student: str, assignment: Assignment) -
             f"The notebook must be submitted as {assignment.name}/{notebook_name}."))
     timestamp = _read_timestamp(folder)
     notebook = folder / notebook_name
-    problem = _notebook_problem(notebook, f"{assignment.name}/{notebook_name}")
+    problem = notebook_problem(notebook, f"{assignment.name}/{notebook_name}")
     if problem:
         return Submission(student, None, timestamp=timestamp, problem=problem)
     if not notebook.is_file():

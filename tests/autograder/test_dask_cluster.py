@@ -167,3 +167,71 @@ def test_an_unreachable_scheduler_is_named_in_a_clear_error(tmp_path, capsys):
     write_submission(tmp_path, "alice", all_items(1.0))
     assert main(["grade", "--course-dir", str(tmp_path), "--dask", address, "--no-progress"]) == 2
     assert address in capsys.readouterr().err
+
+
+def _save_small_model(path):
+    from reference_impl.cnn import ThreeLayerConvNet
+    from reference_impl.model_io import save_experiment_model
+    kwargs = dict(num_filters=4, filter_size=3, hidden_dim=16)
+    save_experiment_model(path, ThreeLayerConvNet(**kwargs, seed=0), "ThreeLayerConvNet", **kwargs)
+    return path
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("link", ["symlink", "hard link"])
+def test_a_linked_graded_file_sent_through_dask_is_refused_as_make_grade_refuses_it(tmp_path, link):
+    """pack_submission (the client) reads graded files as regular single-link files; a refused one travels as
+    its message, and grade_packed (the worker) grades it exactly as the local engine does."""
+    from assignments.convnets import CONVNETS, EXPERIMENT_FILE
+    from autograder.dask_cluster import grade_packed, pack_submission
+    from autograder.intake.course_layout import inspect_submission
+    from autograder.pipeline import default_grader
+
+    source = render_course(tmp_path / "instructor")
+    settings = GradingSettings(source_notebook=source, test_seconds=3.0, cell_seconds=5.0)
+    course = tmp_path / "course"
+    notebook = build_fixture("release_untouched_earns_zero", source, tmp_path / "built")
+    folder = course / "submitted" / "mallory" / "convnets"
+    folder.mkdir(parents=True)
+    (folder / notebook.name).write_bytes(notebook.read_bytes())
+    theirs = _save_small_model(tmp_path / "alice_experiment_model.npz")  # another student's file
+    (os.symlink if link == "symlink" else os.link)(theirs, folder / EXPERIMENT_FILE)
+    submission = inspect_submission(course, "mallory", CONVNETS)
+
+    package = pack_submission(submission)
+    assert EXPERIMENT_FILE not in package["files"] and EXPERIMENT_FILE in package["refused"]
+    packed = grade_packed(default_grader, package, settings, None)
+    local = default_grader(submission.notebook, "mallory", settings, dict(submission.files)).to_dict()
+
+    def experiment(document):
+        return [(t["name"], t["score"], t["message"]) for t in document["tests"] if t["item"] == "experiment"]
+    assert experiment(packed) == experiment(local) and experiment(local)
+    assert all("was refused" in message and score == 0 for _, score, message in experiment(packed))
+    assert packed["problems"] == local["problems"]
+    assert any(EXPERIMENT_FILE in p and "experiment scored zero" in p for p in packed["problems"])
+    assert [(t["name"], t["score"]) for t in packed["tests"]] == [(t["name"], t["score"]) for t in local["tests"]]
+
+
+@pytest.mark.parametrize("link", ["symlink", "hard link"])
+def test_a_notebook_linked_after_the_intake_is_not_graded_on_the_worker(tmp_path, link):
+    """A notebook that became a link between the intake and pack_submission is never graded as an empty
+    notebook: the worker returns the ungraded result make grade gives a linked notebook, with its message."""
+    from assignments.convnets import CONVNETS
+    from autograder.dask_cluster import grade_packed, pack_submission
+    from autograder.intake.course_layout import inspect_submission, ungraded_result
+
+    notebook = write_submission(tmp_path, "mallory", all_items(1.0))
+    submission = inspect_submission(tmp_path, "mallory", CONVNETS)
+    assert submission.notebook is not None
+    elsewhere = tmp_path / "someone_elses.ipynb"
+    notebook.rename(elsewhere)
+    (os.symlink if link == "symlink" else os.link)(elsewhere, notebook)
+    local = inspect_submission(tmp_path, "mallory", CONVNETS)  # what make grade now sees
+    assert local.notebook is None and local.problem
+
+    package = pack_submission(submission)
+    assert package["notebook_bytes"] == b"" and package["refused"] == {notebook.name: local.problem}
+    packed = grade_packed(stub_grade_submission, package, StubSettings(), None)
+    expected = ungraded_result("mallory", CONVNETS, local.problem).to_dict()
+    packed.pop("seconds"), expected.pop("seconds")
+    assert packed == expected and packed["score"] == 0
