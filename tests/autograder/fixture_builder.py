@@ -117,3 +117,25 @@ def own_items(name: str, record=CONVNETS, fixtures: Path = FIXTURES) -> set[str]
 def affected_items(name: str, record=CONVNETS, fixtures: Path = FIXTURES) -> set[str]:
     """Items a ``loses_*`` or ``zero_gain_*`` fixture is allowed to lose points on."""
     return own_items(name, record, fixtures) | set(fixture_config(name, fixtures).get("also_affects", []))
+
+
+def save_small_experiment_model(path: Path) -> Path:
+    """A small, valid, untrained experiment file (another student's, in the link tests) at ``path``."""
+    from reference_impl.cnn import ThreeLayerConvNet
+    from reference_impl.model_io import save_experiment_model
+    kwargs = dict(num_filters=4, filter_size=3, hidden_dim=16)
+    save_experiment_model(path, ThreeLayerConvNet(**kwargs, seed=0), "ThreeLayerConvNet", **kwargs)
+    return path
+
+
+def unpack_tiny_cifar(archive: Path, folder: Path) -> Path:
+    """The release's tiny data set (``convkit/tiny_cifar10.zip``) unpacked as ``folder/cifar-10-batches-py``,
+    the CIFAR-10 layout the loaders and the held-out grading read; returns that folder."""
+    import zipfile
+    tiny = folder / "cifar-10-batches-py"
+    tiny.mkdir(parents=True)
+    with zipfile.ZipFile(archive) as unpacked:
+        for member in unpacked.namelist():
+            if not member.endswith("/"):
+                (tiny / Path(member).name).write_bytes(unpacked.read(member))
+    return tiny

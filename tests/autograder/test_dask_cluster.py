@@ -19,7 +19,7 @@ from autograder.cli import main
 from autograder.dask_cluster import ClusterUnavailable, DaskExecutor
 from autograder.pipeline import grade_course
 from autograder.settings import GradingSettings
-from fixture_builder import build_fixture, render_course
+from fixture_builder import build_fixture, render_course, save_small_experiment_model
 from stub_engine import StubSettings, all_items, stub_grade_submission, write_submission
 
 # One correct answer, one with a classic bug, the untouched release: three different score patterns.
@@ -169,13 +169,6 @@ def test_an_unreachable_scheduler_is_named_in_a_clear_error(tmp_path, capsys):
     assert address in capsys.readouterr().err
 
 
-def _save_small_model(path):
-    from reference_impl.cnn import ThreeLayerConvNet
-    from reference_impl.model_io import save_experiment_model
-    kwargs = dict(num_filters=4, filter_size=3, hidden_dim=16)
-    save_experiment_model(path, ThreeLayerConvNet(**kwargs, seed=0), "ThreeLayerConvNet", **kwargs)
-    return path
-
 
 @pytest.mark.slow
 @pytest.mark.parametrize("link", ["symlink", "hard link"])
@@ -194,7 +187,7 @@ def test_a_linked_graded_file_sent_through_dask_is_refused_as_make_grade_refuses
     folder = course / "submitted" / "mallory" / "convnets"
     folder.mkdir(parents=True)
     (folder / notebook.name).write_bytes(notebook.read_bytes())
-    theirs = _save_small_model(tmp_path / "alice_experiment_model.npz")  # another student's file
+    theirs = save_small_experiment_model(tmp_path / "alice_experiment_model.npz")  # another student's file
     (os.symlink if link == "symlink" else os.link)(theirs, folder / EXPERIMENT_FILE)
     submission = inspect_submission(course, "mallory", CONVNETS)
 

@@ -8,17 +8,10 @@ import pytest
 from assignments.convnets import CONVNETS, EXPERIMENT_FILE
 from autograder.engine import grade_submission
 from autograder.settings import GradingSettings
-from fixture_builder import build_fixture, render_course
+from fixture_builder import build_fixture, render_course, save_small_experiment_model
 
 FUNCTION_POINTS = sum(g.points for g in CONVNETS.graded_items if g.runs_code)
 
-
-def _save_untrained_model(path):
-    from reference_impl.cnn import ThreeLayerConvNet
-    from reference_impl.model_io import save_experiment_model
-    kwargs = dict(num_filters=4, filter_size=3, hidden_dim=16)
-    save_experiment_model(path, ThreeLayerConvNet(**kwargs, seed=0), "ThreeLayerConvNet", **kwargs)
-    return path
 
 
 @pytest.mark.slow
@@ -26,7 +19,7 @@ def test_a_hard_linked_experiment_file_scores_zero_on_the_experiment_only(tmp_pa
     source = render_course(tmp_path / "course")
     settings = GradingSettings(source_notebook=source, test_seconds=2.0, cell_seconds=4.0, memory_mb=1024)
     notebook = build_fixture("full_marks_reference", source, tmp_path / "mallory")
-    theirs = _save_untrained_model(tmp_path / "alice_experiment_model.npz")  # another student's good file
+    theirs = save_small_experiment_model(tmp_path / "alice_experiment_model.npz")  # another student's good file
     os.link(theirs, notebook.parent / EXPERIMENT_FILE)
     result = grade_submission(notebook, "mallory", settings, {EXPERIMENT_FILE: notebook.parent / EXPERIMENT_FILE})
     experiment = [t for t in result.tests if t.item == "experiment"]

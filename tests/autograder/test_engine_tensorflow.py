@@ -16,7 +16,6 @@ import json
 import shutil
 import subprocess
 import sys
-import zipfile
 from pathlib import Path
 
 import pytest
@@ -24,7 +23,8 @@ import pytest
 from assignments.tensorflow import OPEN_MODEL_FILE, TENSORFLOW
 from autograder.engine import grade_submission
 from autograder.settings import GradingSettings
-from fixture_builder import affected_items, build_fixture, fixture_config, fixture_names, own_items, render_course
+from fixture_builder import (affected_items, build_fixture, fixture_config, fixture_names, own_items, render_course,
+                             unpack_tiny_cifar)
 
 FIXTURES = Path(__file__).with_name("fixtures_tensorflow")
 CODE_ITEMS = {g.name: g.points for g in TENSORFLOW.graded_items}
@@ -38,12 +38,7 @@ def course(tmp_path_factory):
     """The source notebook, the tiny data set unpacked, and the fixtures' weights files."""
     folder = tmp_path_factory.mktemp("tf_course")
     notebook = render_course(folder, TENSORFLOW)
-    tiny = folder / "tiny" / "cifar-10-batches-py"
-    tiny.mkdir(parents=True)
-    with zipfile.ZipFile(notebook.parent / "convkit" / "tiny_cifar10.zip") as archive:
-        for member in archive.namelist():
-            if not member.endswith("/"):
-                (tiny / Path(member).name).write_bytes(archive.read(member))
+    tiny = unpack_tiny_cifar(notebook.parent / "convkit" / "tiny_cifar10.zip", folder / "tiny")
     weights = folder / "weights"
     done = subprocess.run([sys.executable, str(Path(__file__).with_name("tf_weights_files.py")), str(weights),
                            str(tiny)], capture_output=True, text=True, timeout=900,

@@ -13,7 +13,6 @@ import json
 import os
 import subprocess
 import sys
-import zipfile
 from pathlib import Path
 
 import pytest
@@ -23,7 +22,7 @@ from autograder import cases
 from autograder.checks import NormalSampleCheck
 from autograder.engine import grade_submission
 from autograder.settings import GradingSettings
-from fixture_builder import affected_items, build_fixture, own_items, render_course
+from fixture_builder import affected_items, build_fixture, own_items, render_course, unpack_tiny_cifar
 
 HERE = Path(__file__).resolve().parent
 # Per framework: fixtures whose bugs sit in different items and fail visible cases deterministically.
@@ -55,17 +54,6 @@ def test_public_cases_are_exactly_the_visible_cases(name, tmp_path):
     assert not {c.name for c in table if c.visibility == "hidden"} & {r["name"] for r in document["cases"]}
 
 
-def _tiny_cifar(notebook: Path, folder: Path) -> Path:
-    """The tiny data set shipped with the release, unpacked in the CIFAR-10 layout."""
-    tiny = folder / "cifar-10-batches-py"
-    tiny.mkdir(parents=True)
-    with zipfile.ZipFile(notebook.parent / "convkit" / "tiny_cifar10.zip") as archive:
-        for member in archive.namelist():
-            if not member.endswith("/"):
-                (tiny / Path(member).name).write_bytes(archive.read(member))
-    return tiny
-
-
 def _combined_fixture(name: str, folder: Path) -> Path:
     """One fixture folder holding the cells of every fixture of ``BUGGY[name]`` (they touch different items)."""
     combined = folder / "combined"
@@ -95,7 +83,7 @@ def test_check_gives_the_graders_verdict_on_every_visible_case(name, tmp_path):
         pytest.skip(f"{FRAMEWORK[name]} is not installed")
     record = assignments.get(name)
     source = render_course(tmp_path / "course", record)
-    tiny = _tiny_cifar(source, tmp_path / "tiny")
+    tiny = unpack_tiny_cifar(source.parent / "convkit" / "tiny_cifar10.zip", tmp_path / "tiny")
     fixtures = _combined_fixture(name, tmp_path / "fixtures")
     notebook = build_fixture("combined", source, tmp_path / "submission", record, fixtures)
     (tmp_path / "kernel").mkdir()

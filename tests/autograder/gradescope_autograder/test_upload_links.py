@@ -12,15 +12,8 @@ from autograder.gradescope_autograder.run import STUDENT, grade_upload
 from autograder.intake.course_layout import inspect_submission, ungraded_result
 from autograder.pipeline import default_grader
 from autograder.settings import GradingSettings
-from fixture_builder import build_fixture, render_course
+from fixture_builder import build_fixture, render_course, save_small_experiment_model
 
-
-def _save_small_model(path):
-    from reference_impl.cnn import ThreeLayerConvNet
-    from reference_impl.model_io import save_experiment_model
-    kwargs = dict(num_filters=4, filter_size=3, hidden_dim=16)
-    save_experiment_model(path, ThreeLayerConvNet(**kwargs, seed=0), "ThreeLayerConvNet", **kwargs)
-    return path
 
 
 def _plant(folder, name, kind, elsewhere):
@@ -39,7 +32,7 @@ def course(tmp_path_factory):
     source = render_course(root / "instructor")
     settings = GradingSettings(source_notebook=source, test_seconds=3.0, cell_seconds=5.0)
     notebook = build_fixture("release_untouched_earns_zero", source, root / "built")
-    return root, settings, notebook, _save_small_model(root / "alice_experiment_model.npz")
+    return root, settings, notebook, save_small_experiment_model(root / "alice_experiment_model.npz")
 
 
 def _both(course, tmp_path, name, kind):

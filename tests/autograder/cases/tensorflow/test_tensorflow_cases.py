@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import zipfile
 from pathlib import Path
 
 import pytest
+
+from fixture_builder import unpack_tiny_cifar
 
 REPO = Path(__file__).resolve().parents[4]
 RUNNER = Path(__file__).with_name("run_cases_in_tf.py")
@@ -21,12 +22,7 @@ pytestmark = pytest.mark.slow
 def files(tmp_path_factory):
     """The tiny data set unpacked (the held-out split of these tests) and the reference's trained weights."""
     folder = tmp_path_factory.mktemp("tf_cases")
-    tiny = folder / "cifar-10-batches-py"
-    tiny.mkdir()
-    with zipfile.ZipFile(REPO / "source" / "tensorflow" / "convkit" / "tiny_cifar10.zip") as archive:
-        for member in archive.namelist():
-            if not member.endswith("/"):
-                (tiny / Path(member).name).write_bytes(archive.read(member))
+    tiny = unpack_tiny_cifar(REPO / "source" / "tensorflow" / "convkit" / "tiny_cifar10.zip", folder)
     done = subprocess.run([sys.executable, str(WEIGHTS_MAKER), str(folder / "weights"), str(tiny)], cwd=REPO,
                           capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stderr[-3000:]
