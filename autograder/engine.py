@@ -27,7 +27,7 @@ from . import cases
 from .cases import Case, Prepared
 from .cases.ops import with_npy_paths
 from .checks import INPUT_PREFIX, Output, inputs_read_back
-from .judging import call_failed, judge
+from .judging import call_failed, judge, stopped
 from .intake.notebook_reader import (InstructorNotebook, NotebookError, Submission, neutralise_magics,
                                      read_instructor_notebook, read_submission)
 from .intake.submitted_files import private_copies
@@ -131,13 +131,13 @@ def _grade_into(result: SubmissionResult, assignment: Assignment, notebook_path:
     graded_tests: dict[str, list[TestResult]] = {}
     for graded in assignment.graded_items:
         if graded.file in refused:
-            graded_tests[graded.name] = [_zero(c, refused[graded.file], _REFUSED_HINT)
+            graded_tests[graded.name] = [_zero(c, f"{c.item} scores zero: {refused[graded.file]}", _REFUSED_HINT)
                                          for c in cases.cases_for(assignment, graded.name)]
     in_worker = [g.name for g in assignment.graded_items if cases.runs_in_worker(assignment, g.name)
                  and g.name not in graded_tests]
     if submission is None:
         for name in in_worker:
-            graded_tests[name] = [_zero(c, unreadable) for c in cases.cases_for(assignment, name)]
+            graded_tests[name] = [_zero(c, f"{name}: {unreadable}", _UNREADABLE_HINT) for c in cases.cases_for(assignment, name)]
     elif in_worker:
         check_isolation(settings)  # before any student code: refuse rather than run it less isolated
         tests, isolation = _grade_items(assignment, in_worker, submission, instructor, settings, seed, files)
@@ -157,7 +157,8 @@ def _grade_into(result: SubmissionResult, assignment: Assignment, notebook_path:
         if graded.name in in_worker or graded.name in graded_tests:
             continue
         if submission is None:
-            graded_tests[graded.name] = [_zero(c, unreadable) for c in cases.cases_for(assignment, graded.name)]
+            graded_tests[graded.name] = [_zero(c, f"{graded.name}: {unreadable}", _UNREADABLE_HINT)
+                                         for c in cases.cases_for(assignment, graded.name)]
         else:
             path = files.get(graded.file) if graded.file else None
             graded_tests[graded.name] = cases.score_file(assignment, graded.name, Path(path) if path else None,
@@ -184,6 +185,8 @@ def _instructor(path: Path, mtime_ns: int, not_run: tuple[str, ...]) -> Instruct
 
 _REFUSED_HINT = ("save the file from your own notebook (the cell that writes it) and submit that file itself, not "
                  "a symbolic or hard link to it")
+_UNREADABLE_HINT = ("open the notebook in Jupyter, save it (File > Save) and submit that file; do not edit the "
+                    ".ipynb file by hand")
 
 
 def _zero(case: Case, message: str, hint: str = "") -> TestResult:
@@ -292,7 +295,7 @@ def _grade_items(assignment: Assignment, items: list[str], submission: Submissio
                 tests.append(_grading_error(case, state.grader_error))
                 continue
             outcome = state.outcomes.get(case.case_id) or _CaseOutcome(
-                False, "not run: earlier tests of this function kept ending the grading process", {}, by_grader=True)
+                False, "not run: earlier tests of this item kept ending the grading process", {}, by_grader=True)
             outcome.outputs = {**state.aux_outputs.get(case.case_id, {}), **outcome.outputs}
             tests.append(_judge(case, state.prepared[case.case_id], outcome, state.cell_errors, settings))
     return tests, isolation
@@ -536,7 +539,9 @@ def _verdict_of(case, prepared, outcome, cell_errors, settings) -> TestResult:
     # feedback only as one short line (``student_text``).
     limit = settings.student_text_chars if hidden else VISIBLE_LINE_CHARS
     if not outcome.ok:
-        shown = None if outcome.by_grader else bounded_line(outcome.error, limit)
+        if outcome.by_grader:  # the grader's own words: a limit or an ended process, not the student's text
+            return stopped(result, outcome.error)
+        shown = bounded_line(outcome.error, limit)
         own_cells = {label: bounded_line(text, limit) for label, text in cell_errors.items()}
         return call_failed(result, outcome.error, own_cells, shown)
     outputs = bounded_outputs(outcome.outputs, limit) if hidden else outcome.outputs

@@ -221,7 +221,7 @@ def test_student_text_reaches_a_hidden_cases_feedback_only_as_one_short_line(gra
     hidden = [t for t in conv if t.visibility == "hidden"]
     visible = [t for t in conv if t.visibility == "visible"]
     assert hidden and visible and not any(t.passed for t in conv)
-    prefix = "the call failed: "
+    prefix = "the call to conv_forward_naive failed: "
     for test in hidden:
         assert test.message.startswith(prefix + "ValueError: LEAK"), test.message
         assert len(test.message) <= len(prefix) + settings.student_text_chars and test.message.endswith("...")
@@ -229,3 +229,34 @@ def test_student_text_reaches_a_hidden_cases_feedback_only_as_one_short_line(gra
         assert "second line" not in test.message + test.got and "LEAK-PRINT" not in test.message + test.got
         assert "\n" not in test.message + test.got
     assert all(len(t.message) > len(prefix) + 2 * settings.student_text_chars for t in visible)
+
+
+# What happened, in the message, and what to do, in the hint, of every test a limit-breaking or crashing
+# fixture loses on its attacked items: the message holds one of the first words, the hint one of the second; a
+# test not run because earlier ones ended the process says so, and sends the student to those.
+NOT_RUN = ("kept ending", "earlier tests")
+LIMIT_AND_CRASH_WORDS = {
+    "zero_gain_infinite_loop": (("CPU time", "timed out", NOT_RUN[0]), ("loop", NOT_RUN[1])),
+    "zero_gain_sleeps_forever": (("without computing", NOT_RUN[0]), ("sleep", NOT_RUN[1])),
+    "zero_gain_os_exit": (("exit", NOT_RUN[0]), ("exit", NOT_RUN[1])),
+    "zero_gain_memory_blowup": (("MemoryError", "memory", NOT_RUN[0]), ("array far larger", NOT_RUN[1])),
+    "zero_gain_plants_a_fifo_for_an_output": (("refused",), ("remove any code",)),
+    "zero_gain_symlinks_an_output": (("refused",), ("remove any code",)),
+    "zero_gain_floods_the_status_with_outputs": (("refused",), ("remove any code",)),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(LIMIT_AND_CRASH_WORDS))
+def test_limit_and_crash_messages_name_the_item_and_what_to_do(name, graded):
+    """Goal 11 of the fairness issue: every such message names its item and says what happened; its hint says
+    what the student can do (never the generic "read the error above")."""
+    result = graded(name)
+    happened, to_do = LIMIT_AND_CRASH_WORDS[name]
+    lost = [t for t in result.tests if not t.passed and t.item in affected_items(name) and t.item in FUNCTION_ITEMS]
+    assert lost, name
+    for test in lost:
+        assert test.item in test.message, test.message
+        assert any(w in test.message for w in happened) and any(w in test.hint for w in to_do), (test.message,
+                                                                                                test.hint)
+        assert not test.hint.startswith("read the error above"), (test.message, test.hint)

@@ -57,12 +57,23 @@ def call_failed(result: TestResult, error: str, cell_errors: dict | None = None,
     """Fill ``result`` for a case whose calls raised ``error`` (a traceback whose last line names it); the
     student's own cells that failed (``cell_errors``: label -> error) are mentioned as the likely cause.
     ``shown``: the line the feedback shows instead of the error's last line (a hidden case's bounded line);
-    the hint is still chosen from the whole error."""
+    the hint is still chosen from the whole error. The message names the item; the hint says what to do."""
     line = last_line(error) if shown is None else shown
     own = "; ".join(f"{label} failed: {last_line(text)}" for label, text in (cell_errors or {}).items())
-    result.message = f"the call failed: {line or 'no result'}" + (f" (note: your {own})" if own else "")
+    result.message = (f"the call to {result.item} failed: {line or 'no result'}"
+                      + (f" (note: your {own})" if own else ""))
     result.got = line
     result.hint = hint_for_error(error, result.item)
+    return result
+
+
+def stopped(result: TestResult, why: str) -> TestResult:
+    """Fill ``result`` for a case the grader stopped or could not run because of the submission's process
+    (``why``: the grader's own words, e.g. "it used more than 10 s of CPU time"): the message names the item
+    and says what happened, the hint what to change."""
+    result.message = f"{result.item}: {why}"
+    result.got = "stopped by the grader"
+    result.hint = hint_for_error(why, result.item)
     return result
 
 
@@ -72,20 +83,37 @@ def last_line(text: str) -> str:
     return lines[-1].strip()[:500] if lines else ""
 
 
+# (words in the error, hint): the first match wins, so the specific causes come before the general ones.
+_HINTS = (
+    ("kept ending the grading process", "fix the earlier tests of {item} first: each of them ended the process "
+                                        "running your code (their messages say how)"),
+    ("of CPU time", "look for a loop that never ends, or one far larger than the input: a correct {item} needs a "
+                    "small fraction of the limit"),
+    ("without computing", "remove sleeps, input() and waits for other processes or threads from {item} and the "
+                          "cells it uses"),
+    ("wall-clock backstop", "look for a loop that never ends, a sleep, or code far too slow in {item}"),
+    ("killed by signal", "look for an array far larger than the input (the memory limit) or a crash in compiled "
+                         "code; run {item}'s test cell in a fresh kernel to reproduce it"),
+    ("exited with status", "do not call sys.exit(), exit() or os._exit() in {item} or in the cells it needs"),
+    ("process itself ended", "run the notebook from a fresh kernel: something in it ends the Python process"),
+    ("ended the grading process", "the process running your code ended: look for os._exit, sys.exit, a crash or "
+                                  "runaway memory use"),
+    ("NotImplementedError", "{item} is not implemented yet"),
+    ("is disabled while the naive layers are graded", "write the loops yourself; the fast layers are only for "
+                                                      "the later parts of the notebook"),
+    ("is disabled while", "build {item} from the framework's raw operations (tensors and functions), not its "
+                          "layers"),
+    ("timed out", "look for a loop that never ends, or one far larger than the input"),
+    ("time limit", "look for a loop that never ends, or one far larger than the input"),
+    ("MemoryError", "an array far larger than the input was allocated"),
+    ("is not defined", "make sure the cell that defines it runs without errors, from a fresh kernel"),
+    ("SystemExit", "do not call sys.exit() or exit() in your code"),
+)
+
+
 def hint_for_error(error: str, item: str) -> str:
     """What to look at for a call that failed with ``error`` (a traceback or message) in ``item``."""
-    if "ended the grading process" in error or "kept failing" in error:
-        return "the process running your code ended: look for os._exit, sys.exit, a crash or runaway memory use"
-    if "NotImplementedError" in error:
-        return f"{item} is not implemented yet"
-    if "is disabled while the naive layers are graded" in error:
-        return "write the loops yourself; the fast layers are only for the later parts of the notebook"
-    if "timed out" in error or "time limit" in error:
-        return "look for a loop that never ends, or one far larger than the input"
-    if "MemoryError" in error:
-        return "an array far larger than the input was allocated"
-    if "is not defined" in error:
-        return "make sure the cell that defines it runs without errors, from a fresh kernel"
-    if "SystemExit" in error:
-        return "do not call sys.exit() or exit() in your code"
+    for words, hint in _HINTS:
+        if words in error:
+            return hint.format(item=item)
     return "read the error above; run the notebook's own test cell to reproduce it"
