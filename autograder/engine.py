@@ -127,7 +127,6 @@ def _grade_into(result: SubmissionResult, assignment: Assignment, notebook_path:
                                f"{error})")
         submission = None
     result.problems.extend(submission.problems if submission else [])
-    unreadable = "the notebook could not be read (see the problems above)"
     graded_tests: dict[str, list[TestResult]] = {}
     for graded in assignment.graded_items:
         if graded.file in refused:
@@ -137,7 +136,7 @@ def _grade_into(result: SubmissionResult, assignment: Assignment, notebook_path:
                  and g.name not in graded_tests]
     if submission is None:
         for name in in_worker:
-            graded_tests[name] = [_zero(c, f"{name}: {unreadable}", _UNREADABLE_HINT) for c in cases.cases_for(assignment, name)]
+            graded_tests[name] = _unreadable(assignment, name)
     elif in_worker:
         check_isolation(settings)  # before any student code: refuse rather than run it less isolated
         tests, isolation = _grade_items(assignment, in_worker, submission, instructor, settings, seed, files)
@@ -157,8 +156,7 @@ def _grade_into(result: SubmissionResult, assignment: Assignment, notebook_path:
         if graded.name in in_worker or graded.name in graded_tests:
             continue
         if submission is None:
-            graded_tests[graded.name] = [_zero(c, f"{graded.name}: {unreadable}", _UNREADABLE_HINT)
-                                         for c in cases.cases_for(assignment, graded.name)]
+            graded_tests[graded.name] = _unreadable(assignment, graded.name)
         else:
             path = files.get(graded.file) if graded.file else None
             graded_tests[graded.name] = cases.score_file(assignment, graded.name, Path(path) if path else None,
@@ -187,6 +185,12 @@ _REFUSED_HINT = ("save the file from your own notebook (the cell that writes it)
                  "a symbolic or hard link to it")
 _UNREADABLE_HINT = ("open the notebook in Jupyter, save it (File > Save) and submit that file; do not edit the "
                     ".ipynb file by hand")
+
+
+def _unreadable(assignment: Assignment, item: str) -> list[TestResult]:
+    """Every case of ``item`` at zero, for a notebook that could not be read (the problems say why)."""
+    return [_zero(c, f"{item}: the notebook could not be read (see the problems above)", _UNREADABLE_HINT)
+            for c in cases.cases_for(assignment, item)]
 
 
 def _zero(case: Case, message: str, hint: str = "") -> TestResult:
