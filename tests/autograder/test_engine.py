@@ -138,6 +138,9 @@ def test_unreadable_notebook_scores_zero_with_a_message(tmp_path, settings, cont
     result = grade_submission(path, "broken", settings)
     assert result.score == 0 and result.max_score == CONVNETS.total_autograded_points
     assert any(words in p for p in result.problems)
+    for test in result.tests:  # each item's zero names it and says how to mend the file
+        assert test.message.startswith(f"{test.item}: the notebook could not be read"), test.message
+        assert "save it" in test.hint, test.hint
 
 
 def test_results_serialise_to_plain_json(graded):
