@@ -25,8 +25,9 @@
 # call `check` yourself in any cell. The grader also runs hidden cases: the same rules (shapes, batch sizes,
 # non-square images, dtypes, fresh-model initialisation) on other data, and it compares your results with the
 # course's own NumPy layers, not with anything your code computes. In the barebones part use tensors and
-# `torch.nn.functional` only: a barebones function that builds `torch.nn` layers earns nothing. Do not rename
-# the functions, change their arguments or edit the test cells.
+# `torch.nn.functional` only: a barebones function that builds `torch.nn` layers earns nothing, and its
+# `check(...)` already fails with the grader's error. Do not rename the functions, change their arguments or
+# edit the test cells.
 #
 # **Grading mode.** When the notebook is graded (or when the environment variable `CONVKIT_SMALL_DATA=1` is
 # set) it loads a small slice of the data and skips the long training runs. Keep your code inside the marked

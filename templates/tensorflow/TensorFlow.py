@@ -27,7 +27,8 @@
 # sizes, batch sizes and filter counts), outside this notebook, and compares your results with the kit's NumPy
 # layers. Do not rename the
 # functions, change their arguments, or edit the test cells. Functions in the barebones part must use raw
-# TensorFlow operations: calling Keras layers there earns nothing.
+# TensorFlow operations: calling Keras layers there earns nothing, and `check(...)` already fails with the
+# grader's error.
 #
 # **Grading mode.** When the notebook is graded it runs in small-data mode (see "Preparation" below): a tiny
 # data set, short training runs. Keep your code inside the marked regions so that this still works.

@@ -2,7 +2,8 @@
 ``python self_check_in_kernel.py NOTEBOOK SUPPORT_DIR OUT_JSON``.
 
 Executes the notebook's code cells but its test cells (setup, data, the student's definitions) in one namespace,
-with SUPPORT_DIR (the folder holding the shipped ``convkit/``) first on ``sys.path``, then calls the shipped
+with SUPPORT_DIR (the folder holding the shipped ``convkit/``) first on ``sys.path`` (a cell that raises is
+reported on stderr and the next one runs, as in a kernel), then calls the shipped
 ``check(item)`` for every item with public cases and writes each case's result as JSON. A separate process, so
 that the framework is imported here and never in the test process.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import sys
+import traceback
 from pathlib import Path
 
 import nbformat
@@ -28,7 +30,10 @@ def main(notebook_path: str, support_dir: str, out_path: str) -> int:
     namespace: dict = {"__name__": "__main__"}
     for source in definitions(nbformat.read(notebook_path, as_version=4)):
         python = "\n".join("" if line.startswith(("%", "!")) else line for line in source.splitlines())
-        exec(compile(python, notebook_path, "exec"), namespace)  # a line magic (%matplotlib) has no kernel here
+        try:  # a line magic (%matplotlib) has no kernel here
+            exec(compile(python, notebook_path, "exec"), namespace)
+        except Exception:  # a student sees the error under the cell and can still run check() below it
+            traceback.print_exc()
     from convkit.selfcheck import check, public_cases
     from convkit.selfcheck.self_check import HERE
     assert HERE.is_relative_to(Path(support_dir).resolve()), HERE  # the shipped copy, not the grader's own module

@@ -138,3 +138,38 @@ def test_the_float64_allocation_is_named_before_submitting(shipped, capsys):
 def test_a_missing_public_cases_file_says_what_to_do(shipped, tmp_path):
     with pytest.raises(FileNotFoundError, match="unpack the assignment again"):
         shipped.check("conv_forward_naive", {}, folder=tmp_path)
+
+
+def test_a_barebones_items_check_raises_the_graders_tripwire_and_removes_it(shipped, tmp_path, monkeypatch):
+    """A public case of a barebones item (``forbidden`` set) fails with the grader's own tripwire error when the
+    function builds a forbidden class; the class constructs normally again after the check."""
+    from autograder.checks import ArrayCheck
+    from autograder.public_cases import PublicCase, encode
+    from autograder.sandbox.untrusted.tripwire import disabled_message
+
+    (tmp_path / "fakeframework.py").write_text("class Layer:\n    def __init__(self):\n        self.scale = 2\n\n"
+                                               "class Double(Layer):\n    def __call__(self, x):\n"
+                                               "        return x * self.scale\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "fakeframework", raising=False)
+    fakeframework = importlib.import_module("fakeframework")
+    x = np.arange(6.0).reshape(2, 3)
+    ops = [{"op": "call", "fn": "double", "args": [{"value": x.tolist()}], "result": "r"},
+           {"op": "output", "name": "out", "value": {"var": "r", "path": []}}]
+    case = PublicCase("double_0", "double", "double_0", 1.0, {}, ops, [],
+                      [ArrayCheck("out", 2 * x, "out", 1e-9)], ["fakeframework.Layer"])
+    folder = tmp_path / "cases"
+    folder.mkdir()
+    for name, payload in encode([case]).items():
+        (folder / name).write_bytes(payload)
+
+    with_layers = {"np": np, "double": lambda v: fakeframework.Double()(np.asarray(v))}
+    with_raw_ops = {"np": np, "double": lambda v: np.asarray(v) * 2}
+    failed = shipped.check("double", with_layers, folder=folder, quiet=True)
+    assert not failed.passed
+    assert failed.results[0].message.startswith("the call to double failed: RuntimeError: ")
+    assert disabled_message("fakeframework.Layer", "double") in failed.results[0].message
+    assert "raw operations" in failed.results[0].hint
+    assert shipped.check("double", with_raw_ops, folder=folder, quiet=True).passed
+    assert fakeframework.Double()(3) == 6  # the tripwire is gone after the check
+    sys.modules.pop("fakeframework", None)

@@ -25,15 +25,19 @@ from autograder.settings import GradingSettings
 from fixture_builder import affected_items, build_fixture, own_items, render_course, unpack_tiny_cifar
 
 HERE = Path(__file__).resolve().parent
-# Per framework: fixtures whose bugs sit in different items and fail visible cases deterministically.
+# Per framework: sets of fixtures whose bugs sit in different items and fail visible cases deterministically,
+# each set graded as one notebook. The layers-in-barebones fixtures check that the self-check raises the
+# grader's tripwire error word for word.
 BUGGY = {
-    "pytorch": ("loses_flatten_column_major", "loses_nesterov_sgd_plain_momentum",
-                "loses_train_step_gradients_never_reset", "loses_ThreeLayerConvNet_no_relu_after_conv2",
-                "loses_zero_weight_not_tracked"),
-    "tensorflow": ("loses_flatten_assumes_four_dimensions", "loses_sgd_nesterov_optimizer_plain_momentum",
-                   "loses_training_step_summed_loss", "loses_three_layer_convnet_same_padding",
-                   "loses_three_layer_convnet_sequential_no_relu"),
+    "pytorch": [("loses_flatten_column_major", "loses_nesterov_sgd_plain_momentum",
+                 "loses_train_step_gradients_never_reset", "loses_ThreeLayerConvNet_no_relu_after_conv2",
+                 "loses_zero_weight_not_tracked", "zero_gain_nn_layers_in_barebones")],
+    "tensorflow": [("loses_flatten_assumes_four_dimensions", "loses_sgd_nesterov_optimizer_plain_momentum",
+                    "loses_training_step_summed_loss", "loses_three_layer_convnet_same_padding",
+                    "loses_three_layer_convnet_sequential_no_relu"),
+                   ("zero_gain_keras_layers_in_barebones",)],
 }
+COMBINED = [(name, index) for name, sets in sorted(BUGGY.items()) for index in range(len(sets))]
 FRAMEWORK = {"pytorch": "torch", "tensorflow": "tensorflow"}
 
 pytestmark = pytest.mark.slow
@@ -54,11 +58,12 @@ def test_public_cases_are_exactly_the_visible_cases(name, tmp_path):
     assert not {c.name for c in table if c.visibility == "hidden"} & {r["name"] for r in document["cases"]}
 
 
-def _combined_fixture(name: str, folder: Path) -> Path:
-    """One fixture folder holding the cells of every fixture of ``BUGGY[name]`` (they touch different items)."""
+def _combined_fixture(name: str, fixtures: tuple[str, ...], folder: Path) -> Path:
+    """One fixture folder holding the cells of every one of ``fixtures`` of ``name`` (they touch different
+    items)."""
     combined = folder / "combined"
     combined.mkdir(parents=True)
-    for fixture in BUGGY[name]:
+    for fixture in fixtures:
         for path in (HERE / f"fixtures_{name}" / fixture).glob("*.py"):
             assert not (combined / path.name).exists(), path
             (combined / path.name).write_text(path.read_text())
@@ -77,14 +82,15 @@ def _in_kernel(notebook: Path, support: Path, tiny: Path, out: Path) -> dict:
     return json.loads(out.read_text())
 
 
-@pytest.mark.parametrize("name", sorted(BUGGY))
-def test_check_gives_the_graders_verdict_on_every_visible_case(name, tmp_path):
+@pytest.mark.parametrize("name, index", COMBINED)
+def test_check_gives_the_graders_verdict_on_every_visible_case(name, index, tmp_path):
     if importlib.util.find_spec(FRAMEWORK[name]) is None:
         pytest.skip(f"{FRAMEWORK[name]} is not installed")
     record = assignments.get(name)
     source = render_course(tmp_path / "course", record)
     tiny = unpack_tiny_cifar(source.parent / "convkit" / "tiny_cifar10.zip", tmp_path / "tiny")
-    fixtures = _combined_fixture(name, tmp_path / "fixtures")
+    chosen = BUGGY[name][index]
+    fixtures = _combined_fixture(name, chosen, tmp_path / "fixtures")
     notebook = build_fixture("combined", source, tmp_path / "submission", record, fixtures)
     (tmp_path / "kernel").mkdir()
     mine = _in_kernel(notebook, source.parent, tiny, tmp_path / "kernel" / "results.json")
@@ -93,12 +99,14 @@ def test_check_gives_the_graders_verdict_on_every_visible_case(name, tmp_path):
     graded = grade_submission(notebook, "combined", settings)
 
     fixtures_dir = HERE / f"fixtures_{name}"
-    buggy = set().union(*(own_items(f, record, fixtures_dir) for f in BUGGY[name]))
-    affected = set().union(*(affected_items(f, record, fixtures_dir) for f in BUGGY[name]))
+    buggy = set().union(*(own_items(f, record, fixtures_dir) for f in chosen))
+    affected = set().union(*(affected_items(f, record, fixtures_dir) for f in chosen))
     random_cases = {c.name for item in _public_items(record) for c in cases.cases_for(record, item)
                     if c.visibility == "visible"
                     and any(isinstance(k, NormalSampleCheck) for k in cases.prepare(record, c).checks)}
     assert sorted(mine) == sorted(_public_items(record))
+    if any(f.endswith("_layers_in_barebones") for f in chosen):  # the tripwire is in force in the kernel too
+        assert any("is disabled while" in r["message"] for results in mine.values() for r in results)
     for item, results in mine.items():
         theirs = {t.name: t for t in graded.tests if t.item == item and t.visibility == "visible"}
         assert [r["name"] for r in results] == list(theirs), item

@@ -35,12 +35,14 @@ if __package__:  # imported by the grader's own tests
     from .clock import PhaseClock
     from .confine import confine
     from .interpreter import GradingTimeout, describe_error, run_ops, snapshot_frameworks
+    from .tripwire import forbid_classes
 else:  # run as a script inside the jail: its sibling modules were copied next to it
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import protocol
     from clock import PhaseClock
     from confine import confine
     from interpreter import GradingTimeout, describe_error, run_ops, snapshot_frameworks
+    from tripwire import forbid_classes
     del sys.path[0]
 
 MAX_TIMEOUTS = 2
@@ -154,37 +156,6 @@ def preload(modules):
     snapshot_frameworks()
 
 
-def _resolve(dotted):
-    """The object at a dotted path (``torch.nn.Module``): the longest importable module, then attributes."""
-    import importlib
-    parts = dotted.split(".")
-    for split in range(len(parts), 0, -1):
-        try:
-            target = importlib.import_module(".".join(parts[:split]))
-        except ImportError:
-            continue
-        for attribute in parts[split:]:
-            target = getattr(target, attribute)
-        return target
-    raise ImportError("cannot import " + dotted)
-
-
-def forbid_classes(paths, item):
-    """Make constructing any of the classes at ``paths`` (or their subclasses) raise while ``item`` is graded.
-
-    A barebones function must use the framework's raw operations; one that builds the framework's layers
-    fails its cases with this error. Installed after the instructor's setup cell, before the student's cells.
-    """
-    for dotted in paths:
-        cls = _resolve(dotted)
-
-        def disabled(self, *args, _dotted=dotted, **kwargs):
-            raise RuntimeError("%s (and its subclasses) is disabled while %s is graded: the barebones functions "
-                               "must use the framework's raw operations, not its layers" % (_dotted, item))
-
-        cls.__init__ = disabled
-
-
 def run_cells(job, namespace, status):
     """Run the instructor's setup and the student's cells in ``namespace``, each under its own alarm.
 
@@ -206,7 +177,7 @@ def run_cells(job, namespace, status):
             record["error"] = describe_error(error)
         if cell["label"] == "setup (instructor)" and job.get("forbidden"):
             try:
-                forbid_classes(job["forbidden"], job["item"])
+                forbid_classes(job["forbidden"], job["item"])  # for the item's whole process: never restored
             except BaseException as error:  # the item cannot be graded fairly without its tripwire
                 raise RuntimeError("could not install the tripwire: " + describe_error(error))
         _stop_if_orphaned(job)

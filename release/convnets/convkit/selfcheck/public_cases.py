@@ -51,6 +51,7 @@ class PublicCase:
     ops: list = field(default_factory=list)
     aux_ops: list = field(default_factory=list)
     checks: list = field(default_factory=list)
+    forbidden: list[str] = field(default_factory=list)
 
 
 def _encode(value, arrays: dict[str, np.ndarray]):
@@ -114,7 +115,8 @@ def encode(cases: list[PublicCase]) -> dict[str, bytes]:
         records.append({"name": case.name, "item": case.item, "case_id": case.case_id, "points": case.points,
                         "inputs": {n: _encode(a, arrays) for n, a in case.inputs.items()},
                         "ops": case.ops, "aux_ops": case.aux_ops,
-                        "checks": [encode_check(c, arrays) for c in case.checks]})
+                        "checks": [encode_check(c, arrays) for c in case.checks],
+                        "forbidden": list(case.forbidden)})
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for key, array in arrays.items():
@@ -148,7 +150,8 @@ def load(folder: Path, item: str | None = None) -> list[PublicCase]:
             continue
         cases.append(PublicCase(record["name"], record["item"], record["case_id"], float(record["points"]),
                                 {n: _decode(s, arrays) for n, s in record["inputs"].items()},
-                                record["ops"], record["aux_ops"], [decode_check(c, arrays) for c in record["checks"]]))
+                                record["ops"], record["aux_ops"], [decode_check(c, arrays) for c in record["checks"]],
+                                list(record["forbidden"])))
     return cases
 
 

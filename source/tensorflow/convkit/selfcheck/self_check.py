@@ -3,7 +3,7 @@
 kernel and prints, for every case, the lines its row of ``feedback.html`` would show.
 
 `make source` ships this module, with copies of the grader's own ``checks``, ``judging``, ``results``,
-``feedback_text``, ``public_cases`` and the worker's ``interpreter``, as ``<package>/selfcheck/`` next to the
+``feedback_text``, ``public_cases`` and the worker's ``interpreter`` and ``tripwire``, as ``<package>/selfcheck/`` next to the
 notebook, together with the public cases (``public_cases``: the visible cases only, prepared from the
 reference). The cases run through the same programs and are judged by the same code as in ``make grade``, so a
 visible case says here exactly what the grader will say about it. It is informative only: the grade is
@@ -25,6 +25,7 @@ from .feedback_text import case_lines, format_points
 from .judging import call_failed, judge
 from .results import TestResult
 from .interpreter import describe_error, run_ops
+from .tripwire import forbid_classes
 
 HERE = Path(__file__).resolve().parent
 
@@ -91,6 +92,10 @@ def run_case(case: public_cases.PublicCase, namespace: dict) -> TestResult:
             np.save(inputs / f"{name}.npy", array, allow_pickle=False)
         (folder / "out").mkdir()
         metadata: dict = {}
+        try:  # the grader's tripwire for a barebones item, removed again after the case
+            restore = forbid_classes(case.forbidden, case.item)
+        except Exception as error:  # the framework itself cannot be imported: nothing can be checked
+            return call_failed(result, "could not install the tripwire: " + describe_error(error))
         os.chdir(folder)
         try:
             for ops in (case.ops, case.aux_ops):
@@ -101,6 +106,7 @@ def run_case(case: public_cases.PublicCase, namespace: dict) -> TestResult:
                         return call_failed(result, describe_error(error))
         finally:
             os.chdir(previous)
+            restore()
         outputs = _load_outputs(folder / "out", metadata)
         for name in inputs_read_back(case.checks):  # the input files the calls were handed, as they are now
             outputs[INPUT_PREFIX + name] = _read_npy(inputs / f"{name}.npy", {})
