@@ -28,9 +28,9 @@ from .cases import Case, Prepared
 from .cases.ops import with_npy_paths
 from .checks import INPUT_PREFIX, Output, inputs_read_back
 from .judging import call_failed, judge, stopped
-from .intake.notebook_reader import (InstructorNotebook, NotebookError, Submission, neutralise_magics,
+from .intake.notebook_reader import (RESAVE, InstructorNotebook, NotebookError, Submission, neutralise_magics,
                                      read_instructor_notebook, read_submission)
-from .intake.submitted_files import private_copies
+from .intake.submitted_files import advice, private_copies
 from .results import GRADING_ERROR, SubmissionResult, TestResult
 from .secret import fingerprint, hidden_seed, load_or_create_secret
 from .student_text import bounded_line, bounded_outputs
@@ -111,7 +111,7 @@ def _grade_into(result: SubmissionResult, assignment: Assignment, notebook_path:
     item graded from a ``refused`` file scores zero with the refusal's message, nothing of it runs."""
     for name, message in sorted(refused.items()):
         items = ", ".join(g.name for g in assignment.graded_items if g.file == name)
-        result.problems.append(f"{message}; {items} scored zero for it, everything else was graded as usual")
+        result.problems.append(f"{items} scored zero, everything else was graded as usual: {message}")
     if not settings.source_notebook.is_file():
         raise FileNotFoundError(f"the instructor's source notebook {settings.source_notebook} does not exist; "
                                 "run `make source` first (this is a grader configuration error, not the student's)")
@@ -124,13 +124,14 @@ def _grade_into(result: SubmissionResult, assignment: Assignment, notebook_path:
         submission = None
     except Exception as error:  # a malformed file must never stop the class's grading
         result.problems.append(f"{notebook_path.name} could not be read as a notebook ({type(error).__name__}: "
-                               f"{error})")
+                               f"{error}). What you can do: {RESAVE}")
         submission = None
     result.problems.extend(submission.problems if submission else [])
     graded_tests: dict[str, list[TestResult]] = {}
     for graded in assignment.graded_items:
         if graded.file in refused:
-            graded_tests[graded.name] = [_zero(c, f"{c.item} scores zero: {refused[graded.file]}", _REFUSED_HINT)
+            graded_tests[graded.name] = [_zero(c, f"{c.item} scores zero: {refused[graded.file]}",
+                                               advice(refused[graded.file]))
                                          for c in cases.cases_for(assignment, graded.name)]
     in_worker = [g.name for g in assignment.graded_items if cases.runs_in_worker(assignment, g.name)
                  and g.name not in graded_tests]
@@ -148,7 +149,7 @@ def _grade_into(result: SubmissionResult, assignment: Assignment, notebook_path:
             reasons = sorted({t.grading_error for t in tests if t.grading_error})
             result.problems.append(f"{GRADING_ERROR}: the grader could not grade {', '.join(regrade)} "
                                    f"({'; '.join(reasons)}); this is not a score of your work, and those "
-                                   "tests will be graded again")
+                                   "tests will be graded again. Nothing for you to do")
         if isolation.startswith("reduced"):
             result.log.append("note: no Linux namespaces (isolation='reduced'): student code ran as nobody, who "
                               "was checked unable to read the course")
@@ -181,10 +182,7 @@ def _instructor(path: Path, mtime_ns: int, not_run: tuple[str, ...]) -> Instruct
     return read_instructor_notebook(path, not_run)
 
 
-_REFUSED_HINT = ("save the file from your own notebook (the cell that writes it) and submit that file itself, not "
-                 "a symbolic or hard link to it")
-_UNREADABLE_HINT = ("open the notebook in Jupyter, save it (File > Save) and submit that file; do not edit the "
-                    ".ipynb file by hand")
+_UNREADABLE_HINT = RESAVE
 
 
 def _unreadable(assignment: Assignment, item: str) -> list[TestResult]:

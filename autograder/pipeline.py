@@ -376,8 +376,8 @@ def grade_course(course_dir: Path, settings: Any, assignment: str | None = None,
         extras = extra_notebooks(inputs[result.student]) if result.student in inputs else []
         if extras:
             result.problems.append(f"only {inputs[result.student].notebook.name} was graded; also found "
-                                   f"{', '.join(extras)} beside it, which nobody grades. If your work is in one of "
-                                   f"those, copy it into {inputs[result.student].notebook.name} and submit again.")
+                                   f"{', '.join(extras)} beside it, which nobody grades. What you can do: if your "
+                                   f"work is in one of those, copy it into {inputs[result.student].notebook.name} and submit again.")
         if result.student in written:
             write_gradescope_results(result, grades_dir / result.student / "results.json")
             write_feedback_page(result, grades_dir / result.student / "feedback.html")

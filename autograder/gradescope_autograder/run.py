@@ -73,6 +73,13 @@ def _upload_folder(submission_dir: Path, record: assignments.Assignment) -> Path
     return submission_dir
 
 
+def _over_upload_cap(name: str, size: int, record: assignments.Assignment) -> str:
+    """The refusal of an upload's file of ``size`` bytes that takes the upload over ``MAX_UPLOAD_BYTES``."""
+    return (f"{name} was refused: it is {size / 2**20:.1f} MiB, and with the files before it (in name order) the "
+            f"upload is over the {MAX_UPLOAD_BYTES / 2**20:.0f} MiB the grader copies. What you can do: upload only "
+            f"the files the assignment asks for ({', '.join(record.submission_files)})")
+
+
 def _lay_out(upload: Path, course: Path, record: assignments.Assignment) -> dict[str, str]:
     """Copy the upload folder's files into ``course/submitted/<STUDENT>/<assignment>/``, each read as a regular
     file of its own (``submitted_files``: never through a symbolic or hard link, never blocking on a pipe), at
@@ -89,7 +96,7 @@ def _lay_out(upload: Path, course: Path, record: assignments.Assignment) -> dict
             refused[path.name] = problem
             continue
         try:
-            content = read_submitted(path, left)
+            content = read_submitted(path, left, too_large=lambda name, size: _over_upload_cap(name, size, record))
         except RefusedFile as error:
             refused[path.name] = str(error)
             continue

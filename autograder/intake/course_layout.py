@@ -113,7 +113,8 @@ def inspect_submission(course_dir: Path, student: str, assignment: Assignment) -
             problem = (f"wrongly named notebook: found {', '.join(repr(n) for n in others)} but the assignment "
                        f"expects '{notebook_name}'. Rename the file and submit again.")
         else:
-            problem = f"no notebook in {assignment.name}/: expected '{notebook_name}'."
+            problem = (f"no notebook in {assignment.name}/: expected '{notebook_name}'. Submit your notebook as "
+                       f"{assignment.name}/{notebook_name}.")
         return Submission(student, None, timestamp=timestamp, problem=problem)
     files = {name: folder / name for name in assignment.submission_files[1:] if os.path.lexists(folder / name)}
     return Submission(student, notebook, files, timestamp)

@@ -29,6 +29,11 @@ STUDENT_METADATA_KEYS = tuple(key for key in LOCKED_METADATA_KEYS if key != "poi
 HIDDEN_TESTS = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?^[ \t]*### END HIDDEN TESTS[^\n]*\n?", re.S | re.M)
 
 
+# What a student can do about a notebook file that cannot be read.
+RESAVE = ("open the notebook in Jupyter, save it (File > Save) and submit that file; do not edit the .ipynb file by "
+          "hand")
+
+
 class NotebookError(ValueError):
     """The file cannot be graded at all (the message is shown to the student)."""
 
@@ -104,25 +109,28 @@ def read_notebook(path: Path, expected_name: str | None = None,
         except RefusedFile as refused:
             raise NotebookError(str(refused)) from None
     if content is None:
-        raise NotebookError(f"no notebook at {path.name}")
+        raise NotebookError(f"no notebook at {path.name}. What you can do: submit your notebook under the name "
+                            f"{expected_name or path.name!r}")
     size = len(content)
     if size == 0:
-        raise NotebookError(f"{path.name} is empty (0 bytes): nothing could be graded")
+        raise NotebookError(f"{path.name} is empty (0 bytes): nothing could be graded. What you can do: {RESAVE}")
     if size > MAX_NOTEBOOK_BYTES:
         raise NotebookError(_too_large(path.name, size))
     if expected_name is not None and path.name != expected_name:
-        notes.append(f"the notebook is named {path.name!r} instead of {expected_name!r}; it was graded anyway, "
-                     "but keep the original name next time")
+        notes.append(f"the notebook is named {path.name!r} instead of {expected_name!r}; it was graded anyway. "
+                     "What you can do: keep the original name next time")
     try:
         raw = json.loads(content.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise NotebookError(f"{path.name} is not valid notebook JSON ({error}); was it saved completely?") from None
+        raise NotebookError(f"{path.name} is not valid notebook JSON ({error}); was it saved completely? What you "
+                            f"can do: {RESAVE}") from None
     if not isinstance(raw, dict) or not isinstance(raw.get("nbformat"), int):
-        raise NotebookError(f"{path.name} is JSON but not a Jupyter notebook (no 'nbformat' version field)")
+        raise NotebookError(f"{path.name} is JSON but not a Jupyter notebook (no 'nbformat' version field). What "
+                            f"you can do: {RESAVE}")
     output_bytes = _strip_outputs(raw)
     if output_bytes > 1_000_000:
         notes.append(f"the notebook's outputs ({output_bytes / 2**20:.1f} MiB) were ignored; grading never "
-                     "uses outputs")
+                     "uses outputs. Nothing for you to do")
     version = (raw.get("nbformat"), raw.get("nbformat_minor", 0))
     if version >= (4, 5) and isinstance(raw.get("cells"), list):
         notes.extend(_cell_id_problems([c for c in raw["cells"] if isinstance(c, dict)]))
@@ -131,19 +139,20 @@ def read_notebook(path: Path, expected_name: str | None = None,
             warnings.simplefilter("ignore")
             notebook = nbformat.reads(json.dumps(raw), as_version=4)
     except Exception as error:  # nbformat raises many types for malformed notebooks
-        raise NotebookError(f"{path.name} could not be read as a notebook: {error}") from None
+        raise NotebookError(f"{path.name} could not be read as a notebook: {error}. What you can do: {RESAVE}") \
+            from None
     if version[0] != 4:
         notes.append(f"the notebook used the old format version {version[0]}.{version[1]}; it was upgraded to "
-                     "version 4 for grading")
+                     "version 4 for grading. Nothing for you to do")
     if not isinstance(notebook.get("cells"), list):
-        raise NotebookError(f"{path.name} has no list of cells")
+        raise NotebookError(f"{path.name} has no list of cells. What you can do: {RESAVE}")
     _repair_cell_ids(notebook)
     return notebook, notes
 
 
 def _too_large(name: str, size: int) -> str:
-    return (f"{name} is {size / 2**20:.0f} MiB, above the {MAX_NOTEBOOK_BYTES // 2**20} MiB limit; clear the "
-            "outputs (Kernel > Restart & Clear Output) and resubmit")
+    return (f"{name} is {size / 2**20:.0f} MiB, above the {MAX_NOTEBOOK_BYTES // 2**20} MiB limit. What you can "
+            "do: clear the outputs (Kernel > Restart & Clear Output), save and resubmit")
 
 
 def _strip_outputs(raw: dict) -> int:
@@ -171,9 +180,11 @@ def _cell_id_problems(cells: list[dict]) -> list[str]:
     duplicated = len(present) - len(set(present))
     notes = []
     if missing:
-        notes.append(f"{missing} cell(s) had no cell id; ids were added (cells are found by their grade ids)")
+        notes.append(f"{missing} cell(s) had no cell id; ids were added (cells are found by their grade ids). "
+                     "Nothing for you to do")
     if duplicated:
-        notes.append(f"{duplicated} cell(s) repeated another cell's id; the repeats were renamed")
+        notes.append(f"{duplicated} cell(s) repeated another cell's id; the repeats were renamed. Nothing for "
+                     "you to do")
     return notes
 
 
@@ -276,15 +287,19 @@ def read_submission(path: Path, instructor: InstructorNotebook) -> Submission:
         if grade_id in instructor.solution_ids:
             if grade_id in result.solution_ids:
                 result.problems.append(f"the solution cell {grade_id!r} appears more than once; all copies ran "
-                                       "in notebook order, so the last definition counts")
+                                       "in notebook order, so the last definition counts. What you can do: "
+                                       "delete the copies you do not want graded")
             if cell.cell_type != "code":
                 result.problems.append(f"the solution cell {grade_id!r} was changed into a {cell.cell_type} "
-                                       "cell; its code was not run")
+                                       "cell; its code was not run. What you can do: change it back to a code "
+                                       "cell (Cell Type: Code) and submit again")
                 continue
             result.solution_ids.add(grade_id)
         elif grade_id and (meta.get("grade") or meta.get("solution") or meta.get("locked")):
             result.problems.append(f"{label} carries nbgrader grading metadata that is not in the instructor's "
-                                   "notebook (an extra graded cell); it was ignored for scoring")
+                                   "notebook (an extra graded cell); it was ignored for scoring, and its code "
+                                   "ran as an ordinary cell. Nothing for you to do (copying cells from another "
+                                   "notebook is the usual cause)")
         if cell.cell_type != "code":
             continue
         if grade_id not in instructor.solution_ids and _is_provided(cell, instructor):
@@ -296,11 +311,14 @@ def read_submission(path: Path, instructor: InstructorNotebook) -> Submission:
                                             else None))
     for grade_id in sorted(set(instructor.locked_cells) - seen_locked):
         result.problems.append(f"the locked cell {grade_id!r} is missing (deleted or its metadata removed); "
-                               "grading used the instructor's tests anyway")
+                               "grading used the instructor's tests anyway. Nothing for you to do for this "
+                               "grade; to run those tests yourself, copy the cell from a fresh copy of the "
+                               "released notebook")
     for grade_id in instructor.solution_ids:
         if grade_id not in result.solution_ids:
             result.problems.append(f"no solution cell with grade id {grade_id!r} was found; any definition of it "
-                                   "in other cells was still graded")
+                                   "in other cells was still graded. Nothing for you to do if your answer is in "
+                                   "another cell; next time keep it in the marked cell of the released notebook")
     return result
 
 
@@ -326,16 +344,24 @@ def _is_provided(cell, instructor: InstructorNotebook) -> bool:
     return "\n".join(_normalised(_source(cell))) in instructor.provided_sources
 
 
+# Whatever the student did to a locked cell, the grader used the instructor's cell: the score is unaffected.
+_LOCKED_ADVICE = ("Nothing for you to do: your score is not affected; to see in your own notebook what the grader "
+                  "checks, copy the cell back from a fresh copy of the released notebook")
+
+
 def _compare_locked(cell, grade_id: str, expected: tuple[str, str, dict]) -> list[str]:
     cell_type, source, meta = expected
     problems = []
     if cell.cell_type != cell_type:
-        problems.append(f"the locked cell {grade_id!r} was changed from {cell_type} to {cell.cell_type}")
+        problems.append(f"the locked cell {grade_id!r} was changed from {cell_type} to {cell.cell_type}; "
+                        f"grading used the instructor's version. {_LOCKED_ADVICE}")
     if _normalised(_source(cell)) != _normalised(source):
-        problems.append(f"the locked cell {grade_id!r} was edited; grading used the instructor's version")
+        problems.append(f"the locked cell {grade_id!r} was edited; grading used the instructor's version. "
+                        f"{_LOCKED_ADVICE}")
     submitted = _grade_meta(cell)
     for key in STUDENT_METADATA_KEYS:
         if submitted.get(key) != meta.get(key):
             problems.append(f"the nbgrader metadata {key!r} of cell {grade_id!r} was changed from "
-                            f"{meta.get(key)!r} to {submitted.get(key)!r}; the instructor's value was used")
+                            f"{meta.get(key)!r} to {submitted.get(key)!r}; the instructor's value was used. "
+                            "Nothing for you to do: your score is not affected")
     return problems

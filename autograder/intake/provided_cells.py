@@ -119,12 +119,12 @@ def not_run_message(label: str, cell: ProvidedCell) -> str:
     """The feedback line for a provided cell of which the grader ignored some of the student's code."""
     if cell.syntax_error:
         return (f"{label} is a provided cell that is not valid Python ({cell.syntax_error}); none of it was run "
-                "when grading. If a graded function needs something from it, fix the cell or move that code into "
-                "the function's own solution cell")
+                "when grading. What you can do: if a graded function needs something from it, fix the cell or move "
+                "that code into the function's own solution cell")
     shown = "; ".join(f"`{line[:SHOWN_CHARACTERS]}`" for line in cell.not_run[:SHOWN_STATEMENTS])
     more = len(cell.not_run) - SHOWN_STATEMENTS
     shown += f" and {more} more statement(s)" if more > 0 else ""
     return (f"{label} is a provided cell you edited: your code {shown} there was not run when grading. The grader "
-            "runs only the definitions of provided cells (def, class, import, and names set to plain constants); "
-            "if a graded function needs that code, move it into the function's own solution cell, or make it a "
-            "definition (a function or a constant)")
+            "runs only the definitions of provided cells (def, class, import, and names set to plain constants). "
+            "What you can do: if a graded function needs that code, move it into the function's own solution "
+            "cell, or make it a definition (a function or a constant)")

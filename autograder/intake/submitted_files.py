@@ -20,12 +20,28 @@ from ..sandbox.readback import Rejected, open_verified
 CHUNK = 1 << 20
 
 
+# A refusal's message says what the student can do after this marker (``advice`` reads it back).
+ADVICE = "What you can do: "
+SUBMIT_THE_FILE_ITSELF = ("submit the file itself, saved by your own notebook (a regular file, not a link to a file "
+                          "or a second name for one)")
+
+
+def advice(refusal: str) -> str:
+    """What a refusal's message tells the student to do (the text after ``ADVICE``), else
+    ``SUBMIT_THE_FILE_ITSELF``."""
+    _, marked, said = refusal.partition(ADVICE)
+    return said.strip() if marked else SUBMIT_THE_FILE_ITSELF
+
+
 class RefusedFile(ValueError):
     """A submitted file the grader will not read (the message names it and says why, for the student)."""
 
 
-def open_submitted(path: Path, cap: int) -> int | None:
+def open_submitted(path: Path, cap: int, too_large=None) -> int | None:
     """A read-only descriptor of the submitted regular file ``path`` (at most ``cap`` bytes), None if absent.
+
+    ``too_large(name, size) -> str``, if given, words the refusal of a file over ``cap`` bytes (else
+    ``over_cap``'s words); nothing of such a file is read.
 
     Raises
     ------
@@ -34,25 +50,33 @@ def open_submitted(path: Path, cap: int) -> int | None:
     """
     path = Path(path)
     try:
-        return open_verified(path, cap, root=path.parent)
+        fd = open_verified(path, 1 << 62, root=path.parent)
     except Rejected as problem:
-        raise RefusedFile(f"{path.name} was refused: {problem}. Submit the file itself, saved by your own "
-                          "notebook (a regular file, not a link to a file or a second name for one)") from None
+        raise RefusedFile(f"{path.name} was refused: {problem}. {ADVICE}{SUBMIT_THE_FILE_ITSELF}") from None
+    if fd is None:
+        return None
+    size = os.fstat(fd).st_size
+    if size > cap:
+        os.close(fd)
+        raise RefusedFile(too_large(path.name, size) if too_large else over_cap(path.name, size, cap))
+    return fd
+
+
+def over_cap(name: str, size: int, cap: int) -> str:
+    """The refusal of a submitted file of ``size`` bytes, over the ``cap`` the grader reads."""
+    return (f"{name} was refused: it is {size / 2**20:.1f} MiB, over the {cap / 2**20:.1f} MiB the grader reads. "
+            f"{ADVICE}save it again with the notebook's own cell (it writes only what is graded) and submit that "
+            "file")
 
 
 def read_submitted(path: Path, cap: int, too_large=None) -> bytes | None:
-    """The bytes of a verified submitted file (see ``open_submitted``), or None when there is none.
-
-    ``too_large(name, size) -> str``, if given, words the refusal of a file over ``cap`` bytes (else the
-    generic one); nothing of such a file is read.
-    """
-    fd = open_submitted(path, cap if too_large is None else 1 << 62)
+    """The bytes of a verified submitted file (see ``open_submitted``: ``too_large`` words the refusal of a
+    file over ``cap`` bytes), or None when there is none."""
+    fd = open_submitted(path, cap, too_large)
     if fd is None:
         return None
     with os.fdopen(fd, "rb") as handle:
         size = os.fstat(handle.fileno()).st_size
-        if size > cap:
-            raise RefusedFile(too_large(Path(path).name, size))
         return handle.read(size + 1)[:size]
 
 

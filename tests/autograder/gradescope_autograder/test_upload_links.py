@@ -71,3 +71,19 @@ def test_a_linked_notebook_grades_nothing_with_make_grades_message(course, tmp_p
     uploaded, made = _both(course, tmp_path, notebook.name, kind)
     assert uploaded.score == 0 and uploaded.problems == made.problems
     assert any("link" in problem for problem in uploaded.problems)
+
+
+def test_a_file_over_the_upload_cap_is_refused_with_the_cap_and_what_to_upload(tmp_path, monkeypatch):
+    from autograder.gradescope_autograder import run
+    from autograder.intake.submitted_files import advice
+    upload = tmp_path / "upload"
+    upload.mkdir()
+    (upload / CONVNETS.notebook).write_bytes(b"{}" * 300)
+    (upload / EXPERIMENT_FILE).write_bytes(b"x" * 900)
+    monkeypatch.setattr(run, "MAX_UPLOAD_BYTES", 1000)
+    refused = run._lay_out(upload, tmp_path / "course", CONVNETS)
+    assert list(refused) == [EXPERIMENT_FILE]  # the notebook comes first in name order and fits
+    assert refused[EXPERIMENT_FILE].startswith(f"{EXPERIMENT_FILE} was refused: it is 0.0 MiB, and with the files "
+                                               "before it")
+    assert advice(refused[EXPERIMENT_FILE]) == ("upload only the files the assignment asks for "
+                                                f"({', '.join(CONVNETS.submission_files)})")

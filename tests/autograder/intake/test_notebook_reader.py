@@ -162,3 +162,57 @@ def test_malformed_metadata_is_treated_as_no_metadata(release, instructor, tmp_p
     path = tmp_path / "ConvolutionalNetworks.ipynb"
     path.write_text(json.dumps(raw))
     read_submission(path, instructor)  # no exception: problems are reported, never raised
+
+
+ADVICE = ("What you can do:", "Nothing for you to do")
+
+
+def test_every_problem_with_a_readable_notebook_says_what_the_student_can_do(release, instructor, tmp_path):
+    """One notebook with every kind of change the reader reports: each report says what happened and either
+    what the student can do about it or that nothing needs doing."""
+    tampered = copy.deepcopy(release)
+    cell(tampered, "test_conv_forward_naive").source = "print('all good')"
+    cell(tampered, "test_max_pool_forward_naive").metadata["nbgrader"]["locked"] = False
+    locked = cell(tampered, "test_max_pool_backward_naive")
+    tampered.cells[tampered.cells.index(locked)] = nbformat.v4.new_markdown_cell(locked.source, id=locked.id,
+                                                                                metadata=locked.metadata)
+    tampered.cells.remove(cell(tampered, "test_spatial_groupnorm_backward"))
+    tampered.cells.remove(cell(tampered, "spatial_groupnorm_backward"))
+    solution = cell(tampered, "max_pool_forward_naive")
+    tampered.cells[tampered.cells.index(solution)] = nbformat.v4.new_markdown_cell(solution.source, id=solution.id,
+                                                                                  metadata=solution.metadata)
+    twice = copy.deepcopy(cell(tampered, "conv_forward_naive"))
+    twice.id = "second-copy"
+    tampered.cells.append(twice)
+    forged = nbformat.v4.new_code_cell("pass", id="forged")
+    forged.metadata["nbgrader"] = {"grade": True, "grade_id": "bonus", "points": 50, "solution": False,
+                                   "locked": False, "schema_version": 3, "task": False}
+    tampered.cells.append(forged)
+    tampered.cells[0].outputs = []
+    raw = json.loads(nbformat.writes(tampered))
+    raw["cells"][2]["id"] = raw["cells"][1]["id"]
+    del raw["cells"][3]["id"]
+    next(c for c in raw["cells"] if c["cell_type"] == "code")["outputs"] = [
+        {"output_type": "stream", "name": "stdout", "text": "x" * 3_000_000}]
+    path = tmp_path / "ConvolutionalNetworks (1).ipynb"
+    path.write_text(json.dumps(raw))
+    problems = read_submission(path, instructor).problems
+    for words in ("'test_conv_forward_naive' was edited", "'locked' of cell 'test_max_pool_forward_naive'",
+                  "'test_max_pool_backward_naive' was changed from code to markdown", "is missing",
+                  "grade id 'spatial_groupnorm_backward' was found", "'max_pool_forward_naive' was changed into",
+                  "'conv_forward_naive' appears more than once", "extra graded cell", "outputs", "had no cell id",
+                  "repeated another cell's id", "named 'ConvolutionalNetworks (1).ipynb'"):
+        assert any(words in p for p in problems), (words, problems)
+    assert [p for p in problems if not any(advice in p for advice in ADVICE)] == []
+
+
+@pytest.mark.parametrize("content", [b"", b"{\"cells\": [", b"[1, 2]", b"\xff\xfe garbage",
+                                     b"{\"nbformat\": 4, \"nbformat_minor\": 5, \"metadata\": {}, \"cells\": 7}",
+                                     None])
+def test_every_unreadable_notebook_says_what_the_student_can_do(tmp_path, content):
+    path = tmp_path / "ConvolutionalNetworks.ipynb"
+    if content is not None:
+        path.write_bytes(content)
+    with pytest.raises(NotebookError) as raised:
+        read_notebook(path, "ConvolutionalNetworks.ipynb")
+    assert "What you can do:" in str(raised.value)

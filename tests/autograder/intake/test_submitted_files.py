@@ -4,7 +4,8 @@ import os
 import pytest
 
 from autograder.intake.notebook_reader import NotebookError, read_notebook
-from autograder.intake.submitted_files import RefusedFile, private_copies, read_submitted, submitted_digest
+from autograder.intake.submitted_files import (ADVICE, SUBMIT_THE_FILE_ITSELF, RefusedFile, advice, private_copies,
+                                              read_submitted, submitted_digest)
 
 
 @pytest.fixture
@@ -44,7 +45,18 @@ def test_links_and_special_files_are_refused_naming_the_file(folder, kind, words
 def test_an_oversized_file_is_refused_before_reading(folder):
     path = folder / "mine" / "m.npz"
     path.write_bytes(b"x" * 2048)
-    assert "over the" in private_copies({"m.npz": path}, folder, 1024)[1]["m.npz"]
+    message = private_copies({"m.npz": path}, folder, 1024)[1]["m.npz"]
+    assert message.startswith("m.npz was refused: it is 0.0 MiB, over the 0.0 MiB the grader reads")
+    # the advice fits the cause: a size problem is not told to avoid links
+    assert advice(message).startswith("save it again with the notebook's own cell") and "link" not in advice(message)
+
+
+def test_every_refusal_says_what_the_student_can_do(folder):
+    path = folder / "mine" / "m.npz"
+    path.symlink_to(folder / "other" / "theirs.npz")
+    linked = private_copies({"m.npz": path}, folder, 1 << 20)[1]["m.npz"]
+    assert ADVICE in linked and advice(linked) == SUBMIT_THE_FILE_ITSELF
+    assert advice("a message without advice") == SUBMIT_THE_FILE_ITSELF
 
 
 def test_a_missing_file_is_simply_absent(folder):
