@@ -43,6 +43,16 @@ __all__ = ["SelfCheck", "check"]
 '''
 
 
+def _tripwired_modules(record: Assignment) -> list[str]:
+    """The dotted modules the grader replaces by tripwires for a naive item, compiled variants included (as
+    ``sandbox.files.support_files`` leaves them out)."""
+    if record.support is None:
+        return []
+    stems = [*record.support.tripwired, *(Path(extra).stem for extra in record.support.extra_files
+                                          if any(Path(extra).stem.startswith(m) for m in record.support.tripwired))]
+    return [f"{record.support.name}.{stem}" for stem in stems]
+
+
 def public_cases_of(record: Assignment) -> list[public_cases.PublicCase]:
     """Every visible case of every item of ``record`` that runs code, prepared from the reference."""
     found = []
@@ -50,6 +60,7 @@ def public_cases_of(record: Assignment) -> list[public_cases.PublicCase]:
         if not graded.runs_code or graded.file or not cases.runs_in_worker(record, graded.name):
             continue  # graded from a submitted file the notebook kernel does not have, or not run at all
         forbidden = record.naive_forbidden if graded.name in record.naive_items else ()
+        disabled = _tripwired_modules(record) if graded.name in record.naive_items else []
         for case in cases.cases_for(record, graded.name):
             if case.visibility != "visible":
                 continue
@@ -57,7 +68,7 @@ def public_cases_of(record: Assignment) -> list[public_cases.PublicCase]:
             found.append(public_cases.PublicCase(
                 case.name, case.item, case.case_id, case.points, dict(prepared.inputs),
                 with_npy_paths(prepared.ops, case.case_id), with_npy_paths(prepared.aux_ops, case.case_id),
-                list(prepared.checks), list(forbidden)))
+                list(prepared.checks), list(forbidden), disabled))
     return found
 
 

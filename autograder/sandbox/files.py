@@ -12,6 +12,7 @@ from assignments import Assignment
 
 from .readback import MAX_STATUS_BYTES, Budget, Rejected, load_outputs, read_status, read_untrusted
 from .untrusted import protocol
+from .untrusted.tripwire import module_disabled_message
 
 __all__ = ["Budget", "MAX_STATUS_BYTES", "Rejected", "install_worker", "load_outputs", "read_status",
            "read_untrusted", "support_files", "support_package_files", "tripwire_module", "write_lib"]
@@ -51,9 +52,7 @@ def support_package_files(assignment: Assignment, source_dir: Path) -> dict[str,
 def tripwire_module(module: str, source: bytes, package: str = "convkit") -> bytes:
     """A stand-in module: every name of the real one raises, saying naive code must not call it."""
     names = [node.name for node in ast.parse(source).body if isinstance(node, (ast.FunctionDef, ast.ClassDef))]
-    message = (f"{package}.{module}.{{name}} is disabled while the naive layers are graded: a naive "
-               "implementation must compute its result with its own loops, not call the provided fast layers "
-               "or im2col")
+    message = module_disabled_message(f"{package}.{module}", "{name}")
     lines = [f'"""Tripwires standing in for {package}.{module} while the naive layers are graded."""', "",
              "def _tripwire(name):", "    def disabled(*args, **kwargs):",
              f"        raise RuntimeError({message!r}.format(name=name))", "    return disabled", "",

@@ -23,6 +23,7 @@ from reference_impl.conv_naive import conv_forward_naive
 CODE_ITEMS = [g.name for g in CONVNETS.graded_items if g.runs_code]
 BUGGY = {"loses_conv_forward_naive_float64_output": "conv_forward_naive",
          "loses_max_pool_forward_naive_stride_equals_pool": "max_pool_forward_naive"}
+CALLS_FAST_LAYERS = "zero_gain_calls_fast_layers"  # naive items calling the provided fast layers, im2col, a reload
 
 
 @pytest.fixture(scope="module")
@@ -97,15 +98,19 @@ def test_unknown_item_names_the_known_ones(shipped):
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory):
+def source(tmp_path_factory):
+    return render_course(tmp_path_factory.mktemp("course"))
+
+
+@pytest.fixture(scope="module")
+def graded(source, tmp_path_factory):
     """The grader's results (``make grade``'s engine, in its sandbox) for the buggy fixtures."""
-    course = tmp_path_factory.mktemp("course")
-    source = render_course(course)
     settings = GradingSettings(source_notebook=source, test_seconds=2.0, cell_seconds=4.0, memory_mb=1024)
     folder = tmp_path_factory.mktemp("fixtures")
     with ThreadPoolExecutor(max_workers=2) as pool:
-        results = pool.map(lambda name: grade_submission(build_fixture(name, source, folder), name, settings), BUGGY)
-        return dict(zip(BUGGY, results))
+        names = [*BUGGY, CALLS_FAST_LAYERS]
+        results = pool.map(lambda name: grade_submission(build_fixture(name, source, folder), name, settings), names)
+        return dict(zip(names, results))
 
 
 @pytest.mark.parametrize("fixture", sorted(BUGGY))
@@ -173,3 +178,36 @@ def test_a_barebones_items_check_raises_the_graders_tripwire_and_removes_it(ship
     assert shipped.check("double", with_raw_ops, folder=folder, quiet=True).passed
     assert fakeframework.Double()(3) == 6  # the tripwire is gone after the check
     sys.modules.pop("fakeframework", None)
+
+
+@pytest.fixture
+def convkit_imported(source, monkeypatch):
+    """The course's own support package imported as a notebook imports it; forgotten afterwards."""
+    monkeypatch.syspath_prepend(str(source.parent))
+    yield importlib.import_module("convkit")
+    for name in [n for n in sys.modules if n == "convkit" or n.startswith("convkit.")]:
+        del sys.modules[name]
+
+
+def test_naive_items_calling_the_fast_layers_get_the_graders_verdict_and_nothing_stays_disabled(
+        shipped, graded, convkit_imported):
+    namespace = {"np": np}
+    exec("from convkit import *", namespace)  # as the notebook's setup cell
+    real_forward = namespace["conv_forward_fast"]
+    for path in sorted((FIXTURES / CALLS_FAST_LAYERS).glob("*.py")):
+        exec(path.read_text(), namespace)
+    finders = list(sys.meta_path)
+    for item in json.loads((FIXTURES / CALLS_FAST_LAYERS / "fixture.json").read_text())["items"]:
+        outcome = shipped.check(item, namespace, quiet=True)
+        grader = {t.name: t for t in graded[CALLS_FAST_LAYERS].tests if t.item == item and t.visibility == "visible"}
+        assert [r.name for r in outcome.results] == list(grader)
+        for mine in outcome.results:
+            theirs = grader[mine.name]
+            assert (mine.score, mine.message, mine.hint) == (theirs.score, theirs.message, theirs.hint), mine.name
+            assert "is disabled while the naive layers are graded" in mine.message
+    # After the checks the kernel is as it was: the real fast layers, importable and working.
+    assert sys.meta_path == finders and namespace["conv_forward_fast"] is real_forward
+    fast = importlib.import_module("convkit.fast_layers")
+    assert fast.conv_forward_fast is real_forward and convkit_imported.fast_layers is fast
+    x, w = np.ones((1, 1, 3, 3)), np.ones((1, 1, 3, 3))
+    assert fast.conv_forward_fast(x, w, np.zeros(1), {"stride": 1, "pad": 0})[0].item() == 9.0

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from autograder.sandbox.untrusted.tripwire import disabled_message, forbid_classes, import_dotted
+from autograder.sandbox.untrusted.tripwire import disable_modules, disabled_message, forbid_classes, import_dotted
 
 FRAMEWORK = """
 class Layer:
@@ -69,3 +69,34 @@ def test_the_message_names_the_class_the_item_and_what_to_use():
     text = disabled_message("torch.nn.Module", "flatten")
     assert text.startswith("torch.nn.Module (and its subclasses) is disabled while flatten is graded")
     assert "raw operations" in text
+
+
+def test_disabled_modules_raise_however_reached_and_come_back_whole(tmp_path, monkeypatch):
+    package = tmp_path / "fakekit"
+    package.mkdir()
+    (package / "__init__.py").write_text("from .fast import *\n")
+    (package / "fast.py").write_text("import math\nfrom math import sqrt\n\ndef fast_sum(x):\n    return sum(x)\n")
+    (package / "helper.py").write_text("from .fast import fast_sum\n\ndef total(x):\n    return fast_sum(x)\n")
+    (package / "late.py").write_text("from .fast import fast_sum\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import importlib
+    fakekit = importlib.import_module("fakekit")
+    helper = importlib.import_module("fakekit.helper")
+    namespace = {"fast_sum": fakekit.fast_sum, "sqrt": fakekit.fast.sqrt}
+    real = fakekit.fast
+    restore = disable_modules(["fakekit.fast"], namespace)
+    try:
+        reached = [lambda: namespace["fast_sum"]([1]), lambda: helper.total([1]),
+                   lambda: importlib.import_module("fakekit.fast").fast_sum([1]),
+                   lambda: importlib.reload(sys.modules["fakekit.fast"]).fast_sum([1]),
+                   lambda: importlib.import_module("fakekit.late").fast_sum([1]), lambda: fakekit.fast.anything()]
+        for reach in reached:
+            with pytest.raises(RuntimeError, match=r"fakekit\.fast\.\w+ is disabled while the naive layers"):
+                reach()
+        assert namespace["sqrt"](4.0) == 2.0  # numpy's or math's functions imported there are not the module's
+    finally:
+        restore()
+    assert sys.modules["fakekit.fast"] is real and fakekit.fast is real and "fakekit.late" not in sys.modules
+    assert namespace["fast_sum"]([1, 2]) == 3 and helper.total([2]) == 2
+    for name in [n for n in sys.modules if n.split(".")[0] == "fakekit"]:
+        del sys.modules[name]

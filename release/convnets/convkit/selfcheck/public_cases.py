@@ -40,7 +40,10 @@ class PublicCase:
 
     name, item, case_id, points: as the grader's ``Case``. inputs: input name -> array (files the programs load
     as ``in/<case_id>/<name>.npy``). ops, aux_ops: the worker programs, paths already filled in. checks: the
-    grader's checks, expected values included.
+    grader's checks, expected values included. forbidden: the classes (dotted paths) whose construction the
+    grader disables while this item is graded (``Assignment.naive_forbidden`` for a barebones item).
+    disabled_modules: the provided modules (dotted) whose functions raise while this item is graded (the
+    ``SupportPackage.tripwired`` modules and their compiled variants, for a naive item).
     """
 
     name: str
@@ -52,6 +55,7 @@ class PublicCase:
     aux_ops: list = field(default_factory=list)
     checks: list = field(default_factory=list)
     forbidden: list[str] = field(default_factory=list)
+    disabled_modules: list[str] = field(default_factory=list)
 
 
 def _encode(value, arrays: dict[str, np.ndarray]):
@@ -116,7 +120,7 @@ def encode(cases: list[PublicCase]) -> dict[str, bytes]:
                         "inputs": {n: _encode(a, arrays) for n, a in case.inputs.items()},
                         "ops": case.ops, "aux_ops": case.aux_ops,
                         "checks": [encode_check(c, arrays) for c in case.checks],
-                        "forbidden": list(case.forbidden)})
+                        "forbidden": list(case.forbidden), "disabled_modules": list(case.disabled_modules)})
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for key, array in arrays.items():
@@ -151,7 +155,7 @@ def load(folder: Path, item: str | None = None) -> list[PublicCase]:
         cases.append(PublicCase(record["name"], record["item"], record["case_id"], float(record["points"]),
                                 {n: _decode(s, arrays) for n, s in record["inputs"].items()},
                                 record["ops"], record["aux_ops"], [decode_check(c, arrays) for c in record["checks"]],
-                                list(record["forbidden"])))
+                                list(record["forbidden"]), list(record["disabled_modules"])))
     return cases
 
 

@@ -25,7 +25,7 @@ from .feedback_text import case_lines, format_points
 from .judging import call_failed, judge
 from .results import TestResult
 from .interpreter import describe_error, run_ops
-from .tripwire import forbid_classes
+from .tripwire import disable_modules, forbid_classes
 
 HERE = Path(__file__).resolve().parent
 
@@ -92,10 +92,11 @@ def run_case(case: public_cases.PublicCase, namespace: dict) -> TestResult:
             np.save(inputs / f"{name}.npy", array, allow_pickle=False)
         (folder / "out").mkdir()
         metadata: dict = {}
-        try:  # the grader's tripwire for a barebones item, removed again after the case
-            restore = forbid_classes(case.forbidden, case.item)
+        try:  # the grader's tripwires for a barebones or naive item, removed again after the case
+            restore_classes = forbid_classes(case.forbidden, case.item)
         except Exception as error:  # the framework itself cannot be imported: nothing can be checked
             return call_failed(result, "could not install the tripwire: " + describe_error(error))
+        restore_modules = disable_modules(case.disabled_modules, namespace)
         os.chdir(folder)
         try:
             for ops in (case.ops, case.aux_ops):
@@ -106,7 +107,8 @@ def run_case(case: public_cases.PublicCase, namespace: dict) -> TestResult:
                         return call_failed(result, describe_error(error))
         finally:
             os.chdir(previous)
-            restore()
+            restore_modules()
+            restore_classes()
         outputs = _load_outputs(folder / "out", metadata)
         for name in inputs_read_back(case.checks):  # the input files the calls were handed, as they are now
             outputs[INPUT_PREFIX + name] = _read_npy(inputs / f"{name}.npy", {})
