@@ -762,3 +762,181 @@ def winograd_output_adjoint(const floating[:, :, :, ::1] dout, *, out=None):
     with nogil:
         _winograd_output_adjoint(dout, dM, &lines[0], tiles_h, tiles_w)
     return dM_array
+
+
+# Whole-plane variant of the forward pass's two transforms (fast_layers._winograd_forward). Each row of tiles
+# gets one dummy tile at its end, so that an image's tiles are t = ti * L + tj with L = tiles_w + 1: then the
+# padded input split into its four polyphase components (even/odd rows x even/odd columns, each of
+# (tiles_h + 1) rows of L) holds entry (i, j) of every tile's 4x4 patch at the same offset from t, namely
+# component (i % 2, j % 2) at t + (i // 2) * L + j // 2. Every innermost loop runs once along a whole plane of
+# tiles, without branches, and the C compiler vectorises it. The dummy tiles' transforms are computed (their
+# products too, the price of the long loops) and dropped by the output transform.
+# Layouts: V[k, c, n * T + t] and M[k, f, n * T + t] with T = tiles_h * L.
+
+cdef inline void _sub_into(floating* dst, const floating* a, const floating* b, Py_ssize_t n) noexcept nogil:
+    cdef Py_ssize_t i
+    for i in range(n):
+        dst[i] = a[i] - b[i]
+
+
+cdef inline void _add_into(floating* dst, const floating* a, const floating* b, Py_ssize_t n) noexcept nogil:
+    cdef Py_ssize_t i
+    for i in range(n):
+        dst[i] = a[i] + b[i]
+
+
+cdef void _winograd_input_planes(const floating[:, :, :, ::1] x, floating* V, floating* phases, floating* lines,
+                                 Py_ssize_t pad, Py_ssize_t tiles_h, Py_ssize_t tiles_w) noexcept nogil:
+    cdef Py_ssize_t N = x.shape[0], C = x.shape[1], H = x.shape[2], W = x.shape[3]
+    cdef Py_ssize_t L = tiles_w + 1, T = tiles_h * (tiles_w + 1), S = (tiles_h + 1) * (tiles_w + 1) + 1
+    cdef Py_ssize_t kstep = C * N * T
+    cdef Py_ssize_t n, c, r, j, q, first, count, a
+    cdef const floating* src
+    cdef floating* dst
+    cdef floating* v
+    cdef floating* e
+    cdef floating* o
+    # The four components, S each: rows even/odd of the padded plane, then columns even/odd.
+    cdef floating* A = phases
+    cdef floating* B = phases + S
+    cdef floating* D = phases + 2 * S
+    cdef floating* E = phases + 3 * S
+    for n in range(N):
+        for c in range(C):
+            # The plane inside the zero border (positions outside the image are never written: they stay zero).
+            for r in range(H):
+                src = &x[n, c, r, 0]
+                for q in range(2):  # the columns of padded parity q: s = first, first + 2, ...
+                    first = (q + pad) % 2
+                    count = (W - first + 1) // 2
+                    dst = phases + (2 * ((r + pad) % 2) + q) * S + ((r + pad) // 2) * L + (first + pad) // 2
+                    for j in range(count):
+                        dst[j] = src[first + 2 * j]
+            # B^T down the columns: line a of the tiles in its even and odd columns (e, o), T + 1 each ...
+            _sub_into(lines, A, A + L, T + 1)
+            _sub_into(lines + (T + 1), B, B + L, T + 1)
+            _add_into(lines + 2 * (T + 1), D, A + L, T + 1)
+            _add_into(lines + 3 * (T + 1), E, B + L, T + 1)
+            _sub_into(lines + 4 * (T + 1), A + L, D, T + 1)
+            _sub_into(lines + 5 * (T + 1), B + L, E, T + 1)
+            _sub_into(lines + 6 * (T + 1), D, D + L, T + 1)
+            _sub_into(lines + 7 * (T + 1), E, E + L, T + 1)
+            # ... then B along the rows: columns 0..3 of a tile are e[t], o[t], e[t + 1], o[t + 1].
+            v = V + c * (N * T) + n * T
+            for a in range(4):
+                e = lines + 2 * a * (T + 1)
+                o = e + (T + 1)
+                _sub_into(v + 4 * a * kstep, e, e + 1, T)
+                _add_into(v + (4 * a + 1) * kstep, o, e + 1, T)
+                _sub_into(v + (4 * a + 2) * kstep, e + 1, o, T)
+                _sub_into(v + (4 * a + 3) * kstep, o, o + 1, T)
+
+
+cdef void _winograd_output_planes(const floating* M, const floating* bias, floating[:, :, :, ::1] out,
+                                  floating* u, Py_ssize_t tiles_h, Py_ssize_t tiles_w) noexcept nogil:
+    cdef Py_ssize_t N = out.shape[0], F = out.shape[1], H_out = out.shape[2], W_out = out.shape[3]
+    cdef Py_ssize_t L = tiles_w + 1, T = tiles_h * (tiles_w + 1)
+    cdef Py_ssize_t kstep = F * N * T
+    cdef Py_ssize_t n, f, t, j, ti, tj, a, half = W_out // 2
+    cdef const floating* m
+    cdef const floating* w
+    cdef floating* u0
+    cdef floating* u1
+    cdef floating* dst
+    cdef floating b
+    for n in range(N):
+        for f in range(F):
+            b = bias[f]
+            m = M + f * (N * T) + n * T
+            for j in range(4):  # A^T down the columns: u[a * 4 + j] = A^T[a] . m[:, j] over the plane of tiles
+                u0 = u + j * T
+                u1 = u + (4 + j) * T
+                for t in range(T):
+                    u0[t] = m[j * kstep + t] + m[(4 + j) * kstep + t] + m[(8 + j) * kstep + t]
+                    u1[t] = m[(4 + j) * kstep + t] - m[(8 + j) * kstep + t] - m[(12 + j) * kstep + t]
+            # Then A^T along the rows, straight into the output rows 2 * ti + a, plus the bias; the dummy tiles
+            # and, for an odd output size, the last tile's second row or column are left out.
+            for ti in range(tiles_h):
+                for a in range(2):
+                    if 2 * ti + a >= H_out:
+                        break
+                    w = u + 4 * a * T + ti * L
+                    dst = &out[n, f, 2 * ti + a, 0]
+                    for tj in range(half):
+                        dst[2 * tj] = w[tj] + w[T + tj] + w[2 * T + tj] + b
+                        dst[2 * tj + 1] = w[T + tj] - w[2 * T + tj] - w[3 * T + tj] + b
+                    if W_out % 2:
+                        dst[W_out - 1] = w[half] + w[T + half] + w[2 * T + half] + b
+
+
+def winograd_input_planes(const floating[:, :, :, ::1] x, Py_ssize_t pad, *, out=None):
+    """Winograd F(2x2, 3x3) input transform B^T d B of every 4x4 input tile, plus one dummy tile per row of
+    tiles (compiled; the forward pass's layout, see winograd_output_planes).
+
+    Parameters
+    ----------
+    x : ndarray, shape (N, C, H, W), C-contiguous float32 or float64
+    pad : int
+        Zero padding of the 3x3 stride-1 convolution.
+    out : ndarray, optional, keyword-only
+        C-contiguous array of the result's shape and dtype to write into (and return).
+
+    Returns
+    -------
+    V : ndarray, shape (16, C, N * T), dtype of x, with T = tiles_h * (tiles_w + 1) (tiles_h, tiles_w as in
+        winograd_input): V[4 * a + b, c, n * T + ti * (tiles_w + 1) + tj] is entry (a, b) of the transformed tile
+        (ti, tj) of channel c of image n for tj < tiles_w; the entries of tj == tiles_w are unspecified.
+    """
+    cdef Py_ssize_t tiles_h, tiles_w
+    tiles_h, tiles_w, _, _ = _winograd_tiles(x.shape[2], x.shape[3], pad)
+    cdef Py_ssize_t T = tiles_h * (tiles_w + 1), S = (tiles_h + 1) * (tiles_w + 1) + 1
+    dtype = np.float32 if floating is float else np.float64
+    V_array = _output_array(out, (16, x.shape[1], x.shape[0] * T), dtype, "winograd_input_planes")
+    if V_array.size == 0:
+        return V_array
+    phases_array = np.zeros(4 * S, dtype=dtype)
+    lines_array = np.empty(8 * (T + 1), dtype=dtype)
+    cdef floating[::1] phases = phases_array, lines = lines_array
+    cdef floating[:, :, ::1] V = V_array
+    with nogil:
+        _winograd_input_planes(x, &V[0, 0, 0], &phases[0], &lines[0], pad, tiles_h, tiles_w)
+    return V_array
+
+
+def winograd_output_planes(const floating[:, :, ::1] M, const floating[::1] bias, Py_ssize_t N, Py_ssize_t H_out,
+                           Py_ssize_t W_out, *, out=None):
+    """Winograd F(2x2, 3x3) output transform A^T m A of every tile, plus the bias, from products laid out as
+    winograd_input_planes's result (compiled).
+
+    Parameters
+    ----------
+    M : ndarray, shape (16, F, N * T), C-contiguous float32 or float64, T = ceil(H'/2) * (ceil(W'/2) + 1): the
+        products of transformed filters and winograd_input_planes's transformed tiles (dummy tiles ignored)
+    bias : ndarray, shape (F,), same dtype
+    N, H_out, W_out : int
+        Number of images and the output's height and width.
+    out : ndarray, optional, keyword-only
+        C-contiguous (N, F, H', W') array of M's dtype to write into (and return).
+
+    Returns
+    -------
+    out : ndarray, shape (N, F, H', W'), dtype of M.
+    """
+    if H_out < 1 or W_out < 1:
+        raise ValueError(f"need a positive output size; got {H_out}x{W_out}")
+    cdef Py_ssize_t tiles_h = (H_out + 1) // 2, tiles_w = (W_out + 1) // 2
+    cdef Py_ssize_t T = tiles_h * (tiles_w + 1)
+    F = M.shape[1]
+    if M.shape[0] != 16 or M.shape[2] != N * T or bias.shape[0] != F:
+        raise ValueError(f"M has shape ({M.shape[0]}, {M.shape[1]}, {M.shape[2]}) and bias {bias.shape[0]} "
+                         f"entries; expected (16, F, {N * T}) and F")
+    dtype = np.float32 if floating is float else np.float64
+    out_array = _output_array(out, (N, F, H_out, W_out), dtype, "winograd_output_planes")
+    if out_array.size == 0:
+        return out_array
+    u_array = np.empty(8 * T, dtype=dtype)
+    cdef floating[::1] u = u_array
+    cdef floating[:, :, :, ::1] result = out_array
+    with nogil:
+        _winograd_output_planes(&M[0, 0, 0], &bias[0], result, &u[0], tiles_h, tiles_w)
+    return out_array

@@ -577,3 +577,38 @@ def test_winograd_kernels_are_the_transforms_and_their_adjoints(rng):
     dout = rng.standard_normal((N, 2, 5, 4))
     dM = ext.winograd_output_adjoint(dout)
     assert np.isclose(np.vdot(expected_out - bias[:, None, None], dout), np.vdot(M, dM), rtol=1e-12)
+
+
+@needs_extension
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("N, C, H, W, pad", [(2, 3, 5, 4, 1), (1, 2, 3, 3, 0), (1, 2, 8, 9, 2), (2, 3, 1, 1, 1),
+                                             (3, 1, 7, 6, 0), (1, 2, 6, 11, 2)])
+def test_winograd_plane_kernels_are_the_transforms(rng, dtype, N, C, H, W, pad):
+    # The forward pass's whole-plane kernels against Lavin and Gray's F(2x2, 3x3) matrices applied tile by tile
+    # in NumPy (odd and even output sizes, pads 0-2, one image and several), their dummy tiles left out.
+    B_t = np.array([[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]], dtype=np.float64)
+    A_t = np.array([[1, 1, 1, 0], [0, 1, -1, -1]], dtype=np.float64)
+    ext = im2col.extension
+    H_out, W_out = H + 2 * pad - 2, W + 2 * pad - 2
+    th, tw = (H_out + 1) // 2, (W_out + 1) // 2
+    x = rng.standard_normal((N, C, H, W)).astype(dtype)
+    padded = np.zeros((N, C, 2 * th + 2, 2 * tw + 2))
+    padded[:, :, pad:pad + H, pad:pad + W] = x
+    tiles = np.stack([np.stack([padded[:, :, 2 * i:2 * i + 4, 2 * j:2 * j + 4] for j in range(tw)], axis=2)
+                      for i in range(th)], axis=2)  # (N, C, th, tw, 4, 4)
+    expected_V = np.einsum("ai,ncstij,bj->abcnst", B_t, tiles, B_t).reshape(16, C, N, th, tw)
+    V = ext.winograd_input_planes(x, pad)
+    assert V.dtype == dtype and V.shape == (16, C, N * th * (tw + 1))
+    tolerance = 1e-12 if dtype == np.float64 else 1e-5
+    np.testing.assert_allclose(V.reshape(16, C, N, th, tw + 1)[..., :tw], expected_V, rtol=0, atol=tolerance)
+    F = 2
+    M = rng.standard_normal((16, F, N, th, tw))
+    bias = rng.standard_normal(F)
+    blocks = np.einsum("ai,ijfnst,bj->nfsatb", A_t, M.reshape(4, 4, F, N, th, tw), A_t)  # (N, F, th, 2, tw, 2)
+    expected_out = blocks.reshape(N, F, 2 * th, 2 * tw)[:, :, :H_out, :W_out] + bias[:, None, None]
+    with_dummies = np.full((16, F, N, th, tw + 1), np.nan)  # a dummy tile that leaked in would give NaN
+    with_dummies[..., :tw] = M
+    out = ext.winograd_output_planes(with_dummies.reshape(16, F, -1).astype(dtype), bias.astype(dtype), N, H_out,
+                                     W_out)
+    assert out.dtype == dtype
+    np.testing.assert_allclose(out, expected_out, rtol=0, atol=tolerance)
