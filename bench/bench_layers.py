@@ -218,8 +218,7 @@ def breakdown(dtype, repeat, rng):
     if im2col.extension is not None:
         extension = im2col.extension
         T = ((H_out + 1) // 2) * ((W_out + 1) // 2 + 1)  # the forward pass's tiles, one dummy per row of them
-        chunks = layers._winograd_chunks(N, C, F, T, np.dtype(dtype).itemsize,
-                                         layers._WINOGRAD_FORWARD_CHUNK_BYTES)
+        chunks = layers._winograd_chunks(N, C, F, T, np.dtype(dtype).itemsize)
         n = chunks[0].stop
         V, U = extension.winograd_input_planes(x[:n], pad), rng.standard_normal((16, F, C)).astype(dtype)
         M, bias, result = np.matmul(U, V), np.zeros(F, dtype=dtype), np.empty((n, F, H_out, W_out), dtype=dtype)

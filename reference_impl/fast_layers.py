@@ -199,10 +199,11 @@ def _columns_with_ones(x, field_height, field_width, pad, stride, K, Q):
 # the transformed filter U = G g G^T and the transformed 4x4 input patch V = B^T d B (elementwise product of 4x4
 # matrices). Summed over channels, the 16 positions of the 4x4 are 16 matrix products (F, C) @ (C, tiles):
 # 16 multiplications per 2x2 outputs instead of 36. The transforms are in the compiled extension.
-# In float32 with few channels the four transforms of the backward pass cost more than the multiplications they
-# save (1 thread: 66 ms against im2col's 59 ms for x (128, 16, 32, 32), w (32, 16, 3, 3); 44 against 46 ms with
-# 64 channels in and out), so fewer channels than this in or out take the im2col backward pass.
-_WINOGRAD_BACKWARD_MIN_CHANNELS = 32
+# In float32 with very few channels the four transforms of the backward pass cost more than the multiplications
+# they save (1 thread, 3x3 filters: 12.1 ms against im2col's 9.3 ms for x (64, 3, 32, 32) and 16 filters, but
+# 6.2 against 7.6 ms for x (32, 8, 32, 32) and 8 filters, 67 against 86 ms for x (128, 16, 32, 32) and 32), so
+# fewer channels than this in or out take the im2col backward pass.
+_WINOGRAD_BACKWARD_MIN_CHANNELS = 8
 _WINOGRAD_G = np.array([[1.0, 0.0, 0.0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0.0, 0.0, 1.0]])  # (4, 3)
 
 
@@ -214,19 +215,16 @@ def _winograd_applies(w_shape, stride, dtype):
             and tuple(w_shape[2:]) == (3, 3) and dtype in (np.float32, np.float64))
 
 
-# The forward pass's chunks are smaller than im2col's: its transforms run at the speed of the cache holding V
-# and M, and the 16 products stay as fast down to a few images (1 thread, x (64, 64, 16, 16) and
-# (128, 16, 32, 32), w 3x3 with 64 and 32 filters: 10-25% faster than with 2 MB chunks).
-_WINOGRAD_FORWARD_CHUNK_BYTES = 512 * 1024
+# Winograd's chunks are smaller than im2col's: its transforms run at the speed of the cache holding V and M,
+# and the 16 products stay as fast down to a few images (1 thread, x (64, 64, 16, 16) and (128, 16, 32, 32),
+# 3x3 filters, 64 and 32 of them: forward and backward 10-30% faster than with 2 MB chunks).
+_WINOGRAD_CHUNK_BYTES = 512 * 1024
 
 
-def _winograd_chunks(num_images, channels, filters, tiles, itemsize, chunk_bytes=None):
-    """Consecutive slices of the batch whose transformed inputs and products each take about chunk_bytes
-    (default _CHUNK_BYTES)."""
-    bytes_per_image = 16 * max(channels, filters) * tiles * itemsize
-    if chunk_bytes is None:
-        return _image_chunks(num_images, bytes_per_image)
-    step = max(1, chunk_bytes // bytes_per_image)
+def _winograd_chunks(num_images, channels, filters, tiles, itemsize):
+    """Consecutive slices of the batch whose transformed inputs and products each take about
+    _WINOGRAD_CHUNK_BYTES (or _CHUNK_BYTES if smaller)."""
+    step = max(1, min(_CHUNK_BYTES, _WINOGRAD_CHUNK_BYTES) // (16 * max(channels, filters) * tiles * itemsize))
     return [slice(start, min(start + step, num_images)) for start in range(0, num_images, step)]
 
 
@@ -243,7 +241,7 @@ def _winograd_forward(x, w, b, pad):
     out = np.empty((N, F, H_out, W_out), dtype=x.dtype)
     # The extension's whole-plane transforms take one dummy tile per row of 2x2 output tiles: T_rows per image.
     T_rows = ((H_out + 1) // 2) * ((W_out + 1) // 2 + 1)
-    for part in _winograd_chunks(N, C, F, T_rows, x.itemsize, min(_CHUNK_BYTES, _WINOGRAD_FORWARD_CHUNK_BYTES)):
+    for part in _winograd_chunks(N, C, F, T_rows, x.itemsize):
         n = part.stop - part.start
         V = unfold.extension.winograd_input_planes(x[part], pad,
                                                    out=_workspace("cols", (16, C, n * T_rows), x.dtype))
@@ -265,19 +263,21 @@ def _winograd_backward(dout, x, w, U, pad):
         return conv_backward_fast(dout, (x, w.reshape(F, K), w.shape, 1, pad))
     H_out, W_out = H + 2 * pad - 2, W + 2 * pad - 2
     _check_dout(dout, (N, F, H_out, W_out))
-    T = ((H_out + 1) // 2) * ((W_out + 1) // 2)
     dout = np.ascontiguousarray(dout, dtype=x.dtype)
     U_t = U.transpose(0, 2, 1)  # (16, C, F)
     dU = np.zeros((16, F, C), dtype=x.dtype)
     dx = np.empty(x.shape, dtype=x.dtype)
+    # The whole-plane kernels: dM is zero at the dummy tiles, so they add nothing to dU and get zero dV.
+    T = ((H_out + 1) // 2) * ((W_out + 1) // 2 + 1)
+    ext = unfold.extension
     for part in _winograd_chunks(N, C, F, T, x.itemsize):
         n = part.stop - part.start
-        dM = unfold.extension.winograd_output_adjoint(dout[part], out=_workspace("out", (16, F, n * T), x.dtype))
+        dM = ext.winograd_output_planes_adjoint(dout[part], out=_workspace("out", (16, F, n * T), x.dtype))
         # Recomputing the transformed input is cheaper than caching it (four times the size of x).
-        V = unfold.extension.winograd_input(x[part], pad, out=_workspace("cols", (16, C, n * T), x.dtype))
+        V = ext.winograd_input_planes(x[part], pad, out=_workspace("cols", (16, C, n * T), x.dtype))
         dU += dM @ V.transpose(0, 2, 1)  # (16, F, n*T) @ (16, n*T, C)
         dV = np.matmul(U_t, dM, out=_workspace("dcols", (16, C, n * T), x.dtype))
-        unfold.extension.winograd_input_adjoint(dV, n, H, W, pad, out=dx[part])
+        ext.winograd_input_planes_adjoint(dV, n, H, W, pad, out=dx[part])
     G = _WINOGRAD_G.astype(x.dtype)
     dw = np.ascontiguousarray(np.einsum("ai,abfc,bj->fcij", G, dU.reshape(4, 4, F, C), G, optimize=True))
     db = dout.sum(axis=(0, 2, 3), dtype=np.float64).astype(x.dtype)
