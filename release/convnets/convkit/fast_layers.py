@@ -5,8 +5,9 @@ Convolution unfolds the receptive fields with im2col (compiled or NumPy, see ``i
 its arithmetic in BLAS matrix products, working through the batch in cache-sized chunks of images: one product
 per chunk (columns laid out (C*HH*WW, n*H'*W'), ``batch_axis=1``), large enough for several BLAS threads.
 With the compiled extension, 3x3 stride-1 filters (float32/float64) take Winograd F(2x2, 3x3) instead: the
-extension's transforms (in the forward pass whole planes at a time, see winograd_input_planes) and 16 BLAS
-products with 16/36 of im2col's multiplications (same results up to rounding; float32 backward passes with fewer than 32 channels in or out keep im2col, which is faster there).
+extension's transforms (whole planes at a time, see its winograd_input_planes) and 16 BLAS products with 16/36
+of im2col's multiplications (same results up to rounding; float32 backward passes with fewer than 8 channels in
+or out keep im2col, which is faster there).
 Max pooling uses the compiled kernels of the extension for float32/float64 when it is built (one pass over the
 input), and otherwise NumPy with two paths: a reshape into blocks when the windows tile the input exactly
 (stride == pool height == pool width, both dividing the input), and strided views otherwise (overlapping or
