@@ -186,7 +186,7 @@ def winograd_limit(dtype, repeat, rng):
     (N, C, H, W), (F, _, HH, WW), stride, pad = CASES[GEMM_CASE][1]
     x, w, b = (rng.standard_normal(s).astype(dtype) for s in ((N, C, H, W), (F, C, HH, WW), (F,)))
     H_out, W_out = im2col.output_size(H, HH, pad, stride), im2col.output_size(W, WW, pad, stride)
-    tiles = ((H_out + 1) // 2) * ((W_out + 1) // 2)
+    tiles = ((H_out + 1) // 2) * ((W_out + 1) // 2 + 1)  # with the layer's one dummy tile per row of tiles
     U, V = rng.standard_normal((16, F, C)).astype(dtype), rng.standard_normal((16, C, N * tiles)).astype(dtype)
     product = np.empty((16, F, N * tiles), dtype=dtype)
     param = {"stride": stride, "pad": pad}
@@ -201,7 +201,7 @@ def breakdown(dtype, repeat, rng):
     (N, C, H, W), (F, _, HH, WW), stride, pad = CASES[GEMM_CASE][1]
     x = rng.standard_normal((N, C, H, W)).astype(dtype)
     H_out, W_out = im2col.output_size(H, HH, pad, stride), im2col.output_size(W, WW, pad, stride)
-    K, Q, T = C * HH * WW, H_out * W_out, ((H_out + 1) // 2) * ((W_out + 1) // 2)
+    K, Q = C * HH * WW, H_out * W_out
 
     def whole_batch(step, chunks):
         return min(timeit.repeat(step, number=5, repeat=repeat, timer=timer)) / 5 * len(chunks)
@@ -217,15 +217,16 @@ def breakdown(dtype, repeat, rng):
              "im2col: transpose": whole_batch(lambda: np.copyto(out, by_filter.transpose(1, 0, 2)), chunks)}
     if im2col.extension is not None:
         extension = im2col.extension
+        T = ((H_out + 1) // 2) * ((W_out + 1) // 2 + 1)  # the forward pass's tiles, one dummy per row of them
         chunks = layers._winograd_chunks(N, C, F, T, np.dtype(dtype).itemsize)
         n = chunks[0].stop
-        V, U = extension.winograd_input(x[:n], pad), rng.standard_normal((16, F, C)).astype(dtype)
+        V, U = extension.winograd_input_planes(x[:n], pad), rng.standard_normal((16, F, C)).astype(dtype)
         M, bias, result = np.matmul(U, V), np.zeros(F, dtype=dtype), np.empty((n, F, H_out, W_out), dtype=dtype)
-        steps.update({"winograd: input transform": whole_batch(lambda: extension.winograd_input(x[:n], pad, out=V),
-                                                               chunks),
+        steps.update({"winograd: input transform": whole_batch(
+                          lambda: extension.winograd_input_planes(x[:n], pad, out=V), chunks),
                       "winograd: 16 products": whole_batch(lambda: np.matmul(U, V, out=M), chunks),
                       "winograd: output transform": whole_batch(
-                          lambda: extension.winograd_output(M, bias, n, H_out, W_out, out=result), chunks)})
+                          lambda: extension.winograd_output_planes(M, bias, n, H_out, W_out, out=result), chunks)})
     return steps
 
 

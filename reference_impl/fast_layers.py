@@ -4,8 +4,9 @@ Convolution unfolds the receptive fields with im2col (compiled or NumPy, see ``i
 its arithmetic in BLAS matrix products, working through the batch in cache-sized chunks of images: one product
 per chunk (columns laid out (C*HH*WW, n*H'*W'), ``batch_axis=1``), large enough for several BLAS threads.
 With the compiled extension, 3x3 stride-1 filters (float32/float64) take Winograd F(2x2, 3x3) instead: the
-extension's transforms and 16 BLAS products with 16/36 of im2col's multiplications (same results up to
-rounding; float32 backward passes with fewer than 32 channels in or out keep im2col, which is faster there).
+extension's transforms (whole planes at a time, see its winograd_input_planes) and 16 BLAS products with 16/36
+of im2col's multiplications (same results up to rounding; float32 backward passes with fewer than 8 channels in
+or out keep im2col, which is faster there).
 Max pooling uses the compiled kernels of the extension for float32/float64 when it is built (one pass over the
 input), and otherwise NumPy with two paths: a reshape into blocks when the windows tile the input exactly
 (stride == pool height == pool width, both dividing the input), and strided views otherwise (overlapping or
@@ -199,10 +200,11 @@ def _columns_with_ones(x, field_height, field_width, pad, stride, K, Q):
 # the transformed filter U = G g G^T and the transformed 4x4 input patch V = B^T d B (elementwise product of 4x4
 # matrices). Summed over channels, the 16 positions of the 4x4 are 16 matrix products (F, C) @ (C, tiles):
 # 16 multiplications per 2x2 outputs instead of 36. The transforms are in the compiled extension.
-# In float32 with few channels the four transforms of the backward pass cost more than the multiplications they
-# save (1 thread: 66 ms against im2col's 59 ms for x (128, 16, 32, 32), w (32, 16, 3, 3); 44 against 46 ms with
-# 64 channels in and out), so fewer channels than this in or out take the im2col backward pass.
-_WINOGRAD_BACKWARD_MIN_CHANNELS = 32
+# In float32 with very few channels the four transforms of the backward pass cost more than the multiplications
+# they save (1 thread, 3x3 filters: 12.1 ms against im2col's 9.3 ms for x (64, 3, 32, 32) and 16 filters, but
+# 6.2 against 7.6 ms for x (32, 8, 32, 32) and 8 filters, 67 against 86 ms for x (128, 16, 32, 32) and 32), so
+# fewer channels than this in or out take the im2col backward pass.
+_WINOGRAD_BACKWARD_MIN_CHANNELS = 8
 _WINOGRAD_G = np.array([[1.0, 0.0, 0.0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0.0, 0.0, 1.0]])  # (4, 3)
 
 
@@ -210,13 +212,21 @@ def _winograd_applies(w_shape, stride, dtype):
     """Whether conv_forward_fast takes the Winograd path: a 3x3 stride-1 filter, a float32/float64 input and
     the compiled extension (the NumPy backend keeps im2col, and so does an extension compiled from an older
     source, which lacks the Winograd kernels until it is rebuilt)."""
-    return (unfold.BACKEND == "cython" and hasattr(unfold.extension, "winograd_input") and stride == 1
+    return (unfold.BACKEND == "cython" and hasattr(unfold.extension, "winograd_input_planes") and stride == 1
             and tuple(w_shape[2:]) == (3, 3) and dtype in (np.float32, np.float64))
 
 
+# Winograd's chunks are smaller than im2col's: its transforms run at the speed of the cache holding V and M,
+# and the 16 products stay as fast down to a few images (1 thread, x (64, 64, 16, 16) and (128, 16, 32, 32),
+# 3x3 filters, 64 and 32 of them: forward and backward 10-30% faster than with 2 MB chunks).
+_WINOGRAD_CHUNK_BYTES = 512 * 1024
+
+
 def _winograd_chunks(num_images, channels, filters, tiles, itemsize):
-    """Consecutive slices of the batch whose transformed inputs and products each take about _CHUNK_BYTES."""
-    return _image_chunks(num_images, 16 * max(channels, filters) * tiles * itemsize)
+    """Consecutive slices of the batch whose transformed inputs and products each take about
+    _WINOGRAD_CHUNK_BYTES (or _CHUNK_BYTES if smaller)."""
+    step = max(1, min(_CHUNK_BYTES, _WINOGRAD_CHUNK_BYTES) // (16 * max(channels, filters) * tiles * itemsize))
+    return [slice(start, min(start + step, num_images)) for start in range(0, num_images, step)]
 
 
 def _winograd_forward(x, w, b, pad):
@@ -226,17 +236,19 @@ def _winograd_forward(x, w, b, pad):
     N, C, H, W = x.shape
     F = w.shape[0]
     H_out, W_out = H + 2 * pad - 2, W + 2 * pad - 2
-    T = ((H_out + 1) // 2) * ((W_out + 1) // 2)  # 2x2 output tiles per image
     # U[4a + b, f, c] = (G w[f, c] G^T)[a, b], in the input's dtype (G's entries are exact in float32).
     G = _WINOGRAD_G.astype(x.dtype)
     U = np.ascontiguousarray(np.einsum("ai,fcij,bj->abfc", G, w, G, optimize=True).reshape(16, F, C))
     out = np.empty((N, F, H_out, W_out), dtype=x.dtype)
-    for part in _winograd_chunks(N, C, F, T, x.itemsize):
+    # The extension's whole-plane transforms take one dummy tile per row of 2x2 output tiles: T_rows per image.
+    T_rows = ((H_out + 1) // 2) * ((W_out + 1) // 2 + 1)
+    for part in _winograd_chunks(N, C, F, T_rows, x.itemsize):
         n = part.stop - part.start
-        V = unfold.extension.winograd_input(x[part], pad, out=_workspace("cols", (16, C, n * T), x.dtype))
-        M = _workspace("out", (16, F, n * T), x.dtype)
-        np.matmul(U, V, out=M)  # 16 BLAS products (F, C) @ (C, n*T)
-        unfold.extension.winograd_output(M, b, n, H_out, W_out, out=out[part])
+        V = unfold.extension.winograd_input_planes(x[part], pad,
+                                                   out=_workspace("cols", (16, C, n * T_rows), x.dtype))
+        M = _workspace("out", (16, F, n * T_rows), x.dtype)
+        np.matmul(U, V, out=M)  # 16 BLAS products (F, C) @ (C, n*T_rows)
+        unfold.extension.winograd_output_planes(M, b, n, H_out, W_out, out=out[part])
     return out, ("winograd", x, w, U, pad)
 
 
@@ -252,19 +264,21 @@ def _winograd_backward(dout, x, w, U, pad):
         return conv_backward_fast(dout, (x, w.reshape(F, K), w.shape, 1, pad))
     H_out, W_out = H + 2 * pad - 2, W + 2 * pad - 2
     _check_dout(dout, (N, F, H_out, W_out))
-    T = ((H_out + 1) // 2) * ((W_out + 1) // 2)
     dout = np.ascontiguousarray(dout, dtype=x.dtype)
     U_t = U.transpose(0, 2, 1)  # (16, C, F)
     dU = np.zeros((16, F, C), dtype=x.dtype)
     dx = np.empty(x.shape, dtype=x.dtype)
+    # The whole-plane kernels: dM is zero at the dummy tiles, so they add nothing to dU and get zero dV.
+    T = ((H_out + 1) // 2) * ((W_out + 1) // 2 + 1)
+    ext = unfold.extension
     for part in _winograd_chunks(N, C, F, T, x.itemsize):
         n = part.stop - part.start
-        dM = unfold.extension.winograd_output_adjoint(dout[part], out=_workspace("out", (16, F, n * T), x.dtype))
+        dM = ext.winograd_output_planes_adjoint(dout[part], out=_workspace("out", (16, F, n * T), x.dtype))
         # Recomputing the transformed input is cheaper than caching it (four times the size of x).
-        V = unfold.extension.winograd_input(x[part], pad, out=_workspace("cols", (16, C, n * T), x.dtype))
+        V = ext.winograd_input_planes(x[part], pad, out=_workspace("cols", (16, C, n * T), x.dtype))
         dU += dM @ V.transpose(0, 2, 1)  # (16, F, n*T) @ (16, n*T, C)
         dV = np.matmul(U_t, dM, out=_workspace("dcols", (16, C, n * T), x.dtype))
-        unfold.extension.winograd_input_adjoint(dV, n, H, W, pad, out=dx[part])
+        ext.winograd_input_planes_adjoint(dV, n, H, W, pad, out=dx[part])
     G = _WINOGRAD_G.astype(x.dtype)
     dw = np.ascontiguousarray(np.einsum("ai,abfc,bj->fcij", G, dU.reshape(4, 4, F, C), G, optimize=True))
     db = dout.sum(axis=(0, 2, 3), dtype=np.float64).astype(x.dtype)

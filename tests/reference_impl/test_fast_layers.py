@@ -550,30 +550,57 @@ def test_winograd_chunked_batch_matches_naive(rng, monkeypatch, dtype):
 
 
 @needs_extension
-def test_winograd_kernels_are_the_transforms_and_their_adjoints(rng):
-    # Against the matrices of Lavin and Gray's F(2x2, 3x3), applied tile by tile in NumPy.
+@pytest.mark.parametrize("N, C, H, W, pad", [(2, 3, 5, 4, 1), (1, 2, 3, 3, 0), (1, 2, 8, 9, 2), (2, 3, 1, 1, 1),
+                                             (3, 1, 7, 6, 0)])
+def test_winograd_plane_adjoints_are_adjoint(rng, N, C, H, W, pad):
+    # <T a, b> == <a, T* b> for random a, b, and the output transform's adjoint is zero at the dummy tiles (the
+    # input transform's adjoint relies on it: the dummy tiles then add nothing to dx).
+    ext = im2col.extension
+    x = rng.standard_normal((N, C, H, W))
+    V = ext.winograd_input_planes(x, pad)
+    dV = rng.standard_normal(V.shape)
+    assert np.isclose(np.vdot(V, dV), np.vdot(x, ext.winograd_input_planes_adjoint(dV, N, H, W, pad)), rtol=1e-12)
+    H_out, W_out = H + 2 * pad - 2, W + 2 * pad - 2
+    th, tw = (H_out + 1) // 2, (W_out + 1) // 2
+    M = rng.standard_normal((16, 2, N * th * (tw + 1)))
+    out = ext.winograd_output_planes(M, np.zeros(2), N, H_out, W_out)
+    dout = rng.standard_normal(out.shape)
+    dM = ext.winograd_output_planes_adjoint(dout)
+    assert dM.shape == M.shape
+    assert np.isclose(np.vdot(out, dout), np.vdot(M, dM), rtol=1e-12)
+    assert not dM.reshape(16, 2, N, th, tw + 1)[..., tw].any()
+
+
+@needs_extension
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("N, C, H, W, pad", [(2, 3, 5, 4, 1), (1, 2, 3, 3, 0), (1, 2, 8, 9, 2), (2, 3, 1, 1, 1),
+                                             (3, 1, 7, 6, 0), (1, 2, 6, 11, 2)])
+def test_winograd_plane_kernels_are_the_transforms(rng, dtype, N, C, H, W, pad):
+    # The forward pass's whole-plane kernels against Lavin and Gray's F(2x2, 3x3) matrices applied tile by tile
+    # in NumPy (odd and even output sizes, pads 0-2, one image and several), their dummy tiles left out.
     B_t = np.array([[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]], dtype=np.float64)
     A_t = np.array([[1, 1, 1, 0], [0, 1, -1, -1]], dtype=np.float64)
     ext = im2col.extension
-    N, C, H, W, pad = 2, 3, 5, 4, 1
-    x = rng.standard_normal((N, C, H, W))
-    th, tw = 3, 2  # output 5x4: tiles of 2x2, the last row of tiles half outside
+    H_out, W_out = H + 2 * pad - 2, W + 2 * pad - 2
+    th, tw = (H_out + 1) // 2, (W_out + 1) // 2
+    x = rng.standard_normal((N, C, H, W)).astype(dtype)
     padded = np.zeros((N, C, 2 * th + 2, 2 * tw + 2))
     padded[:, :, pad:pad + H, pad:pad + W] = x
-    tiles = np.stack([padded[:, :, 2 * i:2 * i + 4, 2 * j:2 * j + 4] for i in range(th) for j in range(tw)],
-                     axis=2)  # (N, C, T, 4, 4)
-    expected_V = np.einsum("ai,nctij,bj->abcnt", B_t, tiles, B_t).reshape(16, C, N * th * tw)
-    np.testing.assert_allclose(ext.winograd_input(x, pad), expected_V, rtol=0, atol=1e-12)
-    M = rng.standard_normal((16, 2, N * th * tw))
-    bias = rng.standard_normal(2)
-    blocks = np.einsum("ai,ijfnt,bj->fntab", A_t, M.reshape(4, 4, 2, N, th * tw), A_t)  # (F, N, T, 2, 2)
-    full = blocks.reshape(2, N, th, tw, 2, 2).transpose(1, 0, 2, 4, 3, 5).reshape(N, 2, 2 * th, 2 * tw)
-    expected_out = full[:, :, :5, :4] + bias[:, None, None]
-    np.testing.assert_allclose(ext.winograd_output(M, bias, N, 5, 4), expected_out, rtol=0, atol=1e-12)
-    # Adjoints: <T a, b> == <a, T* b> for random a, b.
-    dV = rng.standard_normal(expected_V.shape)
-    dx = ext.winograd_input_adjoint(dV, N, H, W, pad)
-    assert np.isclose(np.vdot(expected_V, dV), np.vdot(x, dx), rtol=1e-12)
-    dout = rng.standard_normal((N, 2, 5, 4))
-    dM = ext.winograd_output_adjoint(dout)
-    assert np.isclose(np.vdot(expected_out - bias[:, None, None], dout), np.vdot(M, dM), rtol=1e-12)
+    tiles = np.stack([np.stack([padded[:, :, 2 * i:2 * i + 4, 2 * j:2 * j + 4] for j in range(tw)], axis=2)
+                      for i in range(th)], axis=2)  # (N, C, th, tw, 4, 4)
+    expected_V = np.einsum("ai,ncstij,bj->abcnst", B_t, tiles, B_t).reshape(16, C, N, th, tw)
+    V = ext.winograd_input_planes(x, pad)
+    assert V.dtype == dtype and V.shape == (16, C, N * th * (tw + 1))
+    tolerance = 1e-12 if dtype == np.float64 else 1e-5
+    np.testing.assert_allclose(V.reshape(16, C, N, th, tw + 1)[..., :tw], expected_V, rtol=0, atol=tolerance)
+    F = 2
+    M = rng.standard_normal((16, F, N, th, tw))
+    bias = rng.standard_normal(F)
+    blocks = np.einsum("ai,ijfnst,bj->nfsatb", A_t, M.reshape(4, 4, F, N, th, tw), A_t)  # (N, F, th, 2, tw, 2)
+    expected_out = blocks.reshape(N, F, 2 * th, 2 * tw)[:, :, :H_out, :W_out] + bias[:, None, None]
+    with_dummies = np.full((16, F, N, th, tw + 1), np.nan)  # a dummy tile that leaked in would give NaN
+    with_dummies[..., :tw] = M
+    out = ext.winograd_output_planes(with_dummies.reshape(16, F, -1).astype(dtype), bias.astype(dtype), N, H_out,
+                                     W_out)
+    assert out.dtype == dtype
+    np.testing.assert_allclose(out, expected_out, rtol=0, atol=tolerance)

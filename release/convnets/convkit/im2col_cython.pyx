@@ -418,209 +418,17 @@ def max_pool_backward(const floating[:, :, :, ::1] dout, const int[:, :, :, ::1]
 # Winograd F(2x2, 3x3) transforms of 3x3 stride-1 convolution (see fast_layers._winograd_forward). Tile (ti, tj) of
 # an image covers output rows 2*ti, 2*ti+1 and columns 2*tj, 2*tj+1 and reads the 4x4 patch of the padded input
 # starting at row 2*ti, column 2*tj. Transformed arrays hold one (channel, image * tile) matrix per position
-# k = 4 * a + b of the 4x4 transformed tile: V[k, c, n * T + t] with t = ti * tiles_w + tj.
+# k = 4 * a + b of the 4x4 transformed tile.
 # In one dimension: input d -> (d0 - d2, d1 + d2, d2 - d1, d1 - d3); product m -> (m0 + m1 + m2, m1 - m2 - m3).
-
-
-# Every kernel works one row of tiles at a time through line buffers (``lines``, 64 * (tiles_w + 2) elements),
-# so that each innermost loop runs along a row of tiles with no loop-carried dependency: the C compiler
-# vectorises them.
-
-
-cdef void _winograd_input(const floating[:, :, :, ::1] x, floating[:, :, ::1] V, floating* plane,
-                          floating* lines, Py_ssize_t pad, Py_ssize_t tiles_h, Py_ssize_t tiles_w) noexcept nogil:
-    cdef Py_ssize_t N = x.shape[0], C = x.shape[1], H = x.shape[2], W = x.shape[3]
-    cdef Py_ssize_t Hp = 2 * tiles_h + 2, Wp = 2 * tiles_w + 2, T = tiles_h * tiles_w
-    cdef Py_ssize_t kstep = V.shape[1] * V.shape[2]
-    cdef Py_ssize_t n, c, r, s, ti, tj, a
-    cdef const floating* src
-    cdef const floating* r0
-    cdef const floating* r1
-    cdef const floating* r2
-    cdef const floating* r3
-    cdef const floating* line
-    cdef floating* row
-    cdef floating* base
-    cdef floating* d0
-    cdef floating* d1
-    cdef floating* d2
-    cdef floating* d3
-    for r in range(Hp * Wp):
-        plane[r] = 0
-    for n in range(N):
-        for c in range(C):
-            # The image inside a zero border (the border stays zero from plane to plane: only the inside is
-            # rewritten), so that every tile reads a full 4x4 patch.
-            for r in range(H):
-                src = &x[n, c, r, 0]
-                row = plane + (r + pad) * Wp + pad
-                for s in range(W):
-                    row[s] = src[s]
-            base = &V[0, c, n * T]
-            for ti in range(tiles_h):
-                r0 = plane + 2 * ti * Wp
-                r1 = r0 + Wp
-                r2 = r1 + Wp
-                r3 = r2 + Wp
-                for s in range(Wp):  # B^T down the columns of the four rows of patches ...
-                    lines[s] = r0[s] - r2[s]
-                    lines[Wp + s] = r1[s] + r2[s]
-                    lines[2 * Wp + s] = r2[s] - r1[s]
-                    lines[3 * Wp + s] = r1[s] - r3[s]
-                for a in range(4):  # ... then B along each row, one patch per tile
-                    line = lines + a * Wp
-                    d0 = base + 4 * a * kstep + ti * tiles_w
-                    d1 = d0 + kstep
-                    d2 = d1 + kstep
-                    d3 = d2 + kstep
-                    for tj in range(tiles_w):
-                        d0[tj] = line[2 * tj] - line[2 * tj + 2]
-                        d1[tj] = line[2 * tj + 1] + line[2 * tj + 2]
-                        d2[tj] = line[2 * tj + 2] - line[2 * tj + 1]
-                        d3[tj] = line[2 * tj + 1] - line[2 * tj + 3]
-
-
-cdef void _winograd_input_adjoint(const floating[:, :, ::1] dV, floating[:, :, :, ::1] dx, floating* plane,
-                                  floating* lines, Py_ssize_t pad, Py_ssize_t tiles_h,
-                                  Py_ssize_t tiles_w) noexcept nogil:
-    # Transposed 1-D input transform: (v0, v1, v2, v3) -> (v0, v1 - v2 + v3, v1 + v2 - v0, -v3).
-    cdef Py_ssize_t N = dx.shape[0], C = dx.shape[1], H = dx.shape[2], W = dx.shape[3]
-    cdef Py_ssize_t Hp = 2 * tiles_h + 2, Wp = 2 * tiles_w + 2, T = tiles_h * tiles_w, tw = tiles_w
-    cdef Py_ssize_t kstep = dV.shape[1] * dV.shape[2]
-    cdef Py_ssize_t n, c, r, s, ti, tj, a
-    cdef const floating* base
-    cdef const floating* v0
-    cdef const floating* v1
-    cdef const floating* v2
-    cdef const floating* v3
-    cdef floating* e = lines + 4 * Wp  # four lines of tiles_w: the row transform's four outputs per tile
-    cdef floating* line
-    cdef floating* r0
-    cdef floating* r1
-    cdef floating* r2
-    cdef floating* r3
-    cdef floating* dst
-    for n in range(N):
-        for c in range(C):
-            for r in range(Hp * Wp):
-                plane[r] = 0
-            base = &dV[0, c, n * T]
-            for ti in range(tiles_h):
-                for a in range(4):  # B^T's transpose along each row of the patches, overlapping ones summed ...
-                    v0 = base + 4 * a * kstep + ti * tw
-                    v1 = v0 + kstep
-                    v2 = v1 + kstep
-                    v3 = v2 + kstep
-                    for tj in range(tw):
-                        e[tj] = v0[tj]
-                        e[tw + tj] = v1[tj] - v2[tj] + v3[tj]
-                        e[2 * tw + tj] = v1[tj] + v2[tj] - v0[tj]
-                        e[3 * tw + tj] = -v3[tj]
-                    line = lines + a * Wp
-                    line[0] = e[0]
-                    line[1] = e[tw]
-                    for tj in range(1, tw):  # columns 2*tj and 2*tj + 1 get tile tj's first and tj-1's last two
-                        line[2 * tj] = e[tj] + e[2 * tw + tj - 1]
-                        line[2 * tj + 1] = e[tw + tj] + e[3 * tw + tj - 1]
-                    line[2 * tw] = e[3 * tw - 1]
-                    line[2 * tw + 1] = e[4 * tw - 1]
-                r0 = plane + 2 * ti * Wp  # ... then down the columns, into the plane's four rows
-                r1 = r0 + Wp
-                r2 = r1 + Wp
-                r3 = r2 + Wp
-                for s in range(Wp):
-                    r0[s] += lines[s]
-                    r1[s] += lines[Wp + s] - lines[2 * Wp + s] + lines[3 * Wp + s]
-                    r2[s] += lines[Wp + s] + lines[2 * Wp + s] - lines[s]
-                    r3[s] -= lines[3 * Wp + s]
-            for r in range(H):  # the padding border is dropped
-                dst = &dx[n, c, r, 0]
-                r0 = plane + (r + pad) * Wp + pad
-                for s in range(W):
-                    dst[s] = r0[s]
-
-
-cdef void _winograd_output(const floating[:, :, ::1] M, const floating[::1] bias, floating[:, :, :, ::1] out,
-                           floating* lines, Py_ssize_t tiles_h, Py_ssize_t tiles_w) noexcept nogil:
-    cdef Py_ssize_t N = out.shape[0], F = out.shape[1], H_out = out.shape[2], W_out = out.shape[3]
-    cdef Py_ssize_t T = tiles_h * tiles_w, tw = tiles_w
-    cdef Py_ssize_t kstep = M.shape[1] * M.shape[2]
-    cdef Py_ssize_t n, f, ti, tj, s, ow
-    cdef const floating* m
-    cdef floating* u = lines  # eight lines of tiles_w: A^T down the columns, rows 0 and 1, column s
-    cdef floating* y0 = lines + 8 * tw  # the two output rows of this row of tiles, 2 * tiles_w each
-    cdef floating* y1 = y0 + 2 * tw
-    cdef floating* dst
-    cdef floating b
-    for n in range(N):
-        for f in range(F):
-            b = bias[f]
-            for ti in range(tiles_h):
-                m = &M[0, f, n * T] + ti * tw
-                for s in range(4):
-                    for tj in range(tw):
-                        u[s * tw + tj] = m[s * kstep + tj] + m[(4 + s) * kstep + tj] + m[(8 + s) * kstep + tj]
-                        u[(4 + s) * tw + tj] = (m[(4 + s) * kstep + tj] - m[(8 + s) * kstep + tj]
-                                                - m[(12 + s) * kstep + tj])
-                for tj in range(tw):
-                    y0[2 * tj] = u[tj] + u[tw + tj] + u[2 * tw + tj] + b
-                    y0[2 * tj + 1] = u[tw + tj] - u[2 * tw + tj] - u[3 * tw + tj] + b
-                    y1[2 * tj] = u[4 * tw + tj] + u[5 * tw + tj] + u[6 * tw + tj] + b
-                    y1[2 * tj + 1] = u[5 * tw + tj] - u[6 * tw + tj] - u[7 * tw + tj] + b
-                # An odd output size: the last tile's second row or column is not part of the output.
-                dst = &out[n, f, 2 * ti, 0]
-                for ow in range(W_out):
-                    dst[ow] = y0[ow]
-                if 2 * ti + 1 < H_out:
-                    dst = &out[n, f, 2 * ti + 1, 0]
-                    for ow in range(W_out):
-                        dst[ow] = y1[ow]
-
-
-cdef void _winograd_output_adjoint(const floating[:, :, :, ::1] dout, floating[:, :, ::1] dM, floating* lines,
-                                   Py_ssize_t tiles_h, Py_ssize_t tiles_w) noexcept nogil:
-    # Transposed 1-D output transform: (y0, y1) -> (y0, y0 + y1, y0 - y1, -y1).
-    cdef Py_ssize_t N = dout.shape[0], F = dout.shape[1], H_out = dout.shape[2], W_out = dout.shape[3]
-    cdef Py_ssize_t T = tiles_h * tiles_w, tw = tiles_w
-    cdef Py_ssize_t kstep = dM.shape[1] * dM.shape[2]
-    cdef Py_ssize_t n, f, ti, tj, s, ow
-    cdef const floating* src
-    cdef floating* y0 = lines  # the two rows of dout under this row of tiles, zero past its end
-    cdef floating* y1 = lines + 2 * tw
-    cdef floating* t = lines + 4 * tw  # eight lines of tiles_w: the row transform of y0 (s = 0..3), then y1
-    cdef floating* m
-    for n in range(N):
-        for f in range(F):
-            for ti in range(tiles_h):
-                src = &dout[n, f, 2 * ti, 0]
-                for ow in range(W_out):
-                    y0[ow] = src[ow]
-                if 2 * ti + 1 < H_out:
-                    src = &dout[n, f, 2 * ti + 1, 0]
-                    for ow in range(W_out):
-                        y1[ow] = src[ow]
-                else:
-                    for ow in range(W_out):
-                        y1[ow] = 0
-                if W_out < 2 * tw:
-                    y0[W_out] = 0
-                    y1[W_out] = 0
-                for tj in range(tw):
-                    t[tj] = y0[2 * tj]
-                    t[tw + tj] = y0[2 * tj] + y0[2 * tj + 1]
-                    t[2 * tw + tj] = y0[2 * tj] - y0[2 * tj + 1]
-                    t[3 * tw + tj] = -y0[2 * tj + 1]
-                    t[4 * tw + tj] = y1[2 * tj]
-                    t[5 * tw + tj] = y1[2 * tj] + y1[2 * tj + 1]
-                    t[6 * tw + tj] = y1[2 * tj] - y1[2 * tj + 1]
-                    t[7 * tw + tj] = -y1[2 * tj + 1]
-                m = &dM[0, f, n * T] + ti * tw
-                for s in range(4):
-                    for tj in range(tw):
-                        m[s * kstep + tj] = t[s * tw + tj]
-                        m[(4 + s) * kstep + tj] = t[s * tw + tj] + t[(4 + s) * tw + tj]
-                        m[(8 + s) * kstep + tj] = t[s * tw + tj] - t[(4 + s) * tw + tj]
-                        m[(12 + s) * kstep + tj] = -t[(4 + s) * tw + tj]
+#
+# Each row of tiles gets one dummy tile at its end, so that an image's tiles are t = ti * L + tj with
+# L = tiles_w + 1: then the padded input split into its four polyphase components (even/odd rows x even/odd
+# columns, each of (tiles_h + 1) rows of L) holds entry (i, j) of every tile's 4x4 patch at the same offset from
+# t, namely component (i % 2, j % 2) at t + (i // 2) * L + j // 2. Every innermost loop runs once along a whole
+# plane of tiles, without branches, and the C compiler vectorises it (loops along a row of tiles, a few
+# elements long on small images, cost about twice as much). The dummy tiles' transforms are computed (their
+# products too, the price of the long loops) and dropped by the output transform.
+# Layouts: V[k, c, n * T + t] and M[k, f, n * T + t] with T = tiles_h * L.
 
 
 def _winograd_tiles(Py_ssize_t H, Py_ssize_t W, Py_ssize_t pad):
@@ -631,8 +439,105 @@ def _winograd_tiles(Py_ssize_t H, Py_ssize_t W, Py_ssize_t pad):
     return (H_out + 1) // 2, (W_out + 1) // 2, H_out, W_out
 
 
-def winograd_input(const floating[:, :, :, ::1] x, Py_ssize_t pad, *, out=None):
-    """Winograd F(2x2, 3x3) input transform B^T d B of every 4x4 input tile (compiled).
+cdef inline void _sub_into(floating* dst, const floating* a, const floating* b, Py_ssize_t n) noexcept nogil:
+    cdef Py_ssize_t i
+    for i in range(n):
+        dst[i] = a[i] - b[i]
+
+
+cdef inline void _add_into(floating* dst, const floating* a, const floating* b, Py_ssize_t n) noexcept nogil:
+    cdef Py_ssize_t i
+    for i in range(n):
+        dst[i] = a[i] + b[i]
+
+
+cdef void _winograd_input_planes(const floating[:, :, :, ::1] x, floating* V, floating* phases, floating* lines,
+                                 Py_ssize_t pad, Py_ssize_t tiles_h, Py_ssize_t tiles_w) noexcept nogil:
+    cdef Py_ssize_t N = x.shape[0], C = x.shape[1], H = x.shape[2], W = x.shape[3]
+    cdef Py_ssize_t L = tiles_w + 1, T = tiles_h * (tiles_w + 1), S = (tiles_h + 1) * (tiles_w + 1) + 1
+    cdef Py_ssize_t kstep = C * N * T
+    cdef Py_ssize_t n, c, r, j, q, first, count, a
+    cdef const floating* src
+    cdef floating* dst
+    cdef floating* v
+    cdef floating* e
+    cdef floating* o
+    # The four components, S each: rows even/odd of the padded plane, then columns even/odd.
+    cdef floating* A = phases
+    cdef floating* B = phases + S
+    cdef floating* D = phases + 2 * S
+    cdef floating* E = phases + 3 * S
+    for n in range(N):
+        for c in range(C):
+            # The plane inside the zero border (positions outside the image are never written: they stay zero).
+            for r in range(H):
+                src = &x[n, c, r, 0]
+                for q in range(2):  # the columns of padded parity q: s = first, first + 2, ...
+                    first = (q + pad) % 2
+                    count = (W - first + 1) // 2
+                    dst = phases + (2 * ((r + pad) % 2) + q) * S + ((r + pad) // 2) * L + (first + pad) // 2
+                    for j in range(count):
+                        dst[j] = src[first + 2 * j]
+            # B^T down the columns: line a of the tiles in its even and odd columns (e, o), T + 1 each ...
+            _sub_into(lines, A, A + L, T + 1)
+            _sub_into(lines + (T + 1), B, B + L, T + 1)
+            _add_into(lines + 2 * (T + 1), D, A + L, T + 1)
+            _add_into(lines + 3 * (T + 1), E, B + L, T + 1)
+            _sub_into(lines + 4 * (T + 1), A + L, D, T + 1)
+            _sub_into(lines + 5 * (T + 1), B + L, E, T + 1)
+            _sub_into(lines + 6 * (T + 1), D, D + L, T + 1)
+            _sub_into(lines + 7 * (T + 1), E, E + L, T + 1)
+            # ... then B along the rows: columns 0..3 of a tile are e[t], o[t], e[t + 1], o[t + 1].
+            v = V + c * (N * T) + n * T
+            for a in range(4):
+                e = lines + 2 * a * (T + 1)
+                o = e + (T + 1)
+                _sub_into(v + 4 * a * kstep, e, e + 1, T)
+                _add_into(v + (4 * a + 1) * kstep, o, e + 1, T)
+                _sub_into(v + (4 * a + 2) * kstep, e + 1, o, T)
+                _sub_into(v + (4 * a + 3) * kstep, o, o + 1, T)
+
+
+cdef void _winograd_output_planes(const floating* M, const floating* bias, floating[:, :, :, ::1] out,
+                                  floating* u, Py_ssize_t tiles_h, Py_ssize_t tiles_w) noexcept nogil:
+    cdef Py_ssize_t N = out.shape[0], F = out.shape[1], H_out = out.shape[2], W_out = out.shape[3]
+    cdef Py_ssize_t L = tiles_w + 1, T = tiles_h * (tiles_w + 1)
+    cdef Py_ssize_t kstep = F * N * T
+    cdef Py_ssize_t n, f, t, j, ti, tj, a, half = W_out // 2
+    cdef const floating* m
+    cdef const floating* w
+    cdef floating* u0
+    cdef floating* u1
+    cdef floating* dst
+    cdef floating b
+    for n in range(N):
+        for f in range(F):
+            b = bias[f]
+            m = M + f * (N * T) + n * T
+            for j in range(4):  # A^T down the columns: u[a * 4 + j] = A^T[a] . m[:, j] over the plane of tiles
+                u0 = u + j * T
+                u1 = u + (4 + j) * T
+                for t in range(T):
+                    u0[t] = m[j * kstep + t] + m[(4 + j) * kstep + t] + m[(8 + j) * kstep + t]
+                    u1[t] = m[(4 + j) * kstep + t] - m[(8 + j) * kstep + t] - m[(12 + j) * kstep + t]
+            # Then A^T along the rows, straight into the output rows 2 * ti + a, plus the bias; the dummy tiles
+            # and, for an odd output size, the last tile's second row or column are left out.
+            for ti in range(tiles_h):
+                for a in range(2):
+                    if 2 * ti + a >= H_out:
+                        break
+                    w = u + 4 * a * T + ti * L
+                    dst = &out[n, f, 2 * ti + a, 0]
+                    for tj in range(half):
+                        dst[2 * tj] = w[tj] + w[T + tj] + w[2 * T + tj] + b
+                        dst[2 * tj + 1] = w[T + tj] - w[2 * T + tj] - w[3 * T + tj] + b
+                    if W_out % 2:
+                        dst[W_out - 1] = w[half] + w[T + half] + w[2 * T + half] + b
+
+
+def winograd_input_planes(const floating[:, :, :, ::1] x, Py_ssize_t pad, *, out=None):
+    """Winograd F(2x2, 3x3) input transform B^T d B of every 4x4 input tile, plus one dummy tile per row of
+    tiles (compiled).
 
     Parameters
     ----------
@@ -644,70 +549,36 @@ def winograd_input(const floating[:, :, :, ::1] x, Py_ssize_t pad, *, out=None):
 
     Returns
     -------
-    V : ndarray, shape (16, C, N * T), dtype of x: V[4 * a + b, c, n * T + t] is entry (a, b) of the transformed
-        tile t = ti * tiles_w + tj of channel c of image n, with T = tiles_h * tiles_w, tiles_h = ceil(H'/2),
-        tiles_w = ceil(W'/2), H' = H + 2 * pad - 2, W' = W + 2 * pad - 2.
+    V : ndarray, shape (16, C, N * T), dtype of x, with T = tiles_h * (tiles_w + 1), tiles_h = ceil(H'/2),
+        tiles_w = ceil(W'/2), H' = H + 2 * pad - 2, W' = W + 2 * pad - 2:
+        V[4 * a + b, c, n * T + ti * (tiles_w + 1) + tj] is entry (a, b) of the transformed tile (ti, tj) of
+        channel c of image n for tj < tiles_w; the entries of the dummy tiles, tj == tiles_w, are unspecified.
     """
     cdef Py_ssize_t tiles_h, tiles_w
     tiles_h, tiles_w, _, _ = _winograd_tiles(x.shape[2], x.shape[3], pad)
+    cdef Py_ssize_t T = tiles_h * (tiles_w + 1), S = (tiles_h + 1) * (tiles_w + 1) + 1
     dtype = np.float32 if floating is float else np.float64
-    V_array = _output_array(out, (16, x.shape[1], x.shape[0] * tiles_h * tiles_w), dtype, "winograd_input")
+    V_array = _output_array(out, (16, x.shape[1], x.shape[0] * T), dtype, "winograd_input_planes")
     if V_array.size == 0:
         return V_array
-    plane_array = np.empty((2 * tiles_h + 2) * (2 * tiles_w + 2), dtype=dtype)
-    lines_array = np.empty(64 * (tiles_w + 2), dtype=dtype)
-    cdef floating[::1] plane = plane_array, lines = lines_array
+    phases_array = np.zeros(4 * S, dtype=dtype)
+    lines_array = np.empty(8 * (T + 1), dtype=dtype)
+    cdef floating[::1] phases = phases_array, lines = lines_array
     cdef floating[:, :, ::1] V = V_array
     with nogil:
-        _winograd_input(x, V, &plane[0], &lines[0], pad, tiles_h, tiles_w)
+        _winograd_input_planes(x, &V[0, 0, 0], &phases[0], &lines[0], pad, tiles_h, tiles_w)
     return V_array
 
 
-def winograd_input_adjoint(const floating[:, :, ::1] dV, Py_ssize_t N, Py_ssize_t H, Py_ssize_t W,
-                           Py_ssize_t pad, *, out=None):
-    """Adjoint of ``winograd_input``: B dV B^T of every tile, summed into the (unpadded) input (compiled).
+def winograd_output_planes(const floating[:, :, ::1] M, const floating[::1] bias, Py_ssize_t N, Py_ssize_t H_out,
+                           Py_ssize_t W_out, *, out=None):
+    """Winograd F(2x2, 3x3) output transform A^T m A of every tile, plus the bias, from products laid out as
+    winograd_input_planes's result (compiled).
 
     Parameters
     ----------
-    dV : ndarray, shape (16, C, N * T), C-contiguous float32 or float64, laid out as winograd_input's result
-    N, H, W : int
-        Number of images and their height and width.
-    pad : int
-        As given to winograd_input.
-    out : ndarray, optional, keyword-only
-        C-contiguous (N, C, H, W) array of dV's dtype to write into (and return); overwritten.
-
-    Returns
-    -------
-    dx : ndarray, shape (N, C, H, W), dtype of dV; the padding border is dropped.
-    """
-    cdef Py_ssize_t tiles_h, tiles_w
-    tiles_h, tiles_w, _, _ = _winograd_tiles(H, W, pad)
-    C = dV.shape[1]
-    if dV.shape[0] != 16 or dV.shape[2] != N * tiles_h * tiles_w:
-        raise ValueError(f"dV has shape ({dV.shape[0]}, {dV.shape[1]}, {dV.shape[2]}); expected "
-                         f"(16, C, {N * tiles_h * tiles_w})")
-    dtype = np.float32 if floating is float else np.float64
-    dx_array = _output_array(out, (N, C, H, W), dtype, "winograd_input_adjoint")
-    if dx_array.size == 0:
-        return dx_array
-    plane_array = np.empty((2 * tiles_h + 2) * (2 * tiles_w + 2), dtype=dtype)
-    lines_array = np.empty(64 * (tiles_w + 2), dtype=dtype)
-    cdef floating[::1] plane = plane_array, lines = lines_array
-    cdef floating[:, :, :, ::1] dx = dx_array
-    with nogil:
-        _winograd_input_adjoint(dV, dx, &plane[0], &lines[0], pad, tiles_h, tiles_w)
-    return dx_array
-
-
-def winograd_output(const floating[:, :, ::1] M, const floating[::1] bias, Py_ssize_t N, Py_ssize_t H_out,
-                    Py_ssize_t W_out, *, out=None):
-    """Winograd F(2x2, 3x3) output transform A^T m A of every tile, plus the bias (compiled).
-
-    Parameters
-    ----------
-    M : ndarray, shape (16, F, N * T), C-contiguous float32 or float64: the products of transformed filters
-        and transformed input tiles, laid out as winograd_input's result (T = ceil(H'/2) * ceil(W'/2))
+    M : ndarray, shape (16, F, N * T), C-contiguous float32 or float64, T = ceil(H'/2) * (ceil(W'/2) + 1): the
+        products of transformed filters and winograd_input_planes's transformed tiles (dummy tiles ignored)
     bias : ndarray, shape (F,), same dtype
     N, H_out, W_out : int
         Number of images and the output's height and width.
@@ -721,24 +592,183 @@ def winograd_output(const floating[:, :, ::1] M, const floating[::1] bias, Py_ss
     if H_out < 1 or W_out < 1:
         raise ValueError(f"need a positive output size; got {H_out}x{W_out}")
     cdef Py_ssize_t tiles_h = (H_out + 1) // 2, tiles_w = (W_out + 1) // 2
+    cdef Py_ssize_t T = tiles_h * (tiles_w + 1)
     F = M.shape[1]
-    if M.shape[0] != 16 or M.shape[2] != N * tiles_h * tiles_w or bias.shape[0] != F:
+    if M.shape[0] != 16 or M.shape[2] != N * T or bias.shape[0] != F:
         raise ValueError(f"M has shape ({M.shape[0]}, {M.shape[1]}, {M.shape[2]}) and bias {bias.shape[0]} "
-                         f"entries; expected (16, F, {N * tiles_h * tiles_w}) and F")
+                         f"entries; expected (16, F, {N * T}) and F")
     dtype = np.float32 if floating is float else np.float64
-    out_array = _output_array(out, (N, F, H_out, W_out), dtype, "winograd_output")
+    out_array = _output_array(out, (N, F, H_out, W_out), dtype, "winograd_output_planes")
     if out_array.size == 0:
         return out_array
-    lines_array = np.empty(64 * (tiles_w + 2), dtype=dtype)
-    cdef floating[::1] lines = lines_array
+    u_array = np.empty(8 * T, dtype=dtype)
+    cdef floating[::1] u = u_array
     cdef floating[:, :, :, ::1] result = out_array
     with nogil:
-        _winograd_output(M, bias, result, &lines[0], tiles_h, tiles_w)
+        _winograd_output_planes(&M[0, 0, 0], &bias[0], result, &u[0], tiles_h, tiles_w)
     return out_array
 
 
-def winograd_output_adjoint(const floating[:, :, :, ::1] dout, *, out=None):
-    """Adjoint of ``winograd_output`` without the bias: A dY A^T of every 2x2 tile of dout (compiled).
+cdef inline void _add_to(floating* dst, const floating* a, Py_ssize_t n) noexcept nogil:
+    cdef Py_ssize_t i
+    for i in range(n):
+        dst[i] += a[i]
+
+
+cdef inline void _sub_from(floating* dst, const floating* a, Py_ssize_t n) noexcept nogil:
+    cdef Py_ssize_t i
+    for i in range(n):
+        dst[i] -= a[i]
+
+
+cdef void _winograd_input_planes_adjoint(const floating* dV, floating[:, :, :, ::1] dx, floating* phases,
+                                         floating* lines, Py_ssize_t pad, Py_ssize_t tiles_h,
+                                         Py_ssize_t tiles_w) noexcept nogil:
+    # _winograd_input_planes's steps transposed, last first: every "dst = a - b" becomes "da += d; db -= d".
+    cdef Py_ssize_t N = dx.shape[0], C = dx.shape[1], H = dx.shape[2], W = dx.shape[3]
+    cdef Py_ssize_t L = tiles_w + 1, T = tiles_h * (tiles_w + 1), S = (tiles_h + 1) * (tiles_w + 1) + 1
+    cdef Py_ssize_t kstep = C * N * T
+    cdef Py_ssize_t n, c, r, j, q, first, count, a, i
+    cdef const floating* src
+    cdef const floating* v
+    cdef floating* dst
+    cdef floating* e
+    cdef floating* o
+    cdef floating* A = phases
+    cdef floating* B = phases + S
+    cdef floating* D = phases + 2 * S
+    cdef floating* E = phases + 3 * S
+    for n in range(N):
+        for c in range(C):
+            for i in range(8 * (T + 1)):
+                lines[i] = 0
+            for i in range(4 * S):
+                phases[i] = 0
+            v = dV + c * (N * T) + n * T
+            for a in range(4):  # B along the rows, transposed
+                e = lines + 2 * a * (T + 1)
+                o = e + (T + 1)
+                _add_to(e, v + 4 * a * kstep, T)
+                _sub_from(e + 1, v + 4 * a * kstep, T)
+                _add_to(o, v + (4 * a + 1) * kstep, T)
+                _add_to(e + 1, v + (4 * a + 1) * kstep, T)
+                _add_to(e + 1, v + (4 * a + 2) * kstep, T)
+                _sub_from(o, v + (4 * a + 2) * kstep, T)
+                _add_to(o, v + (4 * a + 3) * kstep, T)
+                _sub_from(o + 1, v + (4 * a + 3) * kstep, T)
+            # B^T down the columns, transposed
+            _add_to(A, lines, T + 1)
+            _sub_from(A + L, lines, T + 1)
+            _add_to(B, lines + (T + 1), T + 1)
+            _sub_from(B + L, lines + (T + 1), T + 1)
+            _add_to(D, lines + 2 * (T + 1), T + 1)
+            _add_to(A + L, lines + 2 * (T + 1), T + 1)
+            _add_to(E, lines + 3 * (T + 1), T + 1)
+            _add_to(B + L, lines + 3 * (T + 1), T + 1)
+            _add_to(A + L, lines + 4 * (T + 1), T + 1)
+            _sub_from(D, lines + 4 * (T + 1), T + 1)
+            _add_to(B + L, lines + 5 * (T + 1), T + 1)
+            _sub_from(E, lines + 5 * (T + 1), T + 1)
+            _add_to(D, lines + 6 * (T + 1), T + 1)
+            _sub_from(D + L, lines + 6 * (T + 1), T + 1)
+            _add_to(E, lines + 7 * (T + 1), T + 1)
+            _sub_from(E + L, lines + 7 * (T + 1), T + 1)
+            # The image's positions of the components (the padding border is dropped).
+            for r in range(H):
+                dst = &dx[n, c, r, 0]
+                for q in range(2):
+                    first = (q + pad) % 2
+                    count = (W - first + 1) // 2
+                    src = phases + (2 * ((r + pad) % 2) + q) * S + ((r + pad) // 2) * L + (first + pad) // 2
+                    for j in range(count):
+                        dst[first + 2 * j] = src[j]
+
+
+cdef void _winograd_output_planes_adjoint(const floating[:, :, :, ::1] dout, floating* dM, floating* u,
+                                          Py_ssize_t tiles_h, Py_ssize_t tiles_w) noexcept nogil:
+    # Transposed 1-D output transform: (y0, y1) -> (y0, y0 + y1, y0 - y1, -y1); zero at the dummy tiles and
+    # where an odd output size leaves a tile's second row or column out.
+    cdef Py_ssize_t N = dout.shape[0], F = dout.shape[1], H_out = dout.shape[2], W_out = dout.shape[3]
+    cdef Py_ssize_t L = tiles_w + 1, T = tiles_h * (tiles_w + 1)
+    cdef Py_ssize_t kstep = F * N * T
+    cdef Py_ssize_t n, f, t, j, ti, tj, a, half = W_out // 2
+    cdef const floating* src
+    cdef floating* w
+    cdef floating* m
+    cdef floating g0, g1
+    for n in range(N):
+        for f in range(F):
+            for ti in range(tiles_h):  # along the rows: u[4 * a + j] from output row 2 * ti + a
+                for a in range(2):
+                    w = u + 4 * a * T + ti * L
+                    if 2 * ti + a >= H_out:
+                        for j in range(4):
+                            for tj in range(L):
+                                w[j * T + tj] = 0
+                        continue
+                    src = &dout[n, f, 2 * ti + a, 0]
+                    for tj in range(half):
+                        g0, g1 = src[2 * tj], src[2 * tj + 1]
+                        w[tj] = g0
+                        w[T + tj] = g0 + g1
+                        w[2 * T + tj] = g0 - g1
+                        w[3 * T + tj] = -g1
+                    for tj in range(half, L):  # the odd last column, then the dummy tile
+                        g0 = src[W_out - 1] if tj < tiles_w else 0
+                        w[tj] = g0
+                        w[T + tj] = g0
+                        w[2 * T + tj] = g0
+                        w[3 * T + tj] = 0
+            m = dM + f * (N * T) + n * T
+            for j in range(4):  # then down the columns, over the plane of tiles
+                for t in range(T):
+                    m[j * kstep + t] = u[j * T + t]
+                    m[(4 + j) * kstep + t] = u[j * T + t] + u[(4 + j) * T + t]
+                    m[(8 + j) * kstep + t] = u[j * T + t] - u[(4 + j) * T + t]
+                    m[(12 + j) * kstep + t] = -u[(4 + j) * T + t]
+
+
+def winograd_input_planes_adjoint(const floating[:, :, ::1] dV, Py_ssize_t N, Py_ssize_t H, Py_ssize_t W,
+                                  Py_ssize_t pad, *, out=None):
+    """Adjoint of ``winograd_input_planes`` (compiled).
+
+    Parameters
+    ----------
+    dV : ndarray, shape (16, C, N * T), C-contiguous float32 or float64, laid out as winograd_input_planes's
+        result (T = tiles_h * (tiles_w + 1)); the backward pass gives zeros at the dummy tiles
+    N, H, W : int
+        Number of images and their height and width.
+    pad : int
+        As given to winograd_input_planes.
+    out : ndarray, optional, keyword-only
+        C-contiguous (N, C, H, W) array of dV's dtype to write into (and return); overwritten.
+
+    Returns
+    -------
+    dx : ndarray, shape (N, C, H, W), dtype of dV; the padding border is dropped.
+    """
+    cdef Py_ssize_t tiles_h, tiles_w
+    tiles_h, tiles_w, _, _ = _winograd_tiles(H, W, pad)
+    cdef Py_ssize_t T = tiles_h * (tiles_w + 1), S = (tiles_h + 1) * (tiles_w + 1) + 1
+    C = dV.shape[1]
+    if dV.shape[0] != 16 or dV.shape[2] != N * T:
+        raise ValueError(f"dV has shape ({dV.shape[0]}, {dV.shape[1]}, {dV.shape[2]}); expected "
+                         f"(16, C, {N * T})")
+    dtype = np.float32 if floating is float else np.float64
+    dx_array = _output_array(out, (N, C, H, W), dtype, "winograd_input_planes_adjoint")
+    if dx_array.size == 0:
+        return dx_array
+    phases_array = np.empty(4 * S, dtype=dtype)
+    lines_array = np.empty(8 * (T + 1), dtype=dtype)
+    cdef floating[::1] phases = phases_array, lines = lines_array
+    cdef floating[:, :, :, ::1] dx = dx_array
+    with nogil:
+        _winograd_input_planes_adjoint(&dV[0, 0, 0], dx, &phases[0], &lines[0], pad, tiles_h, tiles_w)
+    return dx_array
+
+
+def winograd_output_planes_adjoint(const floating[:, :, :, ::1] dout, *, out=None):
+    """Adjoint of ``winograd_output_planes`` without the bias (compiled).
 
     Parameters
     ----------
@@ -748,18 +778,19 @@ def winograd_output_adjoint(const floating[:, :, :, ::1] dout, *, out=None):
 
     Returns
     -------
-    dM : ndarray, shape (16, F, N * T), dtype of dout, laid out as winograd_output's M; the missing half of the
-        last tile of an odd output size counts as zero.
+    dM : ndarray, shape (16, F, N * T), dtype of dout, laid out as winograd_output_planes's M
+        (T = ceil(H'/2) * (ceil(W'/2) + 1)): zero at the dummy tiles.
     """
     cdef Py_ssize_t N = dout.shape[0], F = dout.shape[1], H_out = dout.shape[2], W_out = dout.shape[3]
     cdef Py_ssize_t tiles_h = (H_out + 1) // 2, tiles_w = (W_out + 1) // 2
+    cdef Py_ssize_t T = tiles_h * (tiles_w + 1)
     dtype = np.float32 if floating is float else np.float64
-    dM_array = _output_array(out, (16, F, N * tiles_h * tiles_w), dtype, "winograd_output_adjoint")
+    dM_array = _output_array(out, (16, F, N * T), dtype, "winograd_output_planes_adjoint")
     if dM_array.size == 0:
         return dM_array
-    lines_array = np.empty(64 * (tiles_w + 2), dtype=dtype)
-    cdef floating[::1] lines = lines_array
+    u_array = np.empty(8 * T, dtype=dtype)
+    cdef floating[::1] u = u_array
     cdef floating[:, :, ::1] dM = dM_array
     with nogil:
-        _winograd_output_adjoint(dout, dM, &lines[0], tiles_h, tiles_w)
+        _winograd_output_planes_adjoint(dout, &dM[0, 0, 0], &u[0], tiles_h, tiles_w)
     return dM_array
