@@ -20,6 +20,7 @@ from autograder.cases.pytorch.open_model import train_reference_weights  # noqa:
 from autograder.engine import grade_submission  # noqa: E402
 from autograder.settings import GradingSettings  # noqa: E402
 from fixture_builder import affected_items, build_fixture, fixture_names, own_items  # noqa: E402
+from parallel_grading import grade_all  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = Path(__file__).with_name("fixtures_pytorch")
@@ -53,10 +54,9 @@ def settings(tiny_data):
 @pytest.fixture(scope="module")
 def graded(settings, tmp_path_factory):
     folder = tmp_path_factory.mktemp("fixtures")
-    # One submission at a time: each one's worker already runs its items in parallel children. (Grading from
-    # two threads of this process hung twice here with no worker alive, every thread waiting on a lock; not
-    # diagnosed yet, see the report of the torchint branch.)
-    return {name: grade_submission(build(name, folder), name, settings, files={}) for name in NAMES}
+    # A core per grading, each in its own spawned process, not a thread of this one (grading from two threads
+    # of this process hung twice here, every thread waiting on a lock): parallel_grading says why it cannot hang.
+    return grade_all({name: build(name, folder) for name in NAMES}, settings, files={})
 
 
 def _scores(result):

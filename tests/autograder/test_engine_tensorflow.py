@@ -7,7 +7,8 @@ release earns zero. A fixture's fixture.json "weights" names the weights file it
 reference's trained weights; made by
 tf_weights_files.py in a subprocess: this process never imports TensorFlow).
 
-Every grading imports TensorFlow in its worker (seconds), so the corpus is graded once per module.
+Every grading imports TensorFlow in its worker (seconds), so the corpus is graded once per module, a core per
+grading (parallel_grading).
 """
 from __future__ import annotations
 
@@ -21,10 +22,10 @@ from pathlib import Path
 import pytest
 
 from assignments.tensorflow import OPEN_MODEL_FILE, TENSORFLOW
-from autograder.engine import grade_submission
 from autograder.settings import GradingSettings
 from fixture_builder import (affected_items, build_fixture, fixture_config, fixture_names, own_items, render_course,
                              unpack_tiny_cifar)
+from parallel_grading import grade_all
 
 FIXTURES = Path(__file__).with_name("fixtures_tensorflow")
 CODE_ITEMS = {g.name: g.points for g in TENSORFLOW.graded_items}
@@ -55,17 +56,15 @@ def graded(course, tmp_path_factory):
                                heldout_num_validation=150)
     out = tmp_path_factory.mktemp("tf_fixtures")
     notebooks = {}
-    for name in NAMES:  # built before any thread starts (imports under threads can deadlock)
+    for name in NAMES:
         notebooks[name] = build_fixture(name, notebook, out, TENSORFLOW, FIXTURES)
         config = fixture_config(name, FIXTURES)
         # Every submission carries the reference's trained weights unless its fixture.json says otherwise.
         kind = config.get("weights", None if config.get("base") == "release" else "trained")
         if kind:
             shutil.copyfile(weights / f"{kind}.weights.h5", notebooks[name].parent / OPEN_MODEL_FILE)
-    # One submission at a time: two parent threads computing expected values with NumPy at once were seen to
-    # hang in BLAS on this machine; each grading's worker uses one core anyway.
-    results = {name: grade_submission(notebooks[name], name, settings) for name in NAMES}
-    return results
+    # A core per grading, each in its own spawned process (parallel_grading says why that cannot hang).
+    return grade_all(notebooks, settings)
 
 
 def _scores(result):

@@ -7,12 +7,15 @@ check; this process never imports a framework.
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import importlib.util
 import json
 import os
 import subprocess
 import sys
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -39,6 +42,7 @@ BUGGY = {
 }
 COMBINED = [(name, index) for name, sets in sorted(BUGGY.items()) for index in range(len(sets))]
 FRAMEWORK = {"pytorch": "torch", "tensorflow": "tensorflow"}
+KERNEL_SECONDS = 900  # the kernel's time limit (a hung kernel fails the test, never hangs it)
 
 pytestmark = pytest.mark.slow
 
@@ -70,16 +74,32 @@ def _combined_fixture(name: str, fixtures: tuple[str, ...], folder: Path) -> Pat
     return folder
 
 
-def _in_kernel(notebook: Path, support: Path, tiny: Path, out: Path) -> dict:
+@contextlib.contextmanager
+def _kernel(notebook: Path, support: Path, tiny: Path, out: Path) -> Iterator[Callable[[], dict]]:
     """check(item) for every public item, run in a fresh process as the student's kernel would run it, with the
-    release's support package (``support/convkit``) importable."""
+    release's support package (``support/convkit``) importable. Started on entry so that it runs while this
+    process grades the same notebook; yields the function that waits for it (within ``KERNEL_SECONDS`` of its
+    start) and returns its results by item. The process is killed on exit, whatever happened."""
     env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1",
                CONVKIT_GRADING="1", CONVKIT_SMALL_DATA="1", CIFAR10_DIR=str(tiny), MPLBACKEND="Agg")
-    done = subprocess.run([sys.executable, str(HERE / "self_check_in_kernel.py"), str(notebook),
-                           str(support), str(out)], capture_output=True, text=True, timeout=900,
-                          cwd=out.parent, env=env)
-    assert done.returncode == 0, done.stderr[-3000:]
-    return json.loads(out.read_text())
+    started = time.monotonic()
+    # Its output goes to files, not pipes: nobody reads a pipe while the grading runs, and a full one would
+    # stop the kernel.
+    with open(out.parent / "stdout.txt", "w") as stdout, open(out.parent / "stderr.txt", "w+") as stderr:
+        kernel = subprocess.Popen([sys.executable, str(HERE / "self_check_in_kernel.py"), str(notebook),
+                                   str(support), str(out)], stdout=stdout, stderr=stderr, cwd=out.parent, env=env)
+
+        def results() -> dict:
+            kernel.wait(timeout=max(1.0, KERNEL_SECONDS - (time.monotonic() - started)))
+            stderr.seek(0)
+            assert kernel.returncode == 0, stderr.read()[-3000:]
+            return json.loads(out.read_text())
+
+        try:
+            yield results
+        finally:
+            kernel.kill()
+            kernel.wait()
 
 
 @pytest.mark.parametrize("name, index", COMBINED)
@@ -93,10 +113,11 @@ def test_check_gives_the_graders_verdict_on_every_visible_case(name, index, tmp_
     fixtures = _combined_fixture(name, chosen, tmp_path / "fixtures")
     notebook = build_fixture("combined", source, tmp_path / "submission", record, fixtures)
     (tmp_path / "kernel").mkdir()
-    mine = _in_kernel(notebook, source.parent, tiny, tmp_path / "kernel" / "results.json")
     settings = GradingSettings(**dataclasses.asdict(record.limits), assignment=name, source_notebook=source,
                                heldout_dir=tiny, heldout_num_training=1350, heldout_num_validation=150)
-    graded = grade_submission(notebook, "combined", settings)
+    with _kernel(notebook, source.parent, tiny, tmp_path / "kernel" / "results.json") as kernel:
+        graded = grade_submission(notebook, "combined", settings)
+        mine = kernel()
 
     fixtures_dir = HERE / f"fixtures_{name}"
     buggy = set().union(*(own_items(f, record, fixtures_dir) for f in chosen))
