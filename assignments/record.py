@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import PurePosixPath
 from types import MappingProxyType
 from typing import Any, Literal
 
@@ -113,6 +114,13 @@ class SupportPackage:
         for module in (*self.modules, *self.never_shipped):
             if not all(part.isidentifier() for part in module.split(".")):
                 raise ValueError(f"support package {self.name!r}: {module!r} is not a module name")
+
+    @property
+    def compiled_tripwired(self) -> tuple[str, ...]:
+        """The compiled variants of the ``tripwired`` modules: stems of ``extra_files`` that start with one
+        (``im2col_cython`` for ``im2col``); the naive items' workers never get them."""
+        stems = (PurePosixPath(extra).stem for extra in self.extra_files)
+        return tuple(stem for stem in stems if any(stem.startswith(module) for module in self.tripwired))
 
     @property
     def subpackages(self) -> tuple[str, ...]:

@@ -182,12 +182,9 @@ def _instructor(path: Path, mtime_ns: int, not_run: tuple[str, ...]) -> Instruct
     return read_instructor_notebook(path, not_run)
 
 
-_UNREADABLE_HINT = RESAVE
-
-
 def _unreadable(assignment: Assignment, item: str) -> list[TestResult]:
     """Every case of ``item`` at zero, for a notebook that could not be read (the problems say why)."""
-    return [_zero(c, f"{item}: the notebook could not be read (see the problems above)", _UNREADABLE_HINT)
+    return [_zero(c, f"{item}: the notebook could not be read (see the problems above)", RESAVE)
             for c in cases.cases_for(assignment, item)]
 
 

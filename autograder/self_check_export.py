@@ -44,13 +44,12 @@ __all__ = ["SelfCheck", "check"]
 
 
 def _tripwired_modules(record: Assignment) -> list[str]:
-    """The dotted modules the grader replaces by tripwires for a naive item, compiled variants included (as
-    ``sandbox.files.support_files`` leaves them out)."""
+    """The dotted modules the grader replaces by tripwires for a naive item, compiled variants included
+    (``sandbox.files.support_files`` leaves those out)."""
     if record.support is None:
         return []
-    stems = [*record.support.tripwired, *(Path(extra).stem for extra in record.support.extra_files
-                                          if any(Path(extra).stem.startswith(m) for m in record.support.tripwired))]
-    return [f"{record.support.name}.{stem}" for stem in stems]
+    return [f"{record.support.name}.{stem}"
+            for stem in (*record.support.tripwired, *record.support.compiled_tripwired)]
 
 
 def public_cases_of(record: Assignment) -> list[public_cases.PublicCase]:

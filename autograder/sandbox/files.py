@@ -71,8 +71,7 @@ def support_files(assignment: Assignment, naive: bool, source_dir: Path) -> dict
             key = f"{package}/{module}.py"
             if key in files:
                 files[key] = tripwire_module(module, files[key], package)
-        compiled = tuple(f"{package}/{Path(extra).stem}" for extra in assignment.support.extra_files
-                         if any(Path(extra).stem.startswith(m) for m in assignment.support.tripwired))
+        compiled = tuple(f"{package}/{stem}" for stem in assignment.support.compiled_tripwired)
         files = {k: v for k, v in files.items() if not k.startswith(compiled)}
     return files
 

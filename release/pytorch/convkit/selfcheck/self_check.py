@@ -3,11 +3,12 @@
 kernel and prints, for every case, the lines its row of ``feedback.html`` would show.
 
 `make source` ships this module, with copies of the grader's own ``checks``, ``judging``, ``results``,
-``feedback_text``, ``public_cases`` and the worker's ``interpreter`` and ``tripwire``, as ``<package>/selfcheck/`` next to the
-notebook, together with the public cases (``public_cases``: the visible cases only, prepared from the
-reference). The cases run through the same programs and are judged by the same code as in ``make grade``, so a
-visible case says here exactly what the grader will say about it. It is informative only: the grade is
-computed by ``make grade``, outside the student's process, with the hidden cases as well.
+``feedback_text``, ``public_cases`` and the worker's ``interpreter`` and ``tripwire``, as
+``<package>/selfcheck/`` next to the notebook, together with the public cases (``public_cases``: the visible
+cases only, prepared from the reference). The cases run through the same programs and are judged by the same
+code as in ``make grade``, so a visible case says here exactly what the grader will say about it. It is
+informative only: the grade is computed by ``make grade``, outside the student's process, with the hidden cases
+as well.
 """
 from __future__ import annotations
 
