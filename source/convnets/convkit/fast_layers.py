@@ -7,13 +7,17 @@ per chunk (columns laid out (C*HH*WW, n*H'*W'), ``batch_axis=1``), large enough 
 With the compiled extension, 3x3 stride-1 filters (float32/float64) take Winograd F(2x2, 3x3) instead: the
 extension's transforms (whole planes at a time, see its winograd_input_planes) and 16 BLAS products with 16/36
 of im2col's multiplications (same results up to rounding; float32 backward passes with fewer than 8 channels in
-or out keep im2col, which is faster there).
+or out keep im2col, which is faster there). Float32 forward passes, other than Winograd's best shapes, are
+computed directly by the extension's vector kernel instead (direct_conv_forward; see _direct_applies), on as
+many threads as NumPy's BLAS may use; their backward pass is im2col's or Winograd's as before.
 Max pooling uses the compiled kernels of the extension for float32/float64 when it is built (one pass over the
 input), and otherwise NumPy with two paths: a reshape into blocks when the windows tile the input exactly
 (stride == pool height == pool width, both dividing the input), and strided views otherwise (overlapping or
 non-tiling windows). Both give the same results. Caches are opaque: pass them back to the matching backward
 function unchanged.
 """
+import concurrent.futures
+import functools
 import threading
 
 import numpy as np
@@ -69,7 +73,8 @@ def _check_dout(dout, expected):
 
 def conv_forward_fast(x, w, b, conv_param):
     """Forward pass of a convolutional layer as im2col followed by a matrix product, chunk by chunk of images
-    (Winograd F(2x2, 3x3) for 3x3 stride-1 filters with the compiled extension).
+    (with the compiled extension: Winograd F(2x2, 3x3) for 3x3 stride-1 filters, and a direct vector kernel for
+    most float32 inputs).
 
     Parameters
     ----------
@@ -116,6 +121,12 @@ def conv_forward_fast(x, w, b, conv_param):
 
     dtype = np.result_type(x, w, b, np.float32)  # integers become floats; float32 stays float32
     x_float = np.ascontiguousarray(x, dtype=dtype)  # x itself when it already is
+    if _direct_applies(x.shape, w.shape, stride, pad, dtype):
+        w_float, b_float = np.ascontiguousarray(w, dtype=dtype), np.ascontiguousarray(b, dtype=dtype)
+        out = _direct_forward(x_float, w_float, b_float, stride, pad)
+        if _winograd_applies(w.shape, stride, dtype):  # the backward pass stays Winograd's
+            return out, ("winograd", x_float, w_float, _winograd_filters(w_float), pad)
+        return out, (x_float, w_float.reshape(F, C * HH * WW), w.shape, stride, pad)
     if _winograd_applies(w.shape, stride, dtype):
         return _winograd_forward(x_float, np.asarray(w, dtype=dtype), np.ascontiguousarray(b, dtype=dtype), pad)
     w_rows = np.asarray(w, dtype=dtype).reshape(F, C * HH * WW)  # (F, C*HH*WW)
@@ -217,6 +228,61 @@ def _winograd_applies(w_shape, stride, dtype):
             and tuple(w_shape[2:]) == (3, 3) and dtype in (np.float32, np.float64))
 
 
+def _direct_applies(x_shape, w_shape, stride, pad, dtype):
+    """Whether conv_forward_fast computes a float32 forward pass directly in the extension's vector kernel
+    (see its direct_conv_forward): everywhere it is built, except for the shapes where Winograd's products
+    are faster, 3x3 stride-1 filters over 64 or more channels with at least 8x8 outputs.
+
+    Measured with 1 thread (bench/bench_layers.py and its --cases): the direct kernel takes 0.3-0.5 of
+    im2col's time with 3 or 16 input channels (any filter size and stride), about the same from 32 to 256
+    channels, half of Winograd's on 16 channels and about the same on 64; Winograd is faster from 128."""
+    if dtype != np.float32 or unfold.BACKEND != "cython" or getattr(unfold.extension, "direct_conv_kernel",
+                                                                    lambda: None)() is None:
+        return False
+    channels, (height, width) = x_shape[1], x_shape[2:]
+    outputs = (height + 2 * pad - w_shape[2] + 1) * (width + 2 * pad - w_shape[3] + 1)
+    return not (_winograd_applies(w_shape, stride, dtype) and channels >= 64 and outputs >= 64)
+
+
+def _direct_forward(x, w, b, stride, pad):
+    """The extension's direct_conv_forward on float32 x, w, b (C-contiguous), split over as many threads as
+    NumPy's BLAS may use (one part of the batch each), so that a thread limit applies to both paths alike."""
+    threads = min(_blas_threads(), x.shape[0])
+    if threads <= 1:
+        return unfold.extension.direct_conv_forward(x, w, b, stride, pad)
+    out = np.empty((x.shape[0], w.shape[0], 1 + (x.shape[2] + 2 * pad - w.shape[2]) // stride,
+                    1 + (x.shape[3] + 2 * pad - w.shape[3]) // stride), dtype=np.float32)
+    bounds = np.linspace(0, x.shape[0], threads + 1).astype(int)
+    parts = [slice(start, stop) for start, stop in zip(bounds[:-1], bounds[1:])]
+    # The kernel releases the GIL, so the parts run at once.
+    list(_thread_pool(threads).map(
+        lambda part: unfold.extension.direct_conv_forward(x[part], w, b, stride, pad, out=out[part]), parts))
+    return out
+
+
+@functools.cache
+def _blas_controllers():
+    """threadpoolctl's controllers of the BLAS libraries NumPy loaded; none without threadpoolctl."""
+    try:
+        from threadpoolctl import ThreadpoolController
+    except ImportError:
+        return ()
+    return tuple(ThreadpoolController().select(user_api="blas").lib_controllers)
+
+
+def _blas_threads():
+    """The thread limit of NumPy's BLAS right now (it follows threadpool_limits and the usual environment
+    variables); 1 when it cannot be read."""
+    controllers = _blas_controllers()
+    return max(1, min(controller.num_threads for controller in controllers)) if controllers else 1
+
+
+@functools.cache
+def _thread_pool(threads):
+    """A pool of this many worker threads, made once per count and kept for the process's life."""
+    return concurrent.futures.ThreadPoolExecutor(threads, thread_name_prefix="conv-direct")
+
+
 # Winograd's chunks are smaller than im2col's: its transforms run at the speed of the cache holding V and M,
 # and the 16 products stay as fast down to a few images (1 thread, x (64, 64, 16, 16) and (128, 16, 32, 32),
 # 3x3 filters, 64 and 32 of them: forward and backward 10-30% faster than with 2 MB chunks).
@@ -230,6 +296,18 @@ def _winograd_chunks(num_images, channels, filters, tiles, itemsize):
     return [slice(start, min(start + step, num_images)) for start in range(0, num_images, step)]
 
 
+def _winograd_filters(w):
+    """U (16, F, C) of 3x3 filters w (F, C, 3, 3): U[4a + b, f, c] = (G w[f, c] G^T)[a, b], in w's dtype (G's
+    entries are exact in float32)."""
+    G = _WINOGRAD_G.astype(w.dtype)
+    F, C = w.shape[:2]
+    # Two single BLAS products over all filters at once (einsum, or broadcast matmul of 3x3 blocks, takes
+    # over 100 ms for 512 x 512 filters).
+    right = np.tensordot(w, G, axes=([3], [1]))  # (F, C, 3, 4): w G^T
+    both = np.tensordot(G, right, axes=([1], [2]))  # (4, F, C, 4): G w G^T, indexed [a, f, c, b]
+    return np.ascontiguousarray(both.transpose(0, 3, 1, 2)).reshape(16, F, C)  # (16, F, C)
+
+
 def _winograd_forward(x, w, b, pad):
     """conv_forward_fast for a 3x3 stride-1 filter through Winograd F(2x2, 3x3); x C-contiguous, all one dtype.
 
@@ -238,8 +316,7 @@ def _winograd_forward(x, w, b, pad):
     F = w.shape[0]
     H_out, W_out = H + 2 * pad - 2, W + 2 * pad - 2
     # U[4a + b, f, c] = (G w[f, c] G^T)[a, b], in the input's dtype (G's entries are exact in float32).
-    G = _WINOGRAD_G.astype(x.dtype)
-    U = np.ascontiguousarray(np.einsum("ai,fcij,bj->abfc", G, w, G, optimize=True).reshape(16, F, C))
+    U = _winograd_filters(w)
     out = np.empty((N, F, H_out, W_out), dtype=x.dtype)
     # The extension's whole-plane transforms take one dummy tile per row of 2x2 output tiles: T_rows per image.
     T_rows = ((H_out + 1) // 2) * ((W_out + 1) // 2 + 1)
@@ -281,7 +358,9 @@ def _winograd_backward(dout, x, w, U, pad):
         dV = np.matmul(U_t, dM, out=_workspace("dcols", (16, C, n * T), x.dtype))
         ext.winograd_input_planes_adjoint(dV, n, H, W, pad, out=dx[part])
     G = _WINOGRAD_G.astype(x.dtype)
-    dw = np.ascontiguousarray(np.einsum("ai,abfc,bj->fcij", G, dU.reshape(4, 4, F, C), G, optimize=True))
+    left = np.tensordot(G, dU.reshape(4, 4, F, C), axes=([0], [0]))  # (3, 4, F, C): G^T dU, [i, b, f, c]
+    both = np.tensordot(left, G, axes=([1], [0]))  # (3, F, C, 3): G^T dU G, [i, f, c, j]
+    dw = np.ascontiguousarray(both.transpose(1, 2, 0, 3))  # (F, C, 3, 3)
     db = dout.sum(axis=(0, 2, 3), dtype=np.float64).astype(x.dtype)
     return dx, dw, db
 

@@ -13,6 +13,7 @@ or skipped (col2im).
 """
 import numpy as np
 from cython cimport floating
+from libc.string cimport memcpy
 
 
 cdef inline Py_ssize_t _first_valid(Py_ssize_t offset, Py_ssize_t pad, Py_ssize_t stride,
@@ -794,3 +795,259 @@ def winograd_output_planes_adjoint(const floating[:, :, :, ::1] dout, *, out=Non
     with nogil:
         _winograd_output_planes_adjoint(dout, &dM[0, 0, 0], &u[0], tiles_h, tiles_w)
     return dM_array
+
+
+# Direct float32 convolution, for fast_layers' shapes where im2col's matrix product is slow (few input channels,
+# large filters). A chunk of images is scattered into stride x stride phase planes: plane (c, a, b) of image n
+# holds x_padded[n, c, a::stride, b::stride], Hq x Wq entries, and the images' planes of one (c, a, b) follow
+# each other. Output (oh, ow) of image n then reads, at filter tap (c, i, j), the entry at
+# (n * Hq + oh) * Wq + ow + offset(c, i, j): a run of consecutive outputs along a row reads consecutive entries
+# at every tap. A tile (FB filters x VB such runs, of a vector's LANES outputs each) is a sum over the taps of a
+# weight times a run, all in vector registers (GCC/Clang vector extensions, so the C compiler picks the
+# instructions). A run may reach past the end of its output row: those lanes are computed and not stored.
+# x86 CPUs get an AVX-512 or an AVX2+FMA kernel chosen at run time, others a 4-lane one; compilers other than
+# GCC and Clang get none (direct_conv_kernel() is None) and fast_layers keeps im2col.
+cdef extern from *:
+    """
+    #include <stddef.h>
+    #include <string.h>
+    #if defined(__GNUC__) || defined(__clang__)
+    /* The register tile only stays in registers when its loops are unrolled completely: ask for it, whatever
+       the optimisation level the extension is built with (-O2 builds ran 3x slower without). */
+    #define KIT_UNROLL _Pragma("GCC unroll 16")
+    #define KIT_DIRECT_TILES(NAME, TARGET, LANES, VB, FB)                                                         \\
+    typedef float NAME##_vector __attribute__((vector_size(4 * LANES), aligned(4)));                              \\
+    TARGET static void NAME(const float* planes, const ptrdiff_t* offsets, const float* weights,                  \\
+                            ptrdiff_t taps, const float* bias, int filters, float* out, ptrdiff_t filter_step,    \\
+                            const ptrdiff_t* sources, const ptrdiff_t* targets, const int* widths,                \\
+                            ptrdiff_t tiles) {                                                                    \\
+        for (ptrdiff_t tile = 0; tile < tiles; tile++) {                                                          \\
+            const ptrdiff_t* source = sources + tile * VB;                                                        \\
+            const ptrdiff_t* target = targets + tile * VB;                                                        \\
+            const int* width = widths + tile * VB;                                                                \\
+            NAME##_vector acc[FB][VB];                                                                            \\
+            KIT_UNROLL for (int f = 0; f < FB; f++)                                                               \\
+                KIT_UNROLL for (int v = 0; v < VB; v++) acc[f][v] = (NAME##_vector){0} + bias[f];                 \\
+            for (ptrdiff_t k = 0; k < taps; k++) {                                                                \\
+                const float* tap = planes + offsets[k];                                                           \\
+                const float* tap_weights = weights + k * FB;                                                      \\
+                NAME##_vector inputs[VB];                                                                         \\
+                KIT_UNROLL for (int v = 0; v < VB; v++) inputs[v] = *(const NAME##_vector*)(tap + source[v]);     \\
+                KIT_UNROLL for (int f = 0; f < FB; f++)                                                           \\
+                    KIT_UNROLL for (int v = 0; v < VB; v++) acc[f][v] += tap_weights[f] * inputs[v];              \\
+            }                                                                                                     \\
+            KIT_UNROLL for (int f = 0; f < FB; f++) {                                                             \\
+                if (f >= filters) break;                                                                          \\
+                KIT_UNROLL for (int v = 0; v < VB; v++) {                                                         \\
+                    float* destination = out + f * filter_step + target[v];                                       \\
+                    if (width[v] == LANES) {                                                                      \\
+                        *(NAME##_vector*)destination = acc[f][v];                                                 \\
+                    } else {                                                                                      \\
+                        float lanes[LANES];                                                                       \\
+                        memcpy(lanes, &acc[f][v], sizeof lanes);                                                  \\
+                        memcpy(destination, lanes, (size_t)width[v] * sizeof(float));                             \\
+                    }                                                                                             \\
+                }                                                                                                 \\
+            }                                                                                                     \\
+        }                                                                                                         \\
+    }
+    #if defined(__x86_64__) || defined(__i386__)
+    #define KIT_X86 1
+    KIT_DIRECT_TILES(kit_direct_avx512, __attribute__((target("avx512f"))), 16, 3, 8)
+    KIT_DIRECT_TILES(kit_direct_avx2, __attribute__((target("avx2,fma"))), 8, 3, 4)
+    #endif
+    KIT_DIRECT_TILES(kit_direct_baseline, , 4, 3, 4)
+
+    /* 2: AVX-512, 1: AVX2 + FMA, 0: the 4-lane kernel, -1: none. */
+    static int kit_direct_level(void) {
+    #ifdef KIT_X86
+        __builtin_cpu_init();
+        if (__builtin_cpu_supports("avx512f")) return 2;
+        if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return 1;
+    #endif
+        return 0;
+    }
+    static void kit_direct_tiles(int level, const float* planes, const ptrdiff_t* offsets, const float* weights,
+                                 ptrdiff_t taps, const float* bias, int filters, float* out, ptrdiff_t filter_step,
+                                 const ptrdiff_t* sources, const ptrdiff_t* targets, const int* widths,
+                                 ptrdiff_t tiles) {
+    #ifdef KIT_X86
+        if (level == 2) {
+            kit_direct_avx512(planes, offsets, weights, taps, bias, filters, out, filter_step, sources, targets,
+                              widths, tiles);
+            return;
+        }
+        if (level == 1) {
+            kit_direct_avx2(planes, offsets, weights, taps, bias, filters, out, filter_step, sources, targets,
+                            widths, tiles);
+            return;
+        }
+    #endif
+        kit_direct_baseline(planes, offsets, weights, taps, bias, filters, out, filter_step, sources, targets,
+                            widths, tiles);
+    }
+    #else
+    static int kit_direct_level(void) { return -1; }
+    static void kit_direct_tiles(int level, const float* planes, const ptrdiff_t* offsets, const float* weights,
+                                 ptrdiff_t taps, const float* bias, int filters, float* out, ptrdiff_t filter_step,
+                                 const ptrdiff_t* sources, const ptrdiff_t* targets, const int* widths,
+                                 ptrdiff_t tiles) {}
+    #endif
+    """
+    int kit_direct_level() nogil
+    void kit_direct_tiles(int level, const float* planes, const Py_ssize_t* offsets, const float* weights,
+                          Py_ssize_t taps, const float* bias, int filters, float* out, Py_ssize_t filter_step,
+                          const Py_ssize_t* sources, const Py_ssize_t* targets, const int* widths,
+                          Py_ssize_t tiles) nogil
+
+cdef int _DIRECT_LEVEL = kit_direct_level()
+# (name, lanes per vector, vectors per tile, filters per tile) of each kernel level
+cdef dict _DIRECT_KERNELS = {2: ("avx512", 16, 3, 8), 1: ("avx2", 8, 3, 4), 0: ("baseline", 4, 3, 4)}
+# Floats of phase planes per chunk of images: a tile's reads (taps x VB runs) then come from L1/L2 cache.
+cdef Py_ssize_t _DIRECT_CHUNK_FLOATS = 32768
+
+
+def direct_conv_kernel():
+    """Which kernel direct_conv_forward runs on this machine: "avx512", "avx2" or "baseline" (4 lanes), or None
+    when the extension was compiled without one (by a compiler other than GCC or Clang)."""
+    return _DIRECT_KERNELS[_DIRECT_LEVEL][0] if _DIRECT_LEVEL in _DIRECT_KERNELS else None
+
+
+cdef void _direct_planes(const float[:, :, :, ::1] x, Py_ssize_t first, Py_ssize_t count, float* planes,
+                         Py_ssize_t group_step, Py_ssize_t pad, Py_ssize_t s, Py_ssize_t Hq,
+                         Py_ssize_t Wq) noexcept nogil:
+    """Copies images first .. first+count-1 into their phase planes; padding entries are left as they are."""
+    cdef Py_ssize_t C = x.shape[1], H = x.shape[2], W = x.shape[3]
+    cdef Py_ssize_t n, c, i, j, row, phase, column
+    cdef const float* source
+    cdef float* target
+    for n in range(count):
+        for c in range(C):
+            for i in range(H):
+                row = i + pad
+                source = &x[first + n, c, i, 0]
+                for phase in range(s):
+                    j = (phase - pad % s + s) % s  # the first input column in this column phase
+                    target = planes + (c * s * s + (row % s) * s + phase) * group_step \
+                        + (n * Hq + row // s) * Wq + (j + pad) // s
+                    column = 0
+                    while j < W:
+                        target[column] = source[j]
+                        j += s
+                        column += 1
+
+
+cdef Py_ssize_t _direct_runs(Py_ssize_t count, Py_ssize_t F, Py_ssize_t H_out, Py_ssize_t W_out, Py_ssize_t Hq,
+                             Py_ssize_t Wq, Py_ssize_t lanes, Py_ssize_t per_tile, Py_ssize_t* sources,
+                             Py_ssize_t* targets, int* widths) noexcept nogil:
+    """Fills the runs of `count` images' outputs, row by row, and repeats the last run to fill the last tile;
+    returns the number of tiles."""
+    cdef Py_ssize_t n, oh, ow, runs = 0
+    for n in range(count):
+        for oh in range(H_out):
+            ow = 0
+            while ow < W_out:
+                sources[runs] = (n * Hq + oh) * Wq + ow
+                targets[runs] = (n * F * H_out + oh) * W_out + ow
+                widths[runs] = <int>min(lanes, W_out - ow)
+                runs += 1
+                ow += lanes
+    cdef Py_ssize_t tiles = (runs + per_tile - 1) // per_tile
+    while runs < tiles * per_tile:
+        sources[runs], targets[runs], widths[runs] = sources[runs - 1], targets[runs - 1], widths[runs - 1]
+        runs += 1
+    return tiles
+
+
+def direct_conv_forward(const float[:, :, :, ::1] x, const float[:, :, :, ::1] w, const float[::1] b,
+                        Py_ssize_t stride, Py_ssize_t pad, *, out=None, kernel=None):
+    """Forward pass of a convolution, computed directly in float32 vector registers (compiled).
+
+    Parameters
+    ----------
+    x : ndarray, shape (N, C, H, W), C-contiguous float32
+    w : ndarray, shape (F, C, HH, WW), C-contiguous float32
+    b : ndarray, shape (F,), float32
+    stride, pad : int
+        Stride >= 1 and symmetric zero padding >= 0.
+    out : ndarray, optional, keyword-only
+        C-contiguous float32 array of the result's shape to write into (and return).
+    kernel : str, optional, keyword-only
+        "avx512", "avx2" or "baseline": a kernel other than the machine's best, if this CPU can run it (for
+        tests; all give the same results up to rounding).
+
+    Returns
+    -------
+    out : ndarray, shape (N, F, H', W'), float32, with H' = 1 + (H + 2 * pad - HH) // stride and
+        W' = 1 + (W + 2 * pad - WW) // stride (rows and columns no window reaches are ignored).
+
+    Raises
+    ------
+    ValueError
+        Channel or bias count mismatch, stride < 1, pad < 0, a filter larger than the padded input, or a
+        kernel this CPU cannot run.
+    RuntimeError
+        If the extension was compiled without a kernel for it (see direct_conv_kernel).
+    """
+    if _DIRECT_LEVEL not in _DIRECT_KERNELS:
+        raise RuntimeError("direct_conv_forward needs the extension compiled by GCC or Clang")
+    cdef int level = _DIRECT_LEVEL
+    if kernel is not None:
+        runnable = {_DIRECT_KERNELS[option][0]: option for option in range(_DIRECT_LEVEL + 1)}
+        if kernel not in runnable:
+            raise ValueError(f"kernel must be one of {sorted(runnable)} on this CPU; got {kernel!r}")
+        level = runnable[kernel]
+    cdef Py_ssize_t N = x.shape[0], C = x.shape[1], H = x.shape[2], W = x.shape[3]
+    cdef Py_ssize_t F = w.shape[0], HH = w.shape[2], WW = w.shape[3], s = stride
+    if w.shape[1] != C or b.shape[0] != F:
+        raise ValueError(f"x has {C} channels and w expects {w.shape[1]}; b has {b.shape[0]} entries for "
+                         f"{F} filters")
+    cdef Py_ssize_t H_out = _output_size(H, HH, pad, stride, "height")
+    cdef Py_ssize_t W_out = _output_size(W, WW, pad, stride, "width")
+    out_array = _output_array(out, (N, F, H_out, W_out), np.float32, "direct_conv_forward")
+    if out_array.size == 0:
+        return out_array
+    _, lanes_object, per_tile_object, filters_object = _DIRECT_KERNELS[level]
+    cdef Py_ssize_t lanes = lanes_object, per_tile = per_tile_object, FB = filters_object
+    cdef Py_ssize_t Hq = (H + 2 * pad + s - 1) // s, Wq = (W + 2 * pad + s - 1) // s, plane = Hq * Wq
+    cdef Py_ssize_t taps = C * HH * WW, blocks = (F + FB - 1) // FB
+    cdef Py_ssize_t chunk = max(1, min(N, _DIRECT_CHUNK_FLOATS // (C * s * s * plane)))
+    cdef Py_ssize_t group_step = chunk * plane, runs = chunk * H_out * ((W_out + lanes - 1) // lanes) + per_tile
+    # A run at the end of a row reads up to a vector past it, beyond the last plane at the very end.
+    planes_array = np.zeros(C * s * s * group_step + lanes, dtype=np.float32)
+    offsets_array = np.empty(taps, dtype=np.intp)
+    block_weights = np.zeros((blocks * FB, taps), dtype=np.float32)  # filters padded to whole blocks
+    block_weights[:F] = np.asarray(w).reshape(F, taps)
+    # (blocks, taps, FB): a tap's weights for a block of filters side by side
+    weights_array = np.ascontiguousarray(block_weights.reshape(blocks, FB, taps).transpose(0, 2, 1))
+    bias_array = np.zeros(blocks * FB, dtype=np.float32)
+    bias_array[:F] = b
+    sources_array, targets_array = np.empty(runs, dtype=np.intp), np.empty(runs, dtype=np.intp)
+    widths_array = np.empty(runs, dtype=np.intc)
+    cdef float[::1] planes = planes_array, bias = bias_array
+    cdef Py_ssize_t[::1] offsets = offsets_array, sources = sources_array, targets = targets_array
+    cdef int[::1] widths = widths_array
+    cdef float[:, :, ::1] weights = weights_array
+    cdef float[:, :, :, ::1] result = out_array
+    cdef float* out_start = &result[0, 0, 0, 0]
+    cdef Py_ssize_t c, i, j, block, count, tiles = 0, first = 0, built_for = 0
+    for c in range(C):
+        for i in range(HH):
+            for j in range(WW):
+                offsets[(c * HH + i) * WW + j] = (c * s * s + (i % s) * s + j % s) * group_step \
+                    + (i // s) * Wq + j // s
+    with nogil:
+        while first < N:
+            count = min(chunk, N - first)
+            if count != built_for:  # the first chunk, and a smaller last one
+                tiles = _direct_runs(count, F, H_out, W_out, Hq, Wq, lanes, per_tile, &sources[0], &targets[0],
+                                     &widths[0])
+                built_for = count
+            _direct_planes(x, first, count, &planes[0], group_step, pad, s, Hq, Wq)
+            for block in range(blocks):
+                kit_direct_tiles(level, &planes[0], &offsets[0], &weights[block, 0, 0], taps,
+                                 &bias[block * FB], <int>min(FB, F - block * FB),
+                                 out_start + (first * F + block * FB) * H_out * W_out, H_out * W_out,
+                                 &sources[0], &targets[0], &widths[0], tiles)
+            first += count
+    return out_array

@@ -1,0 +1,164 @@
+"""The extension's direct float32 convolution (direct_conv_forward) and fast_layers' use of it, against the
+float64 naive layer and PyTorch, with every vector kernel this CPU can run."""
+import numpy as np
+import pytest
+
+from reference_impl import fast_layers, im2col
+from reference_impl.conv_naive import conv_backward_naive, conv_forward_naive
+from reference_impl.fast_layers import conv_backward_fast, conv_forward_fast
+
+from test_fast_layers import FLOAT32_TOLERANCE, _reached_conv, _winograd_taken, conv_inputs
+
+extension = im2col.extension
+KERNEL = None if extension is None or not hasattr(extension, "direct_conv_kernel") else extension.direct_conv_kernel()
+needs_kernel = pytest.mark.skipif(KERNEL is None, reason="extension not built, or built without the direct kernel")
+# Kernels from the most capable down; a CPU runs the one it reports and every one after it.
+ORDER = ["avx512", "avx2", "baseline"]
+RUNNABLE = ORDER[ORDER.index(KERNEL):] if KERNEL in ORDER else []
+
+# (x shape, w shape, stride, pad). Between them: strides 1 to 4 that do and do not divide (the output floors),
+# pads 0 to 3, square and non-square filters as large as the padded input, filter counts that do not fill a
+# block of 4 or 8 (1, 5, 9, 17), output rows narrower than a vector, exactly one, and a few lanes more than
+# two or three (W' of 1, 4, 16, 17, 33, 49), one image and several, and one channel and many.
+CASES = [
+    ((1, 1, 1, 1), (1, 1, 1, 1), 1, 0),
+    ((2, 3, 5, 5), (4, 3, 3, 3), 1, 1),
+    ((3, 2, 7, 9), (5, 2, 2, 4), 3, 2),
+    ((2, 3, 16, 16), (9, 3, 3, 3), 1, 1),
+    ((2, 3, 31, 31), (17, 3, 3, 3), 2, 1),
+    ((2, 2, 17, 33), (8, 2, 3, 5), 1, 2),
+    ((1, 3, 41, 45), (6, 3, 7, 7), 2, 3),
+    ((2, 4, 12, 10), (3, 4, 4, 3), 4, 3),
+    ((2, 1, 6, 7), (2, 1, 8, 9), 1, 1),
+    ((4, 16, 6, 5), (12, 16, 1, 1), 1, 0),
+    ((2, 3, 11, 51), (1, 3, 3, 3), 1, 0),
+]
+
+
+def _float64_reference(x, w, b, stride, pad):
+    return _reached_conv(x.astype(np.float64), w.astype(np.float64), b.astype(np.float64), stride, pad)
+
+
+def _assert_close(result, reference):
+    assert result.dtype == np.float32 and result.shape == reference.shape
+    assert np.abs(result - reference).max() <= FLOAT32_TOLERANCE * np.abs(reference).max()
+
+
+@needs_kernel
+@pytest.mark.parametrize("kernel", RUNNABLE)
+@pytest.mark.parametrize("x_shape, w_shape, stride, pad", CASES)
+def test_direct_kernels_match_the_float64_naive_layer(rng, kernel, x_shape, w_shape, stride, pad):
+    x, w, b = conv_inputs(rng, x_shape, w_shape, dtype=np.float32)
+    reference, _ = _float64_reference(x, w, b, stride, pad)
+    _assert_close(extension.direct_conv_forward(x, w, b, stride, pad, kernel=kernel), reference)
+
+
+@needs_kernel
+@pytest.mark.parametrize("kernel", RUNNABLE)
+@pytest.mark.parametrize("C, H, W, N", [(32, 30, 30, 3), (16, 30, 30, 5), (2, 200, 7, 3)],
+                         ids=["one-image-chunks", "smaller-last-chunk", "tall-images"])
+def test_batches_over_several_chunks_match(rng, kernel, C, H, W, N):
+    # The planes of 32 channels of 30x30 images at stride 2 fill a whole chunk (32 * 4 * 16 * 16 floats), so
+    # each image is a chunk of its own; 16 channels give chunks of 2 and a last chunk of 1.
+    x, w, b = conv_inputs(rng, (N, C, H, W), (5, C, 3, 3), dtype=np.float32)
+    reference, _ = _float64_reference(x, w, b, 2, 1)
+    _assert_close(extension.direct_conv_forward(x, w, b, 2, 1, kernel=kernel), reference)
+
+
+@needs_kernel
+def test_direct_kernel_matches_pytorch(rng):
+    torch = pytest.importorskip("torch")
+    for x_shape, w_shape, stride, pad in CASES:
+        x, w, b = conv_inputs(rng, x_shape, w_shape, dtype=np.float32)
+        expected = torch.nn.functional.conv2d(torch.from_numpy(x), torch.from_numpy(w), torch.from_numpy(b),
+                                              stride=stride, padding=pad).numpy()
+        _assert_close(extension.direct_conv_forward(x, w, b, stride, pad), expected.astype(np.float64))
+
+
+@needs_kernel
+def test_out_is_written_in_place_and_checked(rng):
+    x, w, b = conv_inputs(rng, (4, 3, 9, 9), (5, 3, 3, 3), dtype=np.float32)
+    whole = extension.direct_conv_forward(x, w, b, 2, 1)
+    out = np.full((4, 5, 5, 5), np.nan, dtype=np.float32)
+    written = extension.direct_conv_forward(x[1:3], w, b, 2, 1, out=out[1:3])
+    assert np.shares_memory(written, out)
+    np.testing.assert_array_equal(out[1:3], whole[1:3])  # the same kernel on the same images: equal bits
+    assert np.isnan(out[[0, 3]]).all()  # nothing written outside the slice
+    for wrong in (np.empty((2, 5, 5, 4), np.float32), np.empty((2, 5, 5, 5), np.float64),
+                  np.empty((2, 5, 5, 10), np.float32)[..., ::2]):
+        with pytest.raises(ValueError, match="out must be a C-contiguous float32 array of shape"):
+            extension.direct_conv_forward(x[:2], w, b, 2, 1, out=wrong)
+
+
+@needs_kernel
+def test_bad_geometry_and_kernel_names_are_refused(rng):
+    x, w, b = conv_inputs(rng, (2, 3, 5, 5), (4, 3, 3, 3), dtype=np.float32)
+    with pytest.raises(ValueError, match="x has 3 channels and w expects 2"):
+        extension.direct_conv_forward(x, w[:, :2].copy(), b, 1, 1)
+    with pytest.raises(ValueError, match="b has 3 entries for 4 filters"):
+        extension.direct_conv_forward(x, w, b[:3].copy(), 1, 1)
+    with pytest.raises(ValueError, match="exceeds padded input"):
+        extension.direct_conv_forward(x[:, :, :2].copy(), w, b, 1, 0)
+    with pytest.raises(ValueError, match="need stride >= 1"):
+        extension.direct_conv_forward(x, w, b, 0, 1)
+    with pytest.raises(ValueError, match="kernel must be one of"):
+        extension.direct_conv_forward(x, w, b, 1, 1, kernel="sse9")
+
+
+@needs_kernel
+@pytest.mark.parametrize("x_shape, w_shape, stride, pad, winograd_backward", [
+    ((3, 3, 11, 10), (5, 3, 7, 7), 2, 3, False),
+    ((2, 4, 9, 9), (6, 4, 3, 5), 1, 1, False),
+    ((2, 16, 8, 8), (12, 16, 3, 3), 1, 1, True),  # few channels: forward direct, backward still Winograd's
+])
+def test_layer_takes_the_direct_forward_and_its_backward_matches(rng, x_shape, w_shape, stride, pad,
+                                                                 winograd_backward):
+    x, w, b = conv_inputs(rng, x_shape, w_shape, dtype=np.float32)
+    param = {"stride": stride, "pad": pad}
+    assert fast_layers._direct_applies(x.shape, w.shape, stride, pad, np.float32)
+    out, cache = conv_forward_fast(x, w, b, param)
+    np.testing.assert_array_equal(out, extension.direct_conv_forward(x, w, b, stride, pad))
+    assert _winograd_taken(cache) == winograd_backward
+    reference, backward = _float64_reference(x, w, b, stride, pad)
+    _assert_close(out, reference)
+    dout = rng.standard_normal(out.shape).astype(np.float32)
+    for result, expected in zip(conv_backward_fast(dout, cache), backward(dout.astype(np.float64))):
+        _assert_close(result, expected)
+
+
+@needs_kernel
+def test_only_float32_and_not_winograds_best_shapes_go_direct():
+    assert not fast_layers._direct_applies((2, 3, 8, 8), (4, 3, 3, 3), 1, 1, np.float64)
+    assert not fast_layers._direct_applies((2, 64, 8, 8), (64, 64, 3, 3), 1, 1, np.float32)  # Winograd's
+    assert fast_layers._direct_applies((2, 64, 4, 4), (64, 64, 3, 3), 1, 1, np.float32)  # 4x4 outputs
+    assert fast_layers._direct_applies((2, 64, 8, 8), (64, 64, 3, 3), 2, 1, np.float32)  # stride 2
+
+
+def test_numpy_backend_never_goes_direct(monkeypatch):
+    monkeypatch.setattr(im2col, "BACKEND", "numpy")
+    assert not fast_layers._direct_applies((2, 3, 8, 8), (4, 3, 7, 7), 1, 3, np.float32)
+
+
+@needs_kernel
+def test_threads_split_the_batch_and_give_the_same_bits(rng):
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    x, w, b = conv_inputs(rng, (7, 3, 12, 12), (5, 3, 5, 5), dtype=np.float32)
+    with threadpoolctl.threadpool_limits(1, user_api="blas"):
+        assert fast_layers._blas_threads() == 1
+        one = fast_layers._direct_forward(x, w, b, 1, 2)
+    with threadpoolctl.threadpool_limits(3, user_api="blas"):
+        if fast_layers._blas_threads() != 3:
+            pytest.skip("NumPy's BLAS does not take a limit of 3 threads here")
+        three = fast_layers._direct_forward(x, w, b, 1, 2)
+    np.testing.assert_array_equal(three, one)
+
+
+def test_float64_layers_are_unchanged_by_the_direct_path(rng):
+    # Float64 never goes direct: it stays within 1e-9 of the naive layer on a shape float32 sends direct.
+    x, w, b = conv_inputs(rng, (2, 3, 9, 9), (4, 3, 7, 7))
+    out, cache = conv_forward_fast(x, w, b, {"stride": 1, "pad": 3})
+    reference, naive_cache = conv_forward_naive(x, w, b, {"stride": 1, "pad": 3})
+    assert np.abs(out - reference).max() <= 1e-9 * np.abs(reference).max()
+    dout = rng.standard_normal(out.shape)
+    for fast, naive in zip(conv_backward_fast(dout, cache), conv_backward_naive(dout, naive_cache)):
+        assert np.abs(fast - naive).max() <= 1e-9 * np.abs(naive).max()
