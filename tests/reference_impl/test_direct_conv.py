@@ -129,9 +129,10 @@ def test_layer_takes_the_direct_forward_and_its_backward_matches(rng, x_shape, w
 @needs_kernel
 def test_only_float32_and_not_winograds_best_shapes_go_direct():
     assert not fast_layers._direct_applies((2, 3, 8, 8), (4, 3, 3, 3), 1, 1, np.float64)
-    assert not fast_layers._direct_applies((2, 64, 8, 8), (64, 64, 3, 3), 1, 1, np.float32)  # Winograd's
-    assert fast_layers._direct_applies((2, 64, 4, 4), (64, 64, 3, 3), 1, 1, np.float32)  # 4x4 outputs
-    assert fast_layers._direct_applies((2, 64, 8, 8), (64, 64, 3, 3), 2, 1, np.float32)  # stride 2
+    assert not fast_layers._direct_applies((2, 128, 8, 8), (64, 128, 3, 3), 1, 1, np.float32)  # Winograd's
+    assert fast_layers._direct_applies((2, 64, 8, 8), (64, 64, 3, 3), 1, 1, np.float32)  # 64 channels
+    assert fast_layers._direct_applies((2, 128, 4, 4), (64, 128, 3, 3), 1, 1, np.float32)  # 4x4 outputs
+    assert fast_layers._direct_applies((2, 128, 8, 8), (64, 128, 3, 3), 2, 1, np.float32)  # stride 2
 
 
 def test_numpy_backend_never_goes_direct(monkeypatch):
@@ -162,3 +163,38 @@ def test_float64_layers_are_unchanged_by_the_direct_path(rng):
     dout = rng.standard_normal(out.shape)
     for fast, naive in zip(conv_backward_fast(dout, cache), conv_backward_naive(dout, naive_cache)):
         assert np.abs(fast - naive).max() <= 1e-9 * np.abs(naive).max()
+
+
+@needs_kernel
+@pytest.mark.parametrize("x_shape, w_shape, pad", [
+    ((2, 4, 9, 11), (6, 4, 5, 5), 2),
+    ((3, 3, 8, 7), (5, 3, 3, 3), 0),  # padded by 2 for dx: every output reaches the border
+    ((2, 16, 6, 6), (12, 16, 3, 3), 1),  # the Winograd backward pass with dx from the direct kernel
+    ((2, 5, 4, 4), (3, 5, 1, 1), 0),
+])
+def test_stride_one_input_gradient_comes_from_the_direct_kernel(rng, monkeypatch, x_shape, w_shape, pad):
+    x, w, b = conv_inputs(rng, x_shape, w_shape, dtype=np.float32)
+    out, cache = conv_forward_fast(x, w, b, {"stride": 1, "pad": pad})
+    dout = rng.standard_normal(out.shape).astype(np.float32)
+    calls = []
+    real = fast_layers._direct_input_gradient
+    monkeypatch.setattr(fast_layers, "_direct_input_gradient", lambda *args: calls.append(real(*args)) or calls[-1])
+    gradients = conv_backward_fast(dout, cache)
+    assert len(calls) == 1 and calls[0] is gradients[0]  # dx is the direct kernel's result
+    _, backward = _float64_reference(x, w, b, 1, pad)
+    for result, expected in zip(gradients, backward(dout.astype(np.float64))):
+        _assert_close(result, expected)
+
+
+@needs_kernel
+def test_input_gradient_is_left_to_the_backward_pass_elsewhere(rng):
+    dout = rng.standard_normal((2, 4, 5, 5)).astype(np.float32)
+    w = rng.standard_normal((4, 3, 3, 3)).astype(np.float32)
+    assert fast_layers._direct_input_gradient(dout, w, 1, 1, np.float32) is not None
+    assert fast_layers._direct_input_gradient(dout, w, 2, 1, np.float32) is None  # stride 2
+    assert fast_layers._direct_input_gradient(dout, w, 1, 3, np.float32) is None  # pad beyond HH - 1
+    assert fast_layers._direct_input_gradient(dout, w, 1, 1, np.float64) is None
+    assert fast_layers._direct_input_gradient(dout, w[:, :, :, :2].copy(), 1, 1, np.float32) is None
+    many_taps = rng.standard_normal((120, 3, 3, 3)).astype(np.float32)  # 1080 taps for dx
+    assert fast_layers._direct_input_gradient(rng.standard_normal((2, 120, 5, 5)).astype(np.float32), many_taps,
+                                              1, 1, np.float32) is None

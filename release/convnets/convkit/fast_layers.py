@@ -177,9 +177,10 @@ def conv_backward_fast(dout, cache):
     H_out, W_out = 1 + (H + 2 * pad - HH) // stride, 1 + (W + 2 * pad - WW) // stride
     _check_dout(dout, (N, F, H_out, W_out))
     K, Q = C * HH * WW, H_out * W_out
+    direct_dx = _direct_input_gradient(dout, w_rows.reshape(w_shape), stride, pad, x.dtype)
     dout = np.asarray(dout).reshape(N, F, Q)
     dw_bias_t = np.zeros((K + 1, F), dtype=x.dtype)  # (C*HH*WW + 1, F): dw transposed, then db as the last row
-    dx = np.empty(x.shape, dtype=x.dtype)
+    dx = np.empty(x.shape, dtype=x.dtype) if direct_dx is None else direct_dx
     for part in _image_chunks(N, K * Q * x.itemsize):
         n = part.stop - part.start
         # Unfolding again is cheaper than caching all of cols, which is HH*WW times the size of x.
@@ -192,9 +193,10 @@ def conv_backward_fast(dout, cache):
         # sums dout into db. BLAS runs this orientation faster than (F, n*H'*W') @ cols.T, as the long
         # inner dimension is contiguous in both operands.
         dw_bias_t += cols @ dout_part.T
-        dcols = _workspace("dcols", (K, n, Q), x.dtype)
-        np.matmul(w_rows.T, dout_part, out=dcols.reshape(K, n * Q))
-        unfold.col2im(dcols, n, C, H, W, HH, WW, pad, stride, batch_axis=1, out=dx[part])  # (n, C, H, W)
+        if direct_dx is None:
+            dcols = _workspace("dcols", (K, n, Q), x.dtype)
+            np.matmul(w_rows.T, dout_part, out=dcols.reshape(K, n * Q))
+            unfold.col2im(dcols, n, C, H, W, HH, WW, pad, stride, batch_axis=1, out=dx[part])  # (n, C, H, W)
     return dx, np.ascontiguousarray(dw_bias_t[:K].T).reshape(w_shape), dw_bias_t[K].copy()
 
 
@@ -231,17 +233,19 @@ def _winograd_applies(w_shape, stride, dtype):
 def _direct_applies(x_shape, w_shape, stride, pad, dtype):
     """Whether conv_forward_fast computes a float32 forward pass directly in the extension's vector kernel
     (see its direct_conv_forward): everywhere it is built, except for the shapes where Winograd's products
-    are faster, 3x3 stride-1 filters over 64 or more channels with at least 8x8 outputs.
+    are faster, 3x3 stride-1 filters over 128 or more channels with at least 8x8 outputs.
 
-    Measured with 1 thread (bench/bench_layers.py and its --cases): the direct kernel takes 0.3-0.5 of
-    im2col's time with 3 or 16 input channels (any filter size and stride), about the same from 32 to 256
-    channels, half of Winograd's on 16 channels and about the same on 64; Winograd is faster from 128."""
+    Measured with 1 thread (bench/bench_layers.py, and alternating runs of each path): the direct kernel takes
+    0.3-0.5 of im2col's time with 3 or 16 input channels (any filter size and stride) and about the same from
+    32 to 256 channels. Against Winograd (3x3, stride 1; medians of 7 ratios at 1 and 2 threads): 0.48 and 0.40
+    on 32 channels of 16x16, 0.86 and 0.46 on 64 of 16x16, 0.86 and 0.69 on 64 of 32x32, but 1.01 and 1.23 on
+    128 of 16x16 and 1.18 and 1.42 on 256 of 8x8; on 4x4 outputs it takes half Winograd's time even with 512."""
     if dtype != np.float32 or unfold.BACKEND != "cython" or getattr(unfold.extension, "direct_conv_kernel",
                                                                     lambda: None)() is None:
         return False
     channels, (height, width) = x_shape[1], x_shape[2:]
     outputs = (height + 2 * pad - w_shape[2] + 1) * (width + 2 * pad - w_shape[3] + 1)
-    return not (_winograd_applies(w_shape, stride, dtype) and channels >= 64 and outputs >= 64)
+    return not (_winograd_applies(w_shape, stride, dtype) and channels >= 128 and outputs >= 64)
 
 
 def _direct_forward(x, w, b, stride, pad):
@@ -258,6 +262,33 @@ def _direct_forward(x, w, b, stride, pad):
     list(_thread_pool(threads).map(
         lambda part: unfold.extension.direct_conv_forward(x[part], w, b, stride, pad, out=out[part]), parts))
     return out
+
+
+_DIRECT_DX_MAX_TAPS = 1024
+
+
+def _direct_input_gradient(dout, w, stride, pad, dtype):
+    """dx of a stride-1 float32 layer with square filters, as the direct forward pass of dout through the
+    filters flipped in both axes with their two channel axes swapped, padded by HH - 1 - pad (each input pixel
+    is the sum over the outputs its windows reach); None where _direct_applies would not take that pass, where
+    it has over _DIRECT_DX_MAX_TAPS taps (F * HH * WW), or for other strides, filters and dtypes: their
+    backward pass computes dx itself.
+
+    Measured with 1 thread, against the same backward pass computing dx itself (x, w; medians of 7 ratios):
+    (128, 16, 32, 32), (32, 16, 3, 3) 0.93; (50, 16, 32, 32), (32, 16, 5, 5) 0.70; 1x1 filters 64 -> 64 0.87;
+    7x7 on 3 channels 1.00; but (10, 512, 4, 4), (512, 512, 3, 3), 4608 taps, 1.16.
+
+    dout (N, F, H', W'), w (F, C, HH, HH) -> dx (N, C, H, W), float32."""
+    F, C, HH, WW = w.shape
+    full_pad = HH - 1 - pad
+    if stride != 1 or HH != WW or full_pad < 0 or dtype != np.float32 or F * HH * WW > _DIRECT_DX_MAX_TAPS:
+        return None
+    dout_shape = np.shape(dout)
+    if not _direct_applies(dout_shape, (C, F, HH, WW), 1, full_pad, dtype):
+        return None
+    flipped = np.ascontiguousarray(w.transpose(1, 0, 2, 3)[:, :, ::-1, ::-1], dtype=np.float32)  # (C, F, HH, WW)
+    dout = np.ascontiguousarray(dout, dtype=np.float32).reshape(dout_shape)
+    return _direct_forward(dout, flipped, np.zeros(C, dtype=np.float32), 1, full_pad)
 
 
 @functools.cache
@@ -343,9 +374,10 @@ def _winograd_backward(dout, x, w, U, pad):
     H_out, W_out = H + 2 * pad - 2, W + 2 * pad - 2
     _check_dout(dout, (N, F, H_out, W_out))
     dout = np.ascontiguousarray(dout, dtype=x.dtype)
+    direct_dx = _direct_input_gradient(dout, w, 1, pad, x.dtype)
     U_t = U.transpose(0, 2, 1)  # (16, C, F)
     dU = np.zeros((16, F, C), dtype=x.dtype)
-    dx = np.empty(x.shape, dtype=x.dtype)
+    dx = np.empty(x.shape, dtype=x.dtype) if direct_dx is None else direct_dx
     # The whole-plane kernels: dM is zero at the dummy tiles, so they add nothing to dU and get zero dV.
     T = ((H_out + 1) // 2) * ((W_out + 1) // 2 + 1)
     ext = unfold.extension
@@ -355,8 +387,9 @@ def _winograd_backward(dout, x, w, U, pad):
         # Recomputing the transformed input is cheaper than caching it (four times the size of x).
         V = ext.winograd_input_planes(x[part], pad, out=_workspace("cols", (16, C, n * T), x.dtype))
         dU += dM @ V.transpose(0, 2, 1)  # (16, F, n*T) @ (16, n*T, C)
-        dV = np.matmul(U_t, dM, out=_workspace("dcols", (16, C, n * T), x.dtype))
-        ext.winograd_input_planes_adjoint(dV, n, H, W, pad, out=dx[part])
+        if direct_dx is None:
+            dV = np.matmul(U_t, dM, out=_workspace("dcols", (16, C, n * T), x.dtype))
+            ext.winograd_input_planes_adjoint(dV, n, H, W, pad, out=dx[part])
     G = _WINOGRAD_G.astype(x.dtype)
     left = np.tensordot(G, dU.reshape(4, 4, F, C), axes=([0], [0]))  # (3, 4, F, C): G^T dU, [i, b, f, c]
     both = np.tensordot(left, G, axes=([1], [0]))  # (3, F, C, 3): G^T dU G, [i, f, c, j]
