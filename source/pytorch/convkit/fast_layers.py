@@ -181,22 +181,31 @@ def conv_backward_fast(dout, cache):
     dout = np.asarray(dout).reshape(N, F, Q)
     dw_bias_t = np.zeros((K + 1, F), dtype=x.dtype)  # (C*HH*WW + 1, F): dw transposed, then db as the last row
     dx = np.empty(x.shape, dtype=x.dtype) if direct_dx is None else direct_dx
-    for part in _image_chunks(N, K * Q * x.itemsize):
-        n = part.stop - part.start
-        # Unfolding again is cheaper than caching all of cols, which is HH*WW times the size of x.
-        cols = _columns_with_ones(x[part], HH, WW, pad, stride, K, Q)  # (C*HH*WW + 1, n*H'*W')
-        # The chunk's upstream gradient filter outermost, (F, n, H'*W'): one (F, n*H'*W') matrix.
-        dout_part = _workspace("out", (F, n, Q), x.dtype)
-        np.copyto(dout_part, dout[part].transpose(1, 0, 2), casting="unsafe")
-        dout_part = dout_part.reshape(F, n * Q)
-        # (C*HH*WW + 1, n*H'*W') @ (n*H'*W', F): the transposed view of dout needs no copy; the row of ones
-        # sums dout into db. BLAS runs this orientation faster than (F, n*H'*W') @ cols.T, as the long
-        # inner dimension is contiguous in both operands.
-        dw_bias_t += cols @ dout_part.T
-        if direct_dx is None:
-            dcols = _workspace("dcols", (K, n, Q), x.dtype)
-            np.matmul(w_rows.T, dout_part, out=dcols.reshape(K, n * Q))
-            unfold.col2im(dcols, n, C, H, W, HH, WW, pad, stride, batch_axis=1, out=dx[part])  # (n, C, H, W)
+
+    def gradients_of(images):
+        """The images' share of dw and db, (C*HH*WW + 1, F); their dx written into dx unless done already."""
+        dw_bias_t = np.zeros((K + 1, F), dtype=x.dtype)  # (C*HH*WW + 1, F): dw transposed, then db as the last row
+        for chunk in _image_chunks(images.stop - images.start, K * Q * x.itemsize):
+            part = slice(images.start + chunk.start, images.start + chunk.stop)
+            n = part.stop - part.start
+            # Unfolding again is cheaper than caching all of cols, which is HH*WW times the size of x.
+            cols = _columns_with_ones(x[part], HH, WW, pad, stride, K, Q)  # (C*HH*WW + 1, n*H'*W')
+            # The chunk's upstream gradient filter outermost, (F, n, H'*W'): one (F, n*H'*W') matrix.
+            dout_part = _workspace("out", (F, n, Q), x.dtype)
+            np.copyto(dout_part, dout[part].transpose(1, 0, 2), casting="unsafe")
+            dout_part = dout_part.reshape(F, n * Q)
+            # (C*HH*WW + 1, n*H'*W') @ (n*H'*W', F): the transposed view of dout needs no copy; the row of ones
+            # sums dout into db. BLAS runs this orientation faster than (F, n*H'*W') @ cols.T, as the long
+            # inner dimension is contiguous in both operands.
+            dw_bias_t += cols @ dout_part.T
+            if direct_dx is None:
+                dcols = _workspace("dcols", (K, n, Q), x.dtype)
+                np.matmul(w_rows.T, dout_part, out=dcols.reshape(K, n * Q))
+                unfold.col2im(dcols, n, C, H, W, HH, WW, pad, stride, batch_axis=1, out=dx[part])  # (n, C, H, W)
+        return dw_bias_t
+
+    # One slice: BLAS's own threads share each chunk's products (faster here than a slice per thread).
+    dw_bias_t = gradients_of(slice(0, N))
     return dx, np.ascontiguousarray(dw_bias_t[:K].T).reshape(w_shape), dw_bias_t[K].copy()
 
 
@@ -250,18 +259,32 @@ def _direct_applies(x_shape, w_shape, stride, pad, dtype):
 
 def _direct_forward(x, w, b, stride, pad):
     """The extension's direct_conv_forward on float32 x, w, b (C-contiguous), split over as many threads as
-    NumPy's BLAS may use (one part of the batch each), so that a thread limit applies to both paths alike."""
-    threads = min(_blas_threads(), x.shape[0])
-    if threads <= 1:
-        return unfold.extension.direct_conv_forward(x, w, b, stride, pad)
+    NumPy's BLAS may use (see _over_threads), so that a thread limit applies to all paths alike."""
     out = np.empty((x.shape[0], w.shape[0], 1 + (x.shape[2] + 2 * pad - w.shape[2]) // stride,
                     1 + (x.shape[3] + 2 * pad - w.shape[3]) // stride), dtype=np.float32)
-    bounds = np.linspace(0, x.shape[0], threads + 1).astype(int)
-    parts = [slice(start, stop) for start, stop in zip(bounds[:-1], bounds[1:])]
-    # The kernel releases the GIL, so the parts run at once.
-    list(_thread_pool(threads).map(
-        lambda part: unfold.extension.direct_conv_forward(x[part], w, b, stride, pad, out=out[part]), parts))
+    _over_threads(lambda images: unfold.extension.direct_conv_forward(x[images], w, b, stride, pad,
+                                                                     out=out[images]), x.shape[0])
     return out
+
+
+def _over_threads(work, num_images):
+    """[work(images) for images in consecutive slices of the batch], one slice per thread that NumPy's BLAS
+    may use, all run at once (the compiled kernels release the GIL) with BLAS held to one thread meanwhile, so
+    that each slice's products run beside the others rather than each one across all threads in turn."""
+    threads = min(_blas_threads(), num_images)
+    if threads <= 1:
+        return [work(slice(0, num_images))]
+    bounds = np.linspace(0, num_images, threads + 1).astype(int)
+    slices = [slice(start, stop) for start, stop in zip(bounds[:-1], bounds[1:])]
+    controllers = _blas_controllers()
+    limits = [controller.num_threads for controller in controllers]
+    for controller in controllers:
+        controller.set_num_threads(1)
+    try:
+        return list(_thread_pool(threads).map(work, slices))
+    finally:
+        for controller, limit in zip(controllers, limits):
+            controller.set_num_threads(limit)
 
 
 _DIRECT_DX_MAX_TAPS = 1024
@@ -376,20 +399,27 @@ def _winograd_backward(dout, x, w, U, pad):
     dout = np.ascontiguousarray(dout, dtype=x.dtype)
     direct_dx = _direct_input_gradient(dout, w, 1, pad, x.dtype)
     U_t = U.transpose(0, 2, 1)  # (16, C, F)
-    dU = np.zeros((16, F, C), dtype=x.dtype)
     dx = np.empty(x.shape, dtype=x.dtype) if direct_dx is None else direct_dx
     # The whole-plane kernels: dM is zero at the dummy tiles, so they add nothing to dU and get zero dV.
     T = ((H_out + 1) // 2) * ((W_out + 1) // 2 + 1)
     ext = unfold.extension
-    for part in _winograd_chunks(N, C, F, T, x.itemsize):
-        n = part.stop - part.start
-        dM = ext.winograd_output_planes_adjoint(dout[part], out=_workspace("out", (16, F, n * T), x.dtype))
-        # Recomputing the transformed input is cheaper than caching it (four times the size of x).
-        V = ext.winograd_input_planes(x[part], pad, out=_workspace("cols", (16, C, n * T), x.dtype))
-        dU += dM @ V.transpose(0, 2, 1)  # (16, F, n*T) @ (16, n*T, C)
-        if direct_dx is None:
-            dV = np.matmul(U_t, dM, out=_workspace("dcols", (16, C, n * T), x.dtype))
-            ext.winograd_input_planes_adjoint(dV, n, H, W, pad, out=dx[part])
+
+    def filter_gradient_of(images):
+        """The images' share of dU (16, F, C); their dx written into dx unless done already."""
+        dU = np.zeros((16, F, C), dtype=x.dtype)
+        for chunk in _winograd_chunks(images.stop - images.start, C, F, T, x.itemsize):
+            part = slice(images.start + chunk.start, images.start + chunk.stop)
+            n = part.stop - part.start
+            dM = ext.winograd_output_planes_adjoint(dout[part], out=_workspace("out", (16, F, n * T), x.dtype))
+            # Recomputing the transformed input is cheaper than caching it (four times the size of x).
+            V = ext.winograd_input_planes(x[part], pad, out=_workspace("cols", (16, C, n * T), x.dtype))
+            dU += dM @ V.transpose(0, 2, 1)  # (16, F, n*T) @ (16, n*T, C)
+            if direct_dx is None:
+                dV = np.matmul(U_t, dM, out=_workspace("dcols", (16, C, n * T), x.dtype))
+                ext.winograd_input_planes_adjoint(dV, n, H, W, pad, out=dx[part])
+        return dU
+
+    dU = sum(_over_threads(filter_gradient_of, N))
     G = _WINOGRAD_G.astype(x.dtype)
     left = np.tensordot(G, dU.reshape(4, 4, F, C), axes=([0], [0]))  # (3, 4, F, C): G^T dU, [i, b, f, c]
     both = np.tensordot(left, G, axes=([1], [0]))  # (3, F, C, 3): G^T dU G, [i, f, c, j]
