@@ -198,3 +198,23 @@ def test_input_gradient_is_left_to_the_backward_pass_elsewhere(rng):
     many_taps = rng.standard_normal((120, 3, 3, 3)).astype(np.float32)  # 1080 taps for dx
     assert fast_layers._direct_input_gradient(rng.standard_normal((2, 120, 5, 5)).astype(np.float32), many_taps,
                                               1, 1, np.float32) is None
+
+
+def test_thread_count_falls_back_to_one_without_threadpoolctl(monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def without_threadpoolctl(name, *args, **kwargs):
+        if name == "threadpoolctl":
+            raise ImportError("not installed")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", without_threadpoolctl)
+    fast_layers._blas_controllers.cache_clear()
+    try:
+        assert fast_layers._blas_controllers() == ()
+        assert fast_layers._blas_threads() == 1
+        assert fast_layers._over_threads(lambda images: (images.start, images.stop), 5) == [(0, 5)]
+    finally:
+        fast_layers._blas_controllers.cache_clear()

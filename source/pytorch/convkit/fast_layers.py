@@ -316,12 +316,14 @@ def _direct_input_gradient(dout, w, stride, pad, dtype):
 
 @functools.cache
 def _blas_controllers():
-    """threadpoolctl's controllers of the BLAS libraries NumPy loaded; none without threadpoolctl."""
+    """threadpoolctl's controllers of the BLAS libraries NumPy loaded; none without threadpoolctl, or where it
+    cannot inspect the process (then everything runs on one thread, as NumPy's BLAS may not)."""
     try:
         from threadpoolctl import ThreadpoolController
-    except ImportError:
+
+        return tuple(ThreadpoolController().select(user_api="blas").lib_controllers)
+    except Exception:  # a speed-up only: never a reason for a layer to fail
         return ()
-    return tuple(ThreadpoolController().select(user_api="blas").lib_controllers)
 
 
 def _blas_threads():
