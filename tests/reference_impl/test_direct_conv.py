@@ -218,3 +218,24 @@ def test_thread_count_falls_back_to_one_without_threadpoolctl(monkeypatch):
         assert fast_layers._over_threads(lambda images: (images.start, images.stop), 5) == [(0, 5)]
     finally:
         fast_layers._blas_controllers.cache_clear()
+
+
+def test_a_forked_child_gets_thread_pools_of_its_own(rng):
+    # The grader forks its workers after the parent may have run the layers on threads: before the fix, the
+    # child's first multi-threaded call waited forever on the parent's pool, whose threads it never had.
+    import multiprocessing
+
+    import time
+
+    # The parent's pool has started both its threads, which now wait idle (as after any layer call).
+    list(fast_layers._thread_pool(2).map(time.sleep, [0.05, 0.05]))
+
+    context = multiprocessing.get_context("fork")
+    with context.Pool(1) as pool:
+        result = pool.apply_async(_two_slices_in_a_child)
+        assert result.get(timeout=120) == [(0, 1), (1, 2)]
+
+
+def _two_slices_in_a_child():
+    pool = fast_layers._thread_pool(2)
+    return list(pool.map(lambda images: (images.start, images.stop), [slice(0, 1), slice(1, 2)]))

@@ -18,6 +18,7 @@ function unchanged.
 """
 import concurrent.futures
 import functools
+import os
 import threading
 
 import numpy as np
@@ -337,6 +338,10 @@ def _blas_threads():
 def _thread_pool(threads):
     """A pool of this many worker threads, made once per count and kept for the process's life."""
     return concurrent.futures.ThreadPoolExecutor(threads, thread_name_prefix="conv-direct")
+
+
+# A forked child inherits the pools but not their threads (work sent to them would wait forever): it makes its own.
+os.register_at_fork(after_in_child=_thread_pool.cache_clear)
 
 
 # Winograd's chunks are smaller than im2col's: its transforms run at the speed of the cache holding V and M,
