@@ -178,34 +178,30 @@ def conv_backward_fast(dout, cache):
     _check_dout(dout, (N, F, H_out, W_out))
     K, Q = C * HH * WW, H_out * W_out
     direct_dx = _direct_input_gradient(dout, w_rows.reshape(w_shape), stride, pad, x.dtype)
+    direct_dw = _direct_filter_gradient(x, dout, w_shape, stride, pad)
     dout = np.asarray(dout).reshape(N, F, Q)
-    dw_bias_t = np.zeros((K + 1, F), dtype=x.dtype)  # (C*HH*WW + 1, F): dw transposed, then db as the last row
     dx = np.empty(x.shape, dtype=x.dtype) if direct_dx is None else direct_dx
-
-    def gradients_of(images):
-        """The images' share of dw and db, (C*HH*WW + 1, F); their dx written into dx unless done already."""
-        dw_bias_t = np.zeros((K + 1, F), dtype=x.dtype)  # (C*HH*WW + 1, F): dw transposed, then db as the last row
-        for chunk in _image_chunks(images.stop - images.start, K * Q * x.itemsize):
-            part = slice(images.start + chunk.start, images.start + chunk.stop)
-            n = part.stop - part.start
+    # One slice: BLAS's own threads share each chunk's products (faster here than a slice per thread).
+    dw_bias_t = np.zeros((K + 1, F), dtype=x.dtype)  # (C*HH*WW + 1, F): dw transposed, then db as the last row
+    for part in _image_chunks(N, K * Q * x.itemsize) if direct_dx is None or direct_dw is None else ():
+        n = part.stop - part.start
+        # The chunk's upstream gradient filter outermost, (F, n, H'*W'): one (F, n*H'*W') matrix.
+        dout_part = _workspace("out", (F, n, Q), x.dtype)
+        np.copyto(dout_part, dout[part].transpose(1, 0, 2), casting="unsafe")
+        dout_part = dout_part.reshape(F, n * Q)
+        if direct_dw is None:
             # Unfolding again is cheaper than caching all of cols, which is HH*WW times the size of x.
             cols = _columns_with_ones(x[part], HH, WW, pad, stride, K, Q)  # (C*HH*WW + 1, n*H'*W')
-            # The chunk's upstream gradient filter outermost, (F, n, H'*W'): one (F, n*H'*W') matrix.
-            dout_part = _workspace("out", (F, n, Q), x.dtype)
-            np.copyto(dout_part, dout[part].transpose(1, 0, 2), casting="unsafe")
-            dout_part = dout_part.reshape(F, n * Q)
             # (C*HH*WW + 1, n*H'*W') @ (n*H'*W', F): the transposed view of dout needs no copy; the row of ones
             # sums dout into db. BLAS runs this orientation faster than (F, n*H'*W') @ cols.T, as the long
             # inner dimension is contiguous in both operands.
             dw_bias_t += cols @ dout_part.T
-            if direct_dx is None:
-                dcols = _workspace("dcols", (K, n, Q), x.dtype)
-                np.matmul(w_rows.T, dout_part, out=dcols.reshape(K, n * Q))
-                unfold.col2im(dcols, n, C, H, W, HH, WW, pad, stride, batch_axis=1, out=dx[part])  # (n, C, H, W)
-        return dw_bias_t
-
-    # One slice: BLAS's own threads share each chunk's products (faster here than a slice per thread).
-    dw_bias_t = gradients_of(slice(0, N))
+        if direct_dx is None:
+            dcols = _workspace("dcols", (K, n, Q), x.dtype)
+            np.matmul(w_rows.T, dout_part, out=dcols.reshape(K, n * Q))
+            unfold.col2im(dcols, n, C, H, W, HH, WW, pad, stride, batch_axis=1, out=dx[part])  # (n, C, H, W)
+    if direct_dw is not None:
+        return dx, direct_dw, dout.sum(axis=(0, 2), dtype=np.float64).astype(x.dtype)
     return dx, np.ascontiguousarray(dw_bias_t[:K].T).reshape(w_shape), dw_bias_t[K].copy()
 
 
@@ -285,37 +281,93 @@ def _over_threads(work, num_images, parts=None):
     for controller in controllers:
         controller.set_num_threads(1)
     try:
-        return list(_thread_pool(threads).map(work, slices))
+        # The calling thread takes the first slice itself: one wake-up less, which counts on small layers.
+        pool = _thread_pool(threads - 1)
+        later = [pool.submit(work, images) for images in slices[1:]]
+        try:
+            first = work(slices[0])
+        finally:
+            concurrent.futures.wait(later)  # none still running once BLAS gets its threads back
+        return [first] + [future.result() for future in later]
     finally:
         for controller, limit in zip(controllers, limits):
             controller.set_num_threads(limit)
 
 
 _DIRECT_DX_MAX_TAPS = 1024
+# dx with 3 or 4 channels runs in a tile of 4 filters (3 or 4 of them used): up to this many taps.
+_DIRECT_DX_MAX_NARROW_TAPS = 4096
 
 
 def _direct_input_gradient(dout, w, stride, pad, dtype):
     """dx of a stride-1 float32 layer with square filters, as the direct forward pass of dout through the
     filters flipped in both axes with their two channel axes swapped, padded by HH - 1 - pad (each input pixel
     is the sum over the outputs its windows reach); None where _direct_applies would not take that pass, where
-    it has over _DIRECT_DX_MAX_TAPS taps (F * HH * WW), or for other strides, filters and dtypes: their
-    backward pass computes dx itself.
+    it has over _DIRECT_DX_MAX_TAPS taps (F * HH * WW; _DIRECT_DX_MAX_NARROW_TAPS for 3 or 4 channels), or for
+    other strides, filters and dtypes: their backward pass computes dx itself.
 
     Measured with 1 thread, against the same backward pass computing dx itself (x, w; medians of 7 ratios):
     (128, 16, 32, 32), (32, 16, 3, 3) 0.93; (50, 16, 32, 32), (32, 16, 5, 5) 0.70; 1x1 filters 64 -> 64 0.87;
-    7x7 on 3 channels 1.00; but (10, 512, 4, 4), (512, 512, 3, 3), 4608 taps, 1.16.
+    but (10, 512, 4, 4), (512, 512, 3, 3), 4608 taps, 1.16. In the 4-filter tile (medians of 9, 1 and 2
+    threads): the 7x7 net layer on 3 channels, 1568 taps, 0.75 and 0.52; (32, 4, 32, 32), (128, 4, 5, 5) 0.88
+    and 0.60; but one channel, (16, 1, 28, 28), (32, 1, 5, 5), 1.47 and 1.67 (1 of 4 filters used).
 
     dout (N, F, H', W'), w (F, C, HH, HH) -> dx (N, C, H, W), float32."""
+    if not _direct_input_gradient_applies(np.shape(dout), w.shape, stride, pad, dtype):
+        return None
     F, C, HH, WW = w.shape
-    full_pad = HH - 1 - pad
-    if stride != 1 or HH != WW or full_pad < 0 or dtype != np.float32 or F * HH * WW > _DIRECT_DX_MAX_TAPS:
-        return None
-    dout_shape = np.shape(dout)
-    if not _direct_applies(dout_shape, (C, F, HH, WW), 1, full_pad, dtype):
-        return None
+    full_pad, dout_shape = HH - 1 - pad, np.shape(dout)
     flipped = np.ascontiguousarray(w.transpose(1, 0, 2, 3)[:, :, ::-1, ::-1], dtype=np.float32)  # (C, F, HH, WW)
     dout = np.ascontiguousarray(dout, dtype=np.float32).reshape(dout_shape)
     return _direct_forward(dout, flipped, np.zeros(C, dtype=np.float32), 1, full_pad)
+
+
+def _direct_filter_gradient(x, dout, w_shape, stride, pad):
+    """dw (F, C, HH, WW) of a float32 layer from the extension's direct_conv_filter_gradient, summed over
+    _DIRECT_DW_PARTS slices of the batch (on as many threads as NumPy's BLAS may use, the same rounding on any
+    number); None where _direct_filter_gradient_applies says no: the backward pass then computes dw itself.
+
+    Measured on whole backward passes, with it and without (x, w, stride; medians of 7 ratios at 1 and at 2
+    threads, AVX-512): (64, 64, 16, 16), (64, 64, 3, 3), 1: 0.90, 0.92; (128, 16, 32, 32), (32, 16, 3, 3), 1:
+    0.80, 0.83; (50, 16, 32, 32), (32, 16, 5, 5), 1: 0.79, 0.81; (64, 8, 32, 32), (8, 8, 3, 3), 1: 0.55, 0.56;
+    the 7x7 net layer 0.94, 0.98; about even (0.95-1.13) on the 7x7 stride-2 stem, the small seed layer and
+    64 channels of 24x24 or 32x32 (Winograd's dw). Rows of 8 outputs (half an AVX-512 vector) took 1.24-1.40
+    and 4x4 outputs of 128 channels at stride 2 almost 5; 1x1 filters 1.01 and 1.13.
+
+    x (N, C, H, W) float32 C-contiguous, dout (N, F, H', W') -> dw (F, C, HH, WW) float32."""
+    if not _direct_filter_gradient_applies(x.shape, w_shape, stride, pad, x.dtype):
+        return None
+    HH, WW = w_shape[2:]
+    dout = np.ascontiguousarray(dout, dtype=np.float32)
+    parts = _over_threads(lambda images: unfold.extension.direct_conv_filter_gradient(
+        x[images], dout[images], HH, WW, stride, pad), x.shape[0], parts=_DIRECT_DW_PARTS)
+    return functools.reduce(np.add, parts)
+
+
+def _direct_filter_gradient_applies(x_shape, w_shape, stride, pad, dtype):
+    """Whether _direct_filter_gradient computes dw: where the direct forward pass applies, for filters larger
+    than 1x1 (whose dw is one plain matrix product), when the output rows fill at least
+    _DIRECT_DW_MIN_LANES_USED of their vectors' lanes."""
+    if not _direct_applies(x_shape, w_shape, stride, pad, dtype) or w_shape[2] * w_shape[3] == 1:
+        return False
+    lanes, W_out = unfold.extension.direct_conv_lanes(), 1 + (x_shape[3] + 2 * pad - w_shape[3]) // stride
+    return W_out >= _DIRECT_DW_MIN_LANES_USED * lanes * -(-W_out // lanes)
+
+
+# Slices of the batch whose filter gradients are summed, in order, on any number of threads (see _over_threads).
+_DIRECT_DW_PARTS = 2
+# Share of a vector's lanes an output row must fill (over its vectors) for the direct filter gradient.
+_DIRECT_DW_MIN_LANES_USED = 0.75
+
+
+def _direct_input_gradient_applies(dout_shape, w_shape, stride, pad, dtype):
+    """Whether _direct_input_gradient computes dx (see there)."""
+    F, C, HH, WW = w_shape
+    full_pad = HH - 1 - pad
+    taps_allowed = _DIRECT_DX_MAX_NARROW_TAPS if C in (3, 4) else _DIRECT_DX_MAX_TAPS
+    if stride != 1 or HH != WW or full_pad < 0 or dtype != np.float32 or F * HH * WW > taps_allowed:
+        return False
+    return _direct_applies(dout_shape, (C, F, HH, WW), 1, full_pad, dtype)
 
 
 @functools.cache
@@ -405,11 +457,12 @@ def _winograd_backward(dout, x, w, U, pad):
     Returns dx (N, C, H, W), dw (F, C, 3, 3), db (F,) in x's dtype."""
     N, C, H, W = x.shape
     F = w.shape[0]
-    if x.dtype == np.float32 and min(C, F) < _WINOGRAD_BACKWARD_MIN_CHANNELS:
-        K = C * 9
-        return conv_backward_fast(dout, (x, w.reshape(F, K), w.shape, 1, pad))
     H_out, W_out = H + 2 * pad - 2, W + 2 * pad - 2
     _check_dout(dout, (N, F, H_out, W_out))
+    all_direct = (_direct_filter_gradient_applies(x.shape, w.shape, 1, pad, x.dtype)
+                  and _direct_input_gradient_applies(np.shape(dout), w.shape, 1, pad, x.dtype))
+    if x.dtype == np.float32 and (min(C, F) < _WINOGRAD_BACKWARD_MIN_CHANNELS or all_direct):
+        return conv_backward_fast(dout, (x, w.reshape(F, C * 9), w.shape, 1, pad))
     dout = np.ascontiguousarray(dout, dtype=x.dtype)
     direct_dx = _direct_input_gradient(dout, w, 1, pad, x.dtype)
     U_t = U.transpose(0, 2, 1)  # (16, C, F)

@@ -55,14 +55,45 @@ def test_direct_kernels_match_the_float64_naive_layer(rng, kernel, x_shape, w_sh
 
 @needs_kernel
 @pytest.mark.parametrize("kernel", RUNNABLE)
-@pytest.mark.parametrize("C, H, W, N", [(32, 30, 30, 3), (16, 30, 30, 5), (2, 200, 7, 3)],
+@pytest.mark.parametrize("x_shape, w_shape, stride, pad", CASES)
+def test_direct_filter_gradient_kernels_match_the_float64_naive_layer(rng, kernel, x_shape, w_shape, stride, pad):
+    x, w, b = conv_inputs(rng, x_shape, w_shape, dtype=np.float32)
+    reference, backward = _float64_reference(x, w, b, stride, pad)
+    dout = rng.standard_normal(reference.shape).astype(np.float32)
+    _, dw, _ = backward(dout.astype(np.float64))
+    _assert_close(extension.direct_conv_filter_gradient(x, dout, *w_shape[2:], stride, pad, kernel=kernel), dw)
+
+
+@needs_kernel
+@pytest.mark.parametrize("kernel", RUNNABLE)
+@pytest.mark.parametrize("C, H, W, N", [(32, 62, 62, 3), (16, 62, 62, 5), (2, 200, 7, 3)],
                          ids=["one-image-chunks", "smaller-last-chunk", "tall-images"])
 def test_batches_over_several_chunks_match(rng, kernel, C, H, W, N):
-    # The planes of 32 channels of 30x30 images at stride 2 fill a whole chunk (32 * 4 * 16 * 16 floats), so
+    # The planes of 32 channels of 62x62 images at stride 2 fill a whole chunk (32 * 4 * 32 * 32 floats), so
     # each image is a chunk of its own; 16 channels give chunks of 2 and a last chunk of 1.
     x, w, b = conv_inputs(rng, (N, C, H, W), (5, C, 3, 3), dtype=np.float32)
-    reference, _ = _float64_reference(x, w, b, 2, 1)
+    reference, backward = _float64_reference(x, w, b, 2, 1)
     _assert_close(extension.direct_conv_forward(x, w, b, 2, 1, kernel=kernel), reference)
+    dout = rng.standard_normal(reference.shape).astype(np.float32)
+    _, dw, _ = backward(dout.astype(np.float64))
+    _assert_close(extension.direct_conv_filter_gradient(x, dout, 3, 3, 2, 1, kernel=kernel), dw)
+
+
+@needs_kernel
+def test_direct_filter_gradient_refuses_what_it_cannot_compute(rng):
+    x = rng.standard_normal((2, 3, 8, 8)).astype(np.float32)
+    dout = rng.standard_normal((2, 4, 8, 8)).astype(np.float32)
+    assert extension.direct_conv_filter_gradient(x, dout, 3, 3, 1, 1).shape == (4, 3, 3, 3)
+    with pytest.raises(ValueError, match=r"dout must have shape \(2, 4, 8, 8\)"):
+        extension.direct_conv_filter_gradient(x, dout[:, :, :7].copy(), 3, 3, 1, 1)
+    with pytest.raises(ValueError, match="dout must have shape"):
+        extension.direct_conv_filter_gradient(x, dout, 3, 3, 2, 1)  # stride 2 gives 4x4 outputs
+    with pytest.raises(ValueError, match="exceeds padded input"):
+        extension.direct_conv_filter_gradient(x, dout, 11, 3, 1, 1)
+    with pytest.raises(ValueError, match="stride"):
+        extension.direct_conv_filter_gradient(x, dout, 3, 3, 0, 1)
+    with pytest.raises(ValueError, match="kernel must be one of"):
+        extension.direct_conv_filter_gradient(x, dout, 3, 3, 1, 1, kernel="sse9")
 
 
 @needs_kernel
@@ -171,6 +202,7 @@ def test_float64_layers_are_unchanged_by_the_direct_path(rng):
     ((3, 3, 8, 7), (5, 3, 3, 3), 0),  # padded by 2 for dx: every output reaches the border
     ((2, 16, 6, 6), (12, 16, 3, 3), 1),  # the Winograd backward pass with dx from the direct kernel
     ((2, 5, 4, 4), (3, 5, 1, 1), 0),
+    ((2, 3, 10, 12), (32, 3, 7, 7), 3),  # the net's first layer: 1568 taps, in the 4-filter tile
 ])
 def test_stride_one_input_gradient_comes_from_the_direct_kernel(rng, monkeypatch, x_shape, w_shape, pad):
     x, w, b = conv_inputs(rng, x_shape, w_shape, dtype=np.float32)
@@ -195,8 +227,12 @@ def test_input_gradient_is_left_to_the_backward_pass_elsewhere(rng):
     assert fast_layers._direct_input_gradient(dout, w, 1, 3, np.float32) is None  # pad beyond HH - 1
     assert fast_layers._direct_input_gradient(dout, w, 1, 1, np.float64) is None
     assert fast_layers._direct_input_gradient(dout, w[:, :, :, :2].copy(), 1, 1, np.float32) is None
-    many_taps = rng.standard_normal((120, 3, 3, 3)).astype(np.float32)  # 1080 taps for dx
-    assert fast_layers._direct_input_gradient(rng.standard_normal((2, 120, 5, 5)).astype(np.float32), many_taps,
+    wide_dout = rng.standard_normal((2, 120, 5, 5)).astype(np.float32)
+    for channels, direct in [(5, False), (1, False), (3, True), (4, True)]:  # 1080 taps for dx
+        many_taps = rng.standard_normal((120, channels, 3, 3)).astype(np.float32)
+        assert (fast_layers._direct_input_gradient(wide_dout, many_taps, 1, 1, np.float32) is not None) == direct
+    too_many = rng.standard_normal((456, 3, 3, 3)).astype(np.float32)  # 4104 taps, over the 4-filter tile's cap
+    assert fast_layers._direct_input_gradient(rng.standard_normal((1, 456, 5, 5)).astype(np.float32), too_many,
                                               1, 1, np.float32) is None
 
 
@@ -241,6 +277,7 @@ def _two_slices_in_a_child():
     return list(pool.map(lambda images: (images.start, images.stop), [slice(0, 1), slice(1, 2)]))
 
 
+@pytest.mark.skipif(extension is None, reason="Winograd needs the compiled extension")
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_winograd_backward_rounds_the_same_on_any_number_of_threads(rng, dtype):
     # The grader computes expected values in processes with different BLAS thread limits.
@@ -256,3 +293,53 @@ def test_winograd_backward_rounds_the_same_on_any_number_of_threads(rng, dtype):
     for threads in (2, 3):
         for one, other in zip(results[1], results[threads]):
             np.testing.assert_array_equal(other, one)
+
+
+LANES = extension.direct_conv_lanes() if KERNEL is not None else None
+
+
+@needs_kernel
+@pytest.mark.parametrize("x_shape, w_shape, stride, pad", [
+    ((2, 3, 20, 32), (6, 3, 7, 7), 1, 3),  # an im2col cache: the net's first layer
+    ((2, 3, 33, 64), (5, 3, 7, 7), 2, 3),  # stride 2 (dx stays im2col's), a stride that does not divide
+    ((2, 16, 16, 16), (12, 16, 3, 3), 1, 1),  # a Winograd cache: dx and dw both direct
+])
+def test_filter_gradient_comes_from_the_direct_kernel(rng, monkeypatch, x_shape, w_shape, stride, pad):
+    x, w, b = conv_inputs(rng, x_shape, w_shape, dtype=np.float32)
+    out, cache = conv_forward_fast(x, w, b, {"stride": stride, "pad": pad})
+    dout = rng.standard_normal(out.shape).astype(np.float32)
+    calls = []
+    real = fast_layers._direct_filter_gradient
+    monkeypatch.setattr(fast_layers, "_direct_filter_gradient", lambda *args: calls.append(real(*args)) or calls[-1])
+    gradients = conv_backward_fast(dout, cache)
+    assert len(calls) == 1 and calls[0] is gradients[1]  # dw is the direct kernel's result
+    _, backward = _float64_reference(x, w, b, stride, pad)
+    for result, expected in zip(gradients, backward(dout.astype(np.float64))):
+        _assert_close(result, expected)
+
+
+@needs_kernel
+def test_filter_gradient_is_left_to_the_backward_pass_elsewhere():
+    assert fast_layers._direct_filter_gradient_applies((2, 3, 8, 2 * LANES), (4, 3, 3, 3), 1, 1, np.float32)
+    assert not fast_layers._direct_filter_gradient_applies((2, 3, 8, 2 * LANES), (4, 3, 3, 3), 1, 1, np.float64)
+    assert not fast_layers._direct_filter_gradient_applies((2, 3, 8, 2 * LANES), (4, 3, 1, 1), 1, 0, np.float32)
+    # Rows of half a vector leave half the lanes idle (and 1.5 vectors a quarter, which is enough).
+    assert not fast_layers._direct_filter_gradient_applies((2, 3, 8, LANES // 2), (4, 3, 3, 3), 1, 1,
+                                                           np.float32)
+    assert fast_layers._direct_filter_gradient_applies((2, 3, 8, LANES * 3 // 2), (4, 3, 3, 3), 1, 1, np.float32)
+    assert not fast_layers._direct_filter_gradient_applies((2, 128, 8, 2 * LANES), (64, 128, 3, 3), 1, 1,
+                                                           np.float32)  # Winograd's forward, and backward
+
+
+@needs_kernel
+def test_filter_gradient_has_the_same_bits_on_any_number_of_threads(rng):
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    x = rng.standard_normal((7, 3, 12, 2 * LANES)).astype(np.float32)
+    dout = rng.standard_normal((7, 5, 12, 2 * LANES)).astype(np.float32)
+    with threadpoolctl.threadpool_limits(1, user_api="blas"):
+        one = fast_layers._direct_filter_gradient(x, dout, (5, 3, 5, 5), 1, 2)
+    with threadpoolctl.threadpool_limits(3, user_api="blas"):
+        if fast_layers._blas_threads() != 3:
+            pytest.skip("NumPy's BLAS does not take a limit of 3 threads here")
+        three = fast_layers._direct_filter_gradient(x, dout, (5, 3, 5, 5), 1, 2)
+    np.testing.assert_array_equal(three, one)

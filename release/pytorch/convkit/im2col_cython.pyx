@@ -854,9 +854,48 @@ cdef extern from *:
     #if defined(__x86_64__) || defined(__i386__)
     #define KIT_X86 1
     KIT_DIRECT_TILES(kit_direct_avx512, __attribute__((target("avx512f"))), 16, 3, 8)
+    KIT_DIRECT_TILES(kit_direct_avx512_narrow, __attribute__((target("avx512f"))), 16, 6, 4)
     KIT_DIRECT_TILES(kit_direct_avx2, __attribute__((target("avx2,fma"))), 8, 3, 4)
     #endif
     KIT_DIRECT_TILES(kit_direct_baseline, , 4, 3, 4)
+
+    /* The filter gradient: FB filters x TB taps of lane-wise sums, each over every run of the chunk, of the run's
+       upstream gradient (zero past the end of its row) times the tap's run of input entries. */
+    #define KIT_FILTER_GRADIENT_TILES(NAME, TARGET, LANES, FB, TB)                                                \\
+    typedef float NAME##_vector __attribute__((vector_size(4 * LANES), aligned(4)));                              \\
+    TARGET static void NAME(const float* planes, const ptrdiff_t* offsets, ptrdiff_t tap_blocks,                  \\
+                            const float* douts, ptrdiff_t filter_blocks, const ptrdiff_t* sources,                \\
+                            ptrdiff_t runs, float* sums) {                                                        \\
+        const ptrdiff_t taps = tap_blocks * TB, run_step = filter_blocks * FB * LANES;                            \\
+        for (ptrdiff_t fb = 0; fb < filter_blocks; fb++) {                                                        \\
+            for (ptrdiff_t tb = 0; tb < tap_blocks; tb++) {                                                       \\
+                const ptrdiff_t* tap_offsets = offsets + tb * TB;                                                 \\
+                float* block_sums = sums + (fb * FB * taps + tb * TB) * LANES;                                    \\
+                NAME##_vector acc[FB][TB];                                                                        \\
+                KIT_UNROLL for (int f = 0; f < FB; f++)                                                           \\
+                    KIT_UNROLL for (int t = 0; t < TB; t++)                                                       \\
+                        acc[f][t] = *(const NAME##_vector*)(block_sums + (f * taps + t) * LANES);                 \\
+                const float* d = douts + fb * FB * LANES;                                                         \\
+                for (ptrdiff_t r = 0; r < runs; r++, d += run_step) {                                             \\
+                    const float* source = planes + sources[r];                                                    \\
+                    NAME##_vector upstream[FB];                                                                   \\
+                    KIT_UNROLL for (int f = 0; f < FB; f++) upstream[f] = *(const NAME##_vector*)(d + f * LANES); \\
+                    KIT_UNROLL for (int t = 0; t < TB; t++) {                                                     \\
+                        NAME##_vector inputs = *(const NAME##_vector*)(source + tap_offsets[t]);                  \\
+                        KIT_UNROLL for (int f = 0; f < FB; f++) acc[f][t] += upstream[f] * inputs;                \\
+                    }                                                                                             \\
+                }                                                                                                 \\
+                KIT_UNROLL for (int f = 0; f < FB; f++)                                                           \\
+                    KIT_UNROLL for (int t = 0; t < TB; t++)                                                       \\
+                        *(NAME##_vector*)(block_sums + (f * taps + t) * LANES) = acc[f][t];                       \\
+            }                                                                                                     \\
+        }                                                                                                         \\
+    }
+    #ifdef KIT_X86
+    KIT_FILTER_GRADIENT_TILES(kit_filter_gradient_avx512, __attribute__((target("avx512f"))), 16, 4, 6)
+    KIT_FILTER_GRADIENT_TILES(kit_filter_gradient_avx2, __attribute__((target("avx2,fma"))), 8, 2, 6)
+    #endif
+    KIT_FILTER_GRADIENT_TILES(kit_filter_gradient_baseline, , 4, 2, 6)
 
     /* 2: AVX-512, 1: AVX2 + FMA, 0: the 4-lane kernel, -1: none. */
     static int kit_direct_level(void) {
@@ -872,6 +911,11 @@ cdef extern from *:
                                  const ptrdiff_t* sources, const ptrdiff_t* targets, const int* widths,
                                  ptrdiff_t tiles) {
     #ifdef KIT_X86
+        if (level == 3) {
+            kit_direct_avx512_narrow(planes, offsets, weights, taps, bias, filters, out, filter_step, sources,
+                                     targets, widths, tiles);
+            return;
+        }
         if (level == 2) {
             kit_direct_avx512(planes, offsets, weights, taps, bias, filters, out, filter_step, sources, targets,
                               widths, tiles);
@@ -886,8 +930,26 @@ cdef extern from *:
         kit_direct_baseline(planes, offsets, weights, taps, bias, filters, out, filter_step, sources, targets,
                             widths, tiles);
     }
+    static void kit_filter_gradient_tiles(int level, const float* planes, const ptrdiff_t* offsets,
+                                          ptrdiff_t tap_blocks, const float* douts, ptrdiff_t filter_blocks,
+                                          const ptrdiff_t* sources, ptrdiff_t runs, float* sums) {
+    #ifdef KIT_X86
+        if (level == 2) {
+            kit_filter_gradient_avx512(planes, offsets, tap_blocks, douts, filter_blocks, sources, runs, sums);
+            return;
+        }
+        if (level == 1) {
+            kit_filter_gradient_avx2(planes, offsets, tap_blocks, douts, filter_blocks, sources, runs, sums);
+            return;
+        }
+    #endif
+        kit_filter_gradient_baseline(planes, offsets, tap_blocks, douts, filter_blocks, sources, runs, sums);
+    }
     #else
     static int kit_direct_level(void) { return -1; }
+    static void kit_filter_gradient_tiles(int level, const float* planes, const ptrdiff_t* offsets,
+                                          ptrdiff_t tap_blocks, const float* douts, ptrdiff_t filter_blocks,
+                                          const ptrdiff_t* sources, ptrdiff_t runs, float* sums) {}
     static void kit_direct_tiles(int level, const float* planes, const ptrdiff_t* offsets, const float* weights,
                                  ptrdiff_t taps, const float* bias, int filters, float* out, ptrdiff_t filter_step,
                                  const ptrdiff_t* sources, const ptrdiff_t* targets, const int* widths,
@@ -899,18 +961,30 @@ cdef extern from *:
                           Py_ssize_t taps, const float* bias, int filters, float* out, Py_ssize_t filter_step,
                           const Py_ssize_t* sources, const Py_ssize_t* targets, const int* widths,
                           Py_ssize_t tiles) nogil
+    void kit_filter_gradient_tiles(int level, const float* planes, const Py_ssize_t* offsets, Py_ssize_t tap_blocks,
+                                   const float* douts, Py_ssize_t filter_blocks, const Py_ssize_t* sources,
+                                   Py_ssize_t runs, float* sums) nogil
 
 cdef int _DIRECT_LEVEL = kit_direct_level()
 # (name, lanes per vector, vectors per tile, filters per tile) of each kernel level
 cdef dict _DIRECT_KERNELS = {2: ("avx512", 16, 3, 8), 1: ("avx2", 8, 3, 4), 0: ("baseline", 4, 3, 4)}
+# Levels whose tile has more filters than some layers (dx of the first layer: 3 channels) have a tile of 4 filters
+# and twice the runs, for at most 4 filters: 3 of 8 filter slots would do useful work, 3 of 4 do.
+cdef dict _DIRECT_NARROW = {2: (3, ("avx512", 16, 6, 4))}
 # Floats of phase planes per chunk of images: a tile's reads (taps x VB runs) then come from L1/L2 cache.
-cdef Py_ssize_t _DIRECT_CHUNK_FLOATS = 32768
+cdef Py_ssize_t _DIRECT_CHUNK_FLOATS = 131072
 
 
 def direct_conv_kernel():
     """Which kernel direct_conv_forward runs on this machine: "avx512", "avx2" or "baseline" (4 lanes), or None
     when the extension was compiled without one (by a compiler other than GCC or Clang)."""
     return _DIRECT_KERNELS[_DIRECT_LEVEL][0] if _DIRECT_LEVEL in _DIRECT_KERNELS else None
+
+
+def direct_conv_lanes():
+    """Floats per vector of the kernel direct_conv_forward and direct_conv_filter_gradient run on this machine
+    (16, 8 or 4), or None when there is none (see direct_conv_kernel)."""
+    return _DIRECT_KERNELS[_DIRECT_LEVEL][1] if _DIRECT_LEVEL in _DIRECT_KERNELS else None
 
 
 cdef void _direct_planes(const float[:, :, :, ::1] x, Py_ssize_t first, Py_ssize_t count, float* planes,
@@ -1008,6 +1082,8 @@ def direct_conv_forward(const float[:, :, :, ::1] x, const float[:, :, :, ::1] w
     if out_array.size == 0:
         return out_array
     _, lanes_object, per_tile_object, filters_object = _DIRECT_KERNELS[level]
+    if level in _DIRECT_NARROW and F <= _DIRECT_NARROW[level][1][3]:
+        level, (_, lanes_object, per_tile_object, filters_object) = _DIRECT_NARROW[level]
     cdef Py_ssize_t lanes = lanes_object, per_tile = per_tile_object, FB = filters_object
     cdef Py_ssize_t Hq = (H + 2 * pad + s - 1) // s, Wq = (W + 2 * pad + s - 1) // s, plane = Hq * Wq
     cdef Py_ssize_t taps = C * HH * WW, blocks = (F + FB - 1) // FB
@@ -1051,3 +1127,109 @@ def direct_conv_forward(const float[:, :, :, ::1] x, const float[:, :, :, ::1] w
                                  &sources[0], &targets[0], &widths[0], tiles)
             first += count
     return out_array
+
+
+# (lanes per vector, filters per tile, taps per tile) of each level's filter-gradient kernel
+cdef dict _FILTER_GRADIENT_TILES = {2: (16, 4, 6), 1: (8, 2, 6), 0: (4, 2, 6)}
+
+
+cdef void _pack_upstream(const float* dout, Py_ssize_t F, Py_ssize_t Q, Py_ssize_t runs, const Py_ssize_t* targets,
+                         const int* widths, Py_ssize_t lanes, Py_ssize_t run_step, float* douts) noexcept nogil:
+    """Copies each run's upstream gradient, for every filter, into douts[run, filter, :width]; the lanes past a
+    run's width stay as they are (zero)."""
+    cdef Py_ssize_t r, f
+    for r in range(runs):
+        for f in range(F):
+            memcpy(douts + r * run_step + f * lanes, dout + f * Q + targets[r], widths[r] * sizeof(float))
+
+
+def direct_conv_filter_gradient(const float[:, :, :, ::1] x, const float[:, :, :, ::1] dout,
+                                Py_ssize_t field_height, Py_ssize_t field_width, Py_ssize_t stride, Py_ssize_t pad,
+                                *, kernel=None, Py_ssize_t chunk_floats=131072):
+    """Gradient of a convolution's loss with respect to its filters, computed directly in float32 vector
+    registers (compiled): dw[f, c, i, j] = sum over n, oh, ow of dout[n, f, oh, ow] * x_padded[n, c,
+    oh * stride + i, ow * stride + j]. The inputs take direct_conv_forward's phase planes, so each tap of a run
+    of outputs along a row reads consecutive entries; lanes past the end of a row have zero upstream gradient.
+
+    Parameters
+    ----------
+    x : ndarray, shape (N, C, H, W), C-contiguous float32
+        The layer's input.
+    dout : ndarray, shape (N, F, H', W'), C-contiguous float32
+        Upstream gradient, with H' = 1 + (H + 2 * pad - HH) // stride and W' = 1 + (W + 2 * pad - WW) // stride.
+    field_height, field_width : int
+        The filters' HH and WW.
+    stride, pad : int
+        Stride >= 1 and symmetric zero padding >= 0.
+    kernel : str, optional, keyword-only
+        As for direct_conv_forward.
+
+    Returns
+    -------
+    dw : ndarray, shape (F, C, HH, WW), float32 (each lane's partial sums are added in float64).
+
+    Raises
+    ------
+    ValueError
+        A batch or output-size mismatch between x and dout, stride < 1, pad < 0, a filter larger than the
+        padded input, or a kernel this CPU cannot run.
+    RuntimeError
+        If the extension was compiled without the kernels (see direct_conv_kernel).
+    """
+    if _DIRECT_LEVEL not in _DIRECT_KERNELS:
+        raise RuntimeError("direct_conv_filter_gradient needs the extension compiled by GCC or Clang")
+    cdef int level = _DIRECT_LEVEL
+    if kernel is not None:
+        runnable = {_DIRECT_KERNELS[option][0]: option for option in range(_DIRECT_LEVEL + 1)}
+        if kernel not in runnable:
+            raise ValueError(f"kernel must be one of {sorted(runnable)} on this CPU; got {kernel!r}")
+        level = runnable[kernel]
+    cdef Py_ssize_t N = x.shape[0], C = x.shape[1], H = x.shape[2], W = x.shape[3]
+    cdef Py_ssize_t F = dout.shape[1], HH = field_height, WW = field_width, s = stride
+    cdef Py_ssize_t H_out = _output_size(H, HH, pad, stride, "height")
+    cdef Py_ssize_t W_out = _output_size(W, WW, pad, stride, "width")
+    if (dout.shape[0], dout.shape[2], dout.shape[3]) != (N, H_out, W_out):
+        raise ValueError(f"dout must have shape {(N, F, H_out, W_out)} for x {tuple(x.shape)[:4]}, a {HH}x{WW} "
+                         f"filter, stride {stride} and pad {pad}; got {tuple(dout.shape)[:4]}")
+    cdef Py_ssize_t lanes, FB, TB
+    lanes, FB, TB = _FILTER_GRADIENT_TILES[level]
+    cdef Py_ssize_t taps = C * HH * WW, tap_blocks = (taps + TB - 1) // TB, filter_blocks = (F + FB - 1) // FB
+    sums_array = np.zeros((filter_blocks * FB, tap_blocks * TB, lanes), dtype=np.float32)
+    if N == 0 or F == 0:
+        return np.zeros((F, C, HH, WW), dtype=np.float32)
+    cdef Py_ssize_t Hq = (H + 2 * pad + s - 1) // s, Wq = (W + 2 * pad + s - 1) // s, plane = Hq * Wq
+    cdef Py_ssize_t chunk = max(1, min(N, chunk_floats // (C * s * s * plane)))
+    cdef Py_ssize_t group_step = chunk * plane, runs_per_chunk = chunk * H_out * ((W_out + lanes - 1) // lanes)
+    cdef Py_ssize_t run_step = filter_blocks * FB * lanes, Q = H_out * W_out
+    planes_array = np.zeros(C * s * s * group_step + lanes, dtype=np.float32)  # slack: runs read a vector
+    offsets_array = np.empty(tap_blocks * TB, dtype=np.intp)
+    douts_array = np.zeros((runs_per_chunk, run_step), dtype=np.float32)
+    sources_array, targets_array = np.empty(runs_per_chunk, dtype=np.intp), np.empty(runs_per_chunk, dtype=np.intp)
+    widths_array = np.empty(runs_per_chunk, dtype=np.intc)
+    cdef float[::1] planes = planes_array
+    cdef float[:, ::1] douts = douts_array
+    cdef float[:, :, ::1] sums = sums_array
+    cdef Py_ssize_t[::1] offsets = offsets_array, sources = sources_array, targets = targets_array
+    cdef int[::1] widths = widths_array
+    cdef Py_ssize_t c, i, j, count, runs = 0, first = 0, built_for = 0
+    for c in range(C):
+        for i in range(HH):
+            for j in range(WW):
+                offsets[(c * HH + i) * WW + j] = (c * s * s + (i % s) * s + j % s) * group_step \
+                    + (i // s) * Wq + j // s
+    for i in range(taps, tap_blocks * TB):
+        offsets[i] = 0  # taps that fill the last block: computed and dropped
+    with nogil:
+        while first < N:
+            count = min(chunk, N - first)
+            if count != built_for:  # the first chunk, and a smaller last one
+                runs = _direct_runs(count, F, H_out, W_out, Hq, Wq, lanes, 1, &sources[0], &targets[0], &widths[0])
+                built_for = count
+            _direct_planes(x, first, count, &planes[0], group_step, pad, s, Hq, Wq)
+            _pack_upstream(&dout[first, 0, 0, 0], F, Q, runs, &targets[0], &widths[0], lanes, run_step,
+                           &douts[0, 0])
+            kit_filter_gradient_tiles(level, &planes[0], &offsets[0], tap_blocks, &douts[0, 0], filter_blocks,
+                                      &sources[0], runs, &sums[0, 0, 0])
+            first += count
+    totals = sums_array[:F, :taps].sum(axis=2, dtype=np.float64)  # (F, C*HH*WW)
+    return totals.astype(np.float32).reshape(F, C, HH, WW)
