@@ -859,26 +859,29 @@ cdef extern from *:
     KIT_DIRECT_TILES(kit_direct_baseline, , 4, 3, 4)
 
     /* The filter gradient: FB filters x TB taps of lane-wise sums, each over every run of the chunk, of the run's
-       upstream gradient (zero past the end of its row) times the tap's run of input entries. */
+       upstream gradient (zero past the end of its row) times the tap's run of input entries. A run's upstream
+       gradient of filter f is the vector at douts + targets[run] + f * filter_step. */
     #define KIT_FILTER_GRADIENT_TILES(NAME, TARGET, LANES, FB, TB)                                                \\
     typedef float NAME##_vector __attribute__((vector_size(4 * LANES), aligned(4)));                              \\
     TARGET static void NAME(const float* planes, const ptrdiff_t* offsets, ptrdiff_t tap_blocks,                  \\
-                            const float* douts, ptrdiff_t filter_blocks, const ptrdiff_t* sources,                \\
-                            ptrdiff_t runs, float* sums) {                                                        \\
-        const ptrdiff_t taps = tap_blocks * TB, run_step = filter_blocks * FB * LANES;                            \\
-        for (ptrdiff_t fb = 0; fb < filter_blocks; fb++) {                                                        \\
-            for (ptrdiff_t tb = 0; tb < tap_blocks; tb++) {                                                       \\
+                            const float* douts, ptrdiff_t filter_step, ptrdiff_t filter_blocks,                   \\
+                            const ptrdiff_t* sources, const ptrdiff_t* targets, ptrdiff_t runs, float* sums) {    \\
+        const ptrdiff_t taps = tap_blocks * TB;                                                                   \\
+        for (ptrdiff_t tb = 0; tb < tap_blocks; tb++) {                                                           \\
+            for (ptrdiff_t fb = 0; fb < filter_blocks; fb++) {                                                    \\
                 const ptrdiff_t* tap_offsets = offsets + tb * TB;                                                 \\
                 float* block_sums = sums + (fb * FB * taps + tb * TB) * LANES;                                    \\
                 NAME##_vector acc[FB][TB];                                                                        \\
                 KIT_UNROLL for (int f = 0; f < FB; f++)                                                           \\
                     KIT_UNROLL for (int t = 0; t < TB; t++)                                                       \\
                         acc[f][t] = *(const NAME##_vector*)(block_sums + (f * taps + t) * LANES);                 \\
-                const float* d = douts + fb * FB * LANES;                                                         \\
-                for (ptrdiff_t r = 0; r < runs; r++, d += run_step) {                                             \\
+                const float* block_douts = douts + fb * FB * filter_step;                                         \\
+                for (ptrdiff_t r = 0; r < runs; r++) {                                                            \\
                     const float* source = planes + sources[r];                                                    \\
+                    const float* d = block_douts + targets[r];                                                    \\
                     NAME##_vector upstream[FB];                                                                   \\
-                    KIT_UNROLL for (int f = 0; f < FB; f++) upstream[f] = *(const NAME##_vector*)(d + f * LANES); \\
+                    KIT_UNROLL for (int f = 0; f < FB; f++)                                                       \\
+                        upstream[f] = *(const NAME##_vector*)(d + f * filter_step);                               \\
                     KIT_UNROLL for (int t = 0; t < TB; t++) {                                                     \\
                         NAME##_vector inputs = *(const NAME##_vector*)(source + tap_offsets[t]);                  \\
                         KIT_UNROLL for (int f = 0; f < FB; f++) acc[f][t] += upstream[f] * inputs;                \\
@@ -930,25 +933,30 @@ cdef extern from *:
                             widths, tiles);
     }
     static void kit_filter_gradient_tiles(int level, const float* planes, const ptrdiff_t* offsets,
-                                          ptrdiff_t tap_blocks, const float* douts, ptrdiff_t filter_blocks,
-                                          const ptrdiff_t* sources, ptrdiff_t runs, float* sums) {
+                                          ptrdiff_t tap_blocks, const float* douts, ptrdiff_t filter_step,
+                                          ptrdiff_t filter_blocks, const ptrdiff_t* sources,
+                                          const ptrdiff_t* targets, ptrdiff_t runs, float* sums) {
     #ifdef KIT_X86
         if (level == 2) {
-            kit_filter_gradient_avx512(planes, offsets, tap_blocks, douts, filter_blocks, sources, runs, sums);
+            kit_filter_gradient_avx512(planes, offsets, tap_blocks, douts, filter_step, filter_blocks, sources,
+                                           targets, runs, sums);
             return;
         }
         if (level == 1) {
-            kit_filter_gradient_avx2(planes, offsets, tap_blocks, douts, filter_blocks, sources, runs, sums);
+            kit_filter_gradient_avx2(planes, offsets, tap_blocks, douts, filter_step, filter_blocks, sources,
+                                         targets, runs, sums);
             return;
         }
     #endif
-        kit_filter_gradient_baseline(planes, offsets, tap_blocks, douts, filter_blocks, sources, runs, sums);
+        kit_filter_gradient_baseline(planes, offsets, tap_blocks, douts, filter_step, filter_blocks, sources,
+                                         targets, runs, sums);
     }
     #else
     static int kit_direct_level(void) { return -1; }
     static void kit_filter_gradient_tiles(int level, const float* planes, const ptrdiff_t* offsets,
-                                          ptrdiff_t tap_blocks, const float* douts, ptrdiff_t filter_blocks,
-                                          const ptrdiff_t* sources, ptrdiff_t runs, float* sums) {}
+                                          ptrdiff_t tap_blocks, const float* douts, ptrdiff_t filter_step,
+                                          ptrdiff_t filter_blocks, const ptrdiff_t* sources,
+                                          const ptrdiff_t* targets, ptrdiff_t runs, float* sums) {}
     static void kit_direct_tiles(int level, const float* planes, const ptrdiff_t* offsets, const float* weights,
                                  ptrdiff_t taps, const float* bias, int filters, float* out, ptrdiff_t filter_step,
                                  const ptrdiff_t* sources, const ptrdiff_t* targets, const int* widths,
@@ -961,8 +969,9 @@ cdef extern from *:
                           const Py_ssize_t* sources, const Py_ssize_t* targets, const int* widths,
                           Py_ssize_t tiles) nogil
     void kit_filter_gradient_tiles(int level, const float* planes, const Py_ssize_t* offsets, Py_ssize_t tap_blocks,
-                                   const float* douts, Py_ssize_t filter_blocks, const Py_ssize_t* sources,
-                                   Py_ssize_t runs, float* sums) nogil
+                                   const float* douts, Py_ssize_t filter_step, Py_ssize_t filter_blocks,
+                                   const Py_ssize_t* sources, const Py_ssize_t* targets, Py_ssize_t runs,
+                                   float* sums) nogil
 
 cdef int _DIRECT_LEVEL = kit_direct_level()
 # (name, lanes per vector, vectors per tile, filters per tile) of each kernel level
@@ -991,23 +1000,35 @@ cdef void _direct_planes(const float[:, :, :, ::1] x, Py_ssize_t first, Py_ssize
                          Py_ssize_t Wq) noexcept nogil:
     """Copies images first .. first+count-1 into their phase planes; padding entries are left as they are."""
     cdef Py_ssize_t C = x.shape[1], H = x.shape[2], W = x.shape[3]
-    cdef Py_ssize_t n, c, i, j, row, phase, column
+    cdef Py_ssize_t n, c, i, j, phase, column, columns, shift, row_phase, row_index
     cdef const float* source
     cdef float* target
-    for n in range(count):
-        for c in range(C):
-            for i in range(H):
-                row = i + pad
-                source = &x[first + n, c, i, 0]
-                for phase in range(s):
-                    j = (phase - pad % s + s) % s  # the first input column in this column phase
-                    target = planes + (c * s * s + (row % s) * s + phase) * group_step \
-                        + (n * Hq + row // s) * Wq + (j + pad) // s
-                    column = 0
-                    while j < W:
-                        target[column] = source[j]
-                        j += s
-                        column += 1
+    # Divisions by the stride are hoisted out of the loops (they took most of the time on small layers): per
+    # column phase, its first input column j, where it lands and how many columns it has; row by row, the row's
+    # phase and index follow by counting.
+    for phase in range(s):
+        j = (phase - pad % s + s) % s  # the first input column in this column phase
+        shift, columns = (j + pad) // s, (W - j + s - 1) // s
+        for n in range(count):
+            for c in range(C):
+                row_phase, row_index = pad % s, pad // s
+                for i in range(H):
+                    source = &x[first + n, c, i, 0]
+                    target = planes + (c * s * s + row_phase * s + phase) * group_step \
+                        + (n * Hq + row_index) * Wq + shift
+                    # Strides 1 and 2 (nearly every layer) get loops with a constant step, which the C compiler
+                    # turns into vector copies; the general loop copies one float at a time.
+                    if s == 1:
+                        memcpy(target, source, W * sizeof(float))
+                    elif s == 2:
+                        for column in range(columns):
+                            target[column] = source[j + 2 * column]
+                    else:
+                        for column in range(columns):
+                            target[column] = source[j + s * column]
+                    row_phase += 1
+                    if row_phase == s:
+                        row_phase, row_index = 0, row_index + 1
 
 
 cdef Py_ssize_t _direct_runs(Py_ssize_t count, Py_ssize_t F, Py_ssize_t H_out, Py_ssize_t W_out, Py_ssize_t Hq,
@@ -1144,7 +1165,7 @@ cdef void _pack_upstream(const float* dout, Py_ssize_t F, Py_ssize_t Q, Py_ssize
 
 def direct_conv_filter_gradient(const float[:, :, :, ::1] x, const float[:, :, :, ::1] dout,
                                 Py_ssize_t field_height, Py_ssize_t field_width, Py_ssize_t stride, Py_ssize_t pad,
-                                *, kernel=None, Py_ssize_t chunk_floats=131072):
+                                *, kernel=None):
     """Gradient of a convolution's loss with respect to its filters, computed directly in float32 vector
     registers (compiled): dw[f, c, i, j] = sum over n, oh, ow of dout[n, f, oh, ow] * x_padded[n, c,
     oh * stride + i, ow * stride + j]. The inputs take direct_conv_forward's phase planes, so each tap of a run
@@ -1197,18 +1218,23 @@ def direct_conv_filter_gradient(const float[:, :, :, ::1] x, const float[:, :, :
     if N == 0 or F == 0:
         return np.zeros((F, C, HH, WW), dtype=np.float32)
     cdef Py_ssize_t Hq = (H + 2 * pad + s - 1) // s, Wq = (W + 2 * pad + s - 1) // s, plane = Hq * Wq
-    cdef Py_ssize_t chunk = max(1, min(N, chunk_floats // (C * s * s * plane)))
+    cdef Py_ssize_t chunk = max(1, min(N, _DIRECT_CHUNK_FLOATS // (C * s * s * plane)))
     cdef Py_ssize_t group_step = chunk * plane, runs_per_chunk = chunk * H_out * ((W_out + lanes - 1) // lanes)
     cdef Py_ssize_t run_step = filter_blocks * FB * lanes, Q = H_out * W_out
+    # Runs read dout in place when they all fill whole vectors and the filters whole blocks; otherwise each chunk's
+    # runs are copied, zero past the end of their rows and for the filters that fill the last block.
+    cdef bint packed = W_out % lanes != 0 or F % FB != 0
     planes_array = np.zeros(C * s * s * group_step + lanes, dtype=np.float32)  # slack: runs read a vector
     offsets_array = np.empty(tap_blocks * TB, dtype=np.intp)
-    douts_array = np.zeros((runs_per_chunk, run_step), dtype=np.float32)
+    douts_array = np.zeros((runs_per_chunk if packed else 1, run_step), dtype=np.float32)
     sources_array, targets_array = np.empty(runs_per_chunk, dtype=np.intp), np.empty(runs_per_chunk, dtype=np.intp)
+    packed_targets_array = np.arange(runs_per_chunk, dtype=np.intp) * run_step
     widths_array = np.empty(runs_per_chunk, dtype=np.intc)
     cdef float[::1] planes = planes_array
     cdef float[:, ::1] douts = douts_array
     cdef float[:, :, ::1] sums = sums_array
     cdef Py_ssize_t[::1] offsets = offsets_array, sources = sources_array, targets = targets_array
+    cdef Py_ssize_t[::1] packed_targets = packed_targets_array
     cdef int[::1] widths = widths_array
     cdef Py_ssize_t c, i, j, count, runs = 0, first = 0, built_for = 0
     for c in range(C):
@@ -1225,10 +1251,14 @@ def direct_conv_filter_gradient(const float[:, :, :, ::1] x, const float[:, :, :
                 runs = _direct_runs(count, F, H_out, W_out, Hq, Wq, lanes, 1, &sources[0], &targets[0], &widths[0])
                 built_for = count
             _direct_planes(x, first, count, &planes[0], group_step, pad, s, Hq, Wq)
-            _pack_upstream(&dout[first, 0, 0, 0], F, Q, runs, &targets[0], &widths[0], lanes, run_step,
-                           &douts[0, 0])
-            kit_filter_gradient_tiles(level, &planes[0], &offsets[0], tap_blocks, &douts[0, 0], filter_blocks,
-                                      &sources[0], runs, &sums[0, 0, 0])
+            if packed:
+                _pack_upstream(&dout[first, 0, 0, 0], F, Q, runs, &targets[0], &widths[0], lanes, run_step,
+                               &douts[0, 0])
+                kit_filter_gradient_tiles(level, &planes[0], &offsets[0], tap_blocks, &douts[0, 0], lanes,
+                                          filter_blocks, &sources[0], &packed_targets[0], runs, &sums[0, 0, 0])
+            else:
+                kit_filter_gradient_tiles(level, &planes[0], &offsets[0], tap_blocks, &dout[first, 0, 0, 0], Q,
+                                          filter_blocks, &sources[0], &targets[0], runs, &sums[0, 0, 0])
             first += count
     totals = sums_array[:F, :taps].sum(axis=2, dtype=np.float64)  # (F, C*HH*WW)
     return totals.astype(np.float32).reshape(F, C, HH, WW)

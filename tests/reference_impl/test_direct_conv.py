@@ -32,6 +32,7 @@ CASES = [
     ((2, 1, 6, 7), (2, 1, 8, 9), 1, 1),
     ((4, 16, 6, 5), (12, 16, 1, 1), 1, 0),
     ((2, 3, 11, 51), (1, 3, 3, 3), 1, 0),
+    ((3, 4, 10, 32), (8, 4, 3, 3), 1, 1),  # rows of whole vectors, filters in whole blocks: dw reads dout in place
 ]
 
 
