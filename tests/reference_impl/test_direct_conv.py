@@ -142,6 +142,7 @@ def test_bad_geometry_and_kernel_names_are_refused(rng):
     ((3, 3, 11, 10), (5, 3, 7, 7), 2, 3, False),
     ((2, 4, 9, 9), (6, 4, 3, 5), 1, 1, False),
     ((2, 16, 8, 8), (12, 16, 3, 3), 1, 1, True),  # few channels: forward direct, backward still Winograd's
+    ((2, 16, 6, 6), (120, 16, 3, 3), 1, 1, True),  # 1080 taps for dx: Winograd's dV, its filters made late
 ])
 def test_layer_takes_the_direct_forward_and_its_backward_matches(rng, x_shape, w_shape, stride, pad,
                                                                  winograd_backward):
@@ -344,3 +345,57 @@ def test_filter_gradient_has_the_same_bits_on_any_number_of_threads(rng):
             pytest.skip("NumPy's BLAS does not take a limit of 3 threads here")
         three = fast_layers._direct_filter_gradient(x, dout, (5, 3, 5, 5), 1, 2)
     np.testing.assert_array_equal(three, one)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_an_empty_batch_passes_through_every_layer(rng, dtype):
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    x, w, b = conv_inputs(rng, (0, 3, 16, 16), (4, 3, 3, 3), dtype=dtype)
+    for threads in (1, 2):
+        with threadpoolctl.threadpool_limits(threads, user_api="blas"):
+            for stride in (1, 2):
+                out, cache = conv_forward_fast(x, w, b, {"stride": stride, "pad": 1})
+                assert out.shape == (0, 4, 16 // stride, 16 // stride) and out.dtype == dtype
+                dx, dw, db = conv_backward_fast(out, cache)
+                assert dx.shape == x.shape and not dw.any() and not db.any()
+            pooled, pool_cache = fast_layers.max_pool_forward_fast(x, {"pool_height": 2, "pool_width": 2,
+                                                                       "stride": 2})
+            assert pooled.shape == (0, 3, 8, 8)
+            assert fast_layers.max_pool_backward_fast(pooled, pool_cache).shape == x.shape
+
+
+@pytest.mark.skipif(extension is None or not hasattr(extension, "direct_conv_lanes"),
+                    reason="needs the compiled extension built from this source")
+@pytest.mark.parametrize("window, stride", [(2, 2), (3, 2), (3, 1)])
+def test_pooling_split_over_threads_matches_the_naive_layer(rng, window, stride):
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    from reference_impl.pool_naive import max_pool_backward_naive, max_pool_forward_naive
+
+    x = rng.standard_normal((7, 3, 9, 9))
+    param = {"pool_height": window, "pool_width": window, "stride": stride}
+    expected, naive_cache = max_pool_forward_naive(x, param)
+    dout = rng.standard_normal(expected.shape)
+    expected_dx = max_pool_backward_naive(dout, naive_cache)
+    for threads in (1, 3):
+        with threadpoolctl.threadpool_limits(threads, user_api="blas"):
+            out, cache = fast_layers.max_pool_forward_fast(x, param)
+            np.testing.assert_array_equal(out, expected)
+            np.testing.assert_allclose(fast_layers.max_pool_backward_fast(dout, cache), expected_dx, rtol=0,
+                                       atol=1e-12)
+
+
+@pytest.mark.skipif(extension is None or not hasattr(extension, "direct_conv_lanes"),
+                    reason="needs the compiled extension built from this source")
+def test_pooling_kernels_check_the_arrays_they_write_into(rng):
+    x = rng.standard_normal((2, 3, 8, 8))
+    out, argmax = extension.max_pool_forward(x, 2, 2, 2)
+    with pytest.raises(ValueError, match="out and argmax together"):
+        extension.max_pool_forward(x, 2, 2, 2, out=np.empty_like(out))
+    with pytest.raises(ValueError, match="float64 array of shape"):
+        extension.max_pool_forward(x, 2, 2, 2, out=np.empty((2, 3, 4, 3)), argmax=argmax.copy())
+    with pytest.raises(ValueError, match="int32 array of shape"):
+        extension.max_pool_forward(x, 2, 2, 2, out=np.empty_like(out), argmax=argmax.astype(np.int64))
+    with pytest.raises(ValueError, match="float64 array of shape"):
+        extension.max_pool_backward(out, argmax, 8, 8, out=np.empty((2, 3, 8, 8), np.float32))
+    written = np.empty((2, 3, 8, 8))
+    assert extension.max_pool_backward(out, argmax, 8, 8, out=written) is written
