@@ -399,3 +399,29 @@ def test_pooling_kernels_check_the_arrays_they_write_into(rng):
         extension.max_pool_backward(out, argmax, 8, 8, out=np.empty((2, 3, 8, 8), np.float32))
     written = np.empty((2, 3, 8, 8))
     assert extension.max_pool_backward(out, argmax, 8, 8, out=written) is written
+
+
+@needs_kernel
+def test_an_extension_built_from_an_older_source_keeps_the_older_paths(rng, monkeypatch):
+    # Students who pull the new fast_layers.py but have not rebuilt keep an extension without the filter-gradient
+    # kernel, the 4-filter tile and out= on pooling: the layers must not call what it lacks.
+    class OlderExtension:
+        def __init__(self, current):
+            for name in ("direct_conv_forward", "direct_conv_kernel", "max_pool_forward", "max_pool_backward",
+                         "winograd_input_planes", "winograd_output_planes", "winograd_output_planes_adjoint",
+                         "winograd_input_planes_adjoint", "im2col", "col2im"):
+                if hasattr(current, name):
+                    setattr(self, name, getattr(current, name))
+
+    monkeypatch.setattr(im2col, "extension", OlderExtension(extension))
+    assert not fast_layers._extension_is_current()
+    x, w, b = conv_inputs(rng, (2, 3, 10, 32), (32, 3, 7, 7), dtype=np.float32)
+    out, cache = conv_forward_fast(x, w, b, {"stride": 1, "pad": 3})
+    dout = rng.standard_normal(out.shape).astype(np.float32)
+    assert fast_layers._direct_input_gradient(dout, w, 1, 3, np.float32) is None  # 1568 taps, no narrow tile
+    assert not fast_layers._direct_filter_gradient_applies(x.shape, w.shape, 1, 3, np.float32)
+    _, backward = _float64_reference(x, w, b, 1, 3)
+    for result, expected in zip(conv_backward_fast(dout, cache), backward(dout.astype(np.float64))):
+        _assert_close(result, expected)
+    pooled, pool_cache = fast_layers.max_pool_forward_fast(x, {"pool_height": 2, "pool_width": 2, "stride": 2})
+    assert fast_layers.max_pool_backward_fast(pooled, pool_cache).shape == x.shape

@@ -376,7 +376,8 @@ def _direct_input_gradient_applies(dout_shape, w_shape, stride, pad, dtype):
     """Whether _direct_input_gradient computes dx (see there)."""
     F, C, HH, WW = w_shape
     full_pad = HH - 1 - pad
-    taps_allowed = _DIRECT_DX_MAX_NARROW_TAPS if C in (3, 4) else _DIRECT_DX_MAX_TAPS
+    narrow = C in (3, 4) and _extension_is_current()  # an older build has no 4-filter tile
+    taps_allowed = _DIRECT_DX_MAX_NARROW_TAPS if narrow else _DIRECT_DX_MAX_TAPS
     if stride != 1 or HH != WW or full_pad < 0 or dtype != np.float32 or F * HH * WW > taps_allowed:
         return False
     return _direct_applies(dout_shape, (C, F, HH, WW), 1, full_pad, dtype)
