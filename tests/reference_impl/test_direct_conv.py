@@ -40,6 +40,13 @@ def _float64_reference(x, w, b, stride, pad):
     return _reached_conv(x.astype(np.float64), w.astype(np.float64), b.astype(np.float64), stride, pad)
 
 
+def _recorded(monkeypatch, name):
+    """A list that collects each result of fast_layers.<name> from now on (the function still runs)."""
+    calls, real = [], getattr(fast_layers, name)
+    monkeypatch.setattr(fast_layers, name, lambda *args: calls.append(real(*args)) or calls[-1])
+    return calls
+
+
 def _assert_close(result, reference):
     assert result.dtype == np.float32 and result.shape == reference.shape
     assert np.abs(result - reference).max() <= FLOAT32_TOLERANCE * np.abs(reference).max()
@@ -210,9 +217,7 @@ def test_stride_one_input_gradient_comes_from_the_direct_kernel(rng, monkeypatch
     x, w, b = conv_inputs(rng, x_shape, w_shape, dtype=np.float32)
     out, cache = conv_forward_fast(x, w, b, {"stride": 1, "pad": pad})
     dout = rng.standard_normal(out.shape).astype(np.float32)
-    calls = []
-    real = fast_layers._direct_input_gradient
-    monkeypatch.setattr(fast_layers, "_direct_input_gradient", lambda *args: calls.append(real(*args)) or calls[-1])
+    calls = _recorded(monkeypatch, "_direct_input_gradient")
     gradients = conv_backward_fast(dout, cache)
     assert len(calls) == 1 and calls[0] is gradients[0]  # dx is the direct kernel's result
     _, backward = _float64_reference(x, w, b, 1, pad)
@@ -310,9 +315,7 @@ def test_filter_gradient_comes_from_the_direct_kernel(rng, monkeypatch, x_shape,
     x, w, b = conv_inputs(rng, x_shape, w_shape, dtype=np.float32)
     out, cache = conv_forward_fast(x, w, b, {"stride": stride, "pad": pad})
     dout = rng.standard_normal(out.shape).astype(np.float32)
-    calls = []
-    real = fast_layers._direct_filter_gradient
-    monkeypatch.setattr(fast_layers, "_direct_filter_gradient", lambda *args: calls.append(real(*args)) or calls[-1])
+    calls = _recorded(monkeypatch, "_direct_filter_gradient")
     gradients = conv_backward_fast(dout, cache)
     assert len(calls) == 1 and calls[0] is gradients[1]  # dw is the direct kernel's result
     _, backward = _float64_reference(x, w, b, stride, pad)

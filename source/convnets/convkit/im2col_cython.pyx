@@ -992,6 +992,18 @@ cdef dict _DIRECT_NARROW = {2: (3, ("avx512", 16, 6, 4))}
 cdef Py_ssize_t _DIRECT_CHUNK_FLOATS = 131072
 
 
+def _kernel_level(kernel, str name):
+    """The level (key of _DIRECT_KERNELS) of the named kernel, or of the machine's best for None."""
+    if _DIRECT_LEVEL not in _DIRECT_KERNELS:
+        raise RuntimeError(f"{name} needs the extension compiled by GCC or Clang")
+    if kernel is None:
+        return _DIRECT_LEVEL
+    runnable = {_DIRECT_KERNELS[option][0]: option for option in range(_DIRECT_LEVEL + 1)}
+    if kernel not in runnable:
+        raise ValueError(f"kernel must be one of {sorted(runnable)} on this CPU; got {kernel!r}")
+    return runnable[kernel]
+
+
 def direct_conv_kernel():
     """Which kernel direct_conv_forward runs on this machine: "avx512", "avx2" or "baseline" (4 lanes), or None
     when the extension was compiled without one (by a compiler other than GCC or Clang)."""
@@ -1092,14 +1104,7 @@ def direct_conv_forward(const float[:, :, :, ::1] x, const float[:, :, :, ::1] w
     RuntimeError
         If the extension was compiled without a kernel for it (see direct_conv_kernel).
     """
-    if _DIRECT_LEVEL not in _DIRECT_KERNELS:
-        raise RuntimeError("direct_conv_forward needs the extension compiled by GCC or Clang")
-    cdef int level = _DIRECT_LEVEL
-    if kernel is not None:
-        runnable = {_DIRECT_KERNELS[option][0]: option for option in range(_DIRECT_LEVEL + 1)}
-        if kernel not in runnable:
-            raise ValueError(f"kernel must be one of {sorted(runnable)} on this CPU; got {kernel!r}")
-        level = runnable[kernel]
+    cdef int level = _kernel_level(kernel, "direct_conv_forward")
     cdef Py_ssize_t N = x.shape[0], C = x.shape[1], H = x.shape[2], W = x.shape[3]
     cdef Py_ssize_t F = w.shape[0], HH = w.shape[2], WW = w.shape[3], s = stride
     if w.shape[1] != C or b.shape[0] != F:
@@ -1205,14 +1210,7 @@ def direct_conv_filter_gradient(const float[:, :, :, ::1] x, const float[:, :, :
     RuntimeError
         If the extension was compiled without the kernels (see direct_conv_kernel).
     """
-    if _DIRECT_LEVEL not in _DIRECT_KERNELS:
-        raise RuntimeError("direct_conv_filter_gradient needs the extension compiled by GCC or Clang")
-    cdef int level = _DIRECT_LEVEL
-    if kernel is not None:
-        runnable = {_DIRECT_KERNELS[option][0]: option for option in range(_DIRECT_LEVEL + 1)}
-        if kernel not in runnable:
-            raise ValueError(f"kernel must be one of {sorted(runnable)} on this CPU; got {kernel!r}")
-        level = runnable[kernel]
+    cdef int level = _kernel_level(kernel, "direct_conv_filter_gradient")
     cdef Py_ssize_t N = x.shape[0], C = x.shape[1], H = x.shape[2], W = x.shape[3]
     cdef Py_ssize_t F = dout.shape[1], HH = field_height, WW = field_width, s = stride
     cdef Py_ssize_t H_out = _output_size(H, HH, pad, stride, "height")
