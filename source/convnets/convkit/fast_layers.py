@@ -184,7 +184,8 @@ def conv_backward_fast(dout, cache):
     direct_dw = _direct_filter_gradient(x, dout, w_shape, stride, pad)
     dout = np.asarray(dout).reshape(N, F, Q)
     dx = np.empty(x.shape, dtype=x.dtype) if direct_dx is None else direct_dx
-    # One slice: BLAS's own threads share each chunk's products (faster here than a slice per thread).
+    # The whole batch on this thread: BLAS's own threads share each chunk's products (faster here than a slice
+    # of the batch per thread).
     dw_bias_t = np.zeros((K + 1, F), dtype=x.dtype)  # (C*HH*WW + 1, F): dw transposed, then db as the last row
     for part in _image_chunks(N, K * Q * x.itemsize) if direct_dx is None or direct_dw is None else ():
         n = part.stop - part.start

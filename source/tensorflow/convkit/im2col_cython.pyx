@@ -1052,6 +1052,17 @@ cdef void _direct_planes(const float[:, :, :, ::1] x, Py_ssize_t first, Py_ssize
                         row_phase, row_index = 0, row_index + 1
 
 
+cdef void _tap_offsets(Py_ssize_t C, Py_ssize_t HH, Py_ssize_t WW, Py_ssize_t s, Py_ssize_t group_step,
+                       Py_ssize_t Wq, Py_ssize_t* offsets) noexcept:
+    """offsets[(c * HH + i) * WW + j]: where filter tap (c, i, j) reads in the phase planes, from a run's source."""
+    cdef Py_ssize_t c, i, j
+    for c in range(C):
+        for i in range(HH):
+            for j in range(WW):
+                offsets[(c * HH + i) * WW + j] = (c * s * s + (i % s) * s + j % s) * group_step \
+                    + (i // s) * Wq + j // s
+
+
 cdef Py_ssize_t _direct_runs(Py_ssize_t count, Py_ssize_t F, Py_ssize_t H_out, Py_ssize_t W_out, Py_ssize_t Hq,
                              Py_ssize_t Wq, Py_ssize_t lanes, Py_ssize_t per_tile, Py_ssize_t* sources,
                              Py_ssize_t* targets, int* widths) noexcept nogil:
@@ -1140,12 +1151,8 @@ def direct_conv_forward(const float[:, :, :, ::1] x, const float[:, :, :, ::1] w
     cdef float[:, :, ::1] weights = weights_array
     cdef float[:, :, :, ::1] result = out_array
     cdef float* out_start = &result[0, 0, 0, 0]
-    cdef Py_ssize_t c, i, j, block, count, tiles = 0, first = 0, built_for = 0
-    for c in range(C):
-        for i in range(HH):
-            for j in range(WW):
-                offsets[(c * HH + i) * WW + j] = (c * s * s + (i % s) * s + j % s) * group_step \
-                    + (i // s) * Wq + j // s
+    cdef Py_ssize_t block, count, tiles = 0, first = 0, built_for = 0
+    _tap_offsets(C, HH, WW, s, group_step, Wq, &offsets[0])
     with nogil:
         while first < N:
             count = min(chunk, N - first)
@@ -1163,8 +1170,8 @@ def direct_conv_forward(const float[:, :, :, ::1] x, const float[:, :, :, ::1] w
     return out_array
 
 
-# (lanes per vector, filters per tile, taps per tile) of each level's filter-gradient kernel
-cdef dict _FILTER_GRADIENT_TILES = {2: (16, 4, 6), 1: (8, 2, 6), 0: (4, 2, 6)}
+# (filters per tile, taps per tile) of each level's filter-gradient kernel; its lanes are _DIRECT_KERNELS'.
+cdef dict _FILTER_GRADIENT_TILES = {2: (4, 6), 1: (2, 6), 0: (2, 6)}
 
 
 cdef void _pack_upstream(const float* dout, Py_ssize_t F, Py_ssize_t Q, Py_ssize_t runs, const Py_ssize_t* targets,
@@ -1218,12 +1225,12 @@ def direct_conv_filter_gradient(const float[:, :, :, ::1] x, const float[:, :, :
     if (dout.shape[0], dout.shape[2], dout.shape[3]) != (N, H_out, W_out):
         raise ValueError(f"dout must have shape {(N, F, H_out, W_out)} for x {tuple(x.shape)[:4]}, a {HH}x{WW} "
                          f"filter, stride {stride} and pad {pad}; got {tuple(dout.shape)[:4]}")
-    cdef Py_ssize_t lanes, FB, TB
-    lanes, FB, TB = _FILTER_GRADIENT_TILES[level]
-    cdef Py_ssize_t taps = C * HH * WW, tap_blocks = (taps + TB - 1) // TB, filter_blocks = (F + FB - 1) // FB
-    sums_array = np.zeros((filter_blocks * FB, tap_blocks * TB, lanes), dtype=np.float32)
     if N == 0 or F == 0:
         return np.zeros((F, C, HH, WW), dtype=np.float32)
+    cdef Py_ssize_t lanes = _DIRECT_KERNELS[level][1], FB, TB
+    FB, TB = _FILTER_GRADIENT_TILES[level]
+    cdef Py_ssize_t taps = C * HH * WW, tap_blocks = (taps + TB - 1) // TB, filter_blocks = (F + FB - 1) // FB
+    sums_array = np.zeros((filter_blocks * FB, tap_blocks * TB, lanes), dtype=np.float32)
     cdef Py_ssize_t Hq = (H + 2 * pad + s - 1) // s, Wq = (W + 2 * pad + s - 1) // s, plane = Hq * Wq
     cdef Py_ssize_t chunk = max(1, min(N, _DIRECT_CHUNK_FLOATS // (C * s * s * plane)))
     cdef Py_ssize_t group_step = chunk * plane, runs_per_chunk = chunk * H_out * ((W_out + lanes - 1) // lanes)
@@ -1243,12 +1250,8 @@ def direct_conv_filter_gradient(const float[:, :, :, ::1] x, const float[:, :, :
     cdef Py_ssize_t[::1] offsets = offsets_array, sources = sources_array, targets = targets_array
     cdef Py_ssize_t[::1] packed_targets = packed_targets_array
     cdef int[::1] widths = widths_array
-    cdef Py_ssize_t c, i, j, count, runs = 0, first = 0, built_for = 0
-    for c in range(C):
-        for i in range(HH):
-            for j in range(WW):
-                offsets[(c * HH + i) * WW + j] = (c * s * s + (i % s) * s + j % s) * group_step \
-                    + (i // s) * Wq + j // s
+    cdef Py_ssize_t i, count, runs = 0, first = 0, built_for = 0
+    _tap_offsets(C, HH, WW, s, group_step, Wq, &offsets[0])
     for i in range(taps, tap_blocks * TB):
         offsets[i] = 0  # taps that fill the last block: computed and dropped
     with nogil:
